@@ -1,0 +1,40 @@
+#pragma once
+// Network namespaces that a test creates and removes itself. Every address a
+// test uses lives inside these namespaces; nothing leaves the machine.
+#include <string>
+#include <vector>
+
+namespace pxed::test {
+
+// Runs a shell command; returns its exit status (-1 if it could not run).
+int sh(const std::string& cmd);
+// Runs a shell command and returns its standard output.
+std::string sh_out(const std::string& cmd);
+// Fails the current test (gtest FAIL) unless running as root.
+bool require_root();
+
+class Netns {
+public:
+    // Creates `ip netns add NAME` (prefixed with pxedt-<pid>- so parallel
+    // runs never collide) and brings its loopback up.
+    explicit Netns(const std::string& short_name);
+    ~Netns();
+    Netns(const Netns&) = delete;
+    Netns& operator=(const Netns&) = delete;
+
+    const std::string& name() const { return name_; }
+    // Shell prefix that runs a command inside the namespace while keeping the
+    // host's /sys (and so bpffs): nsenter, not `ip netns exec`.
+    std::string exec_prefix() const;
+    int run(const std::string& cmd) const { return sh(exec_prefix() + cmd); }
+    std::string out(const std::string& cmd) const { return sh_out(exec_prefix() + cmd); }
+    static bool exists(const std::string& full_name);
+
+private:
+    std::string name_;
+};
+
+// A veth pair with one end in each namespace (or the host when ns is null).
+void veth_pair(const Netns* a, const std::string& a_if, const Netns* b, const std::string& b_if);
+
+}  // namespace pxed::test
