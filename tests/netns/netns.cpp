@@ -58,3 +58,90 @@ void veth_pair(const Netns* a, const std::string& a_if, const Netns* b, const st
 }
 
 }  // namespace pxed::test
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace pxed::test {
+
+namespace {
+std::string make_tempdir() {
+    char tmpl[] = "/tmp/pxedtest.XXXXXX";
+    char* d = mkdtemp(tmpl);
+    return d ? d : "/tmp";
+}
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+}  // namespace
+
+PxedProcess::PxedProcess(const Netns& ns, const std::string& config_toml) : dir_(make_tempdir()) {
+    std::ofstream(dir_ + "/pxed.toml") << config_toml;
+    std::string bin = std::string(PXED_BINARY_DIR) + "/userspace/pxed";
+    std::string netns = "--net=/run/netns/" + ns.name();
+    std::string logpath = dir_ + "/pxed.log";
+    pid_ = fork();
+    if (pid_ == 0) {
+        FILE* f = freopen(logpath.c_str(), "w", stdout);
+        (void)f;
+        dup2(fileno(stdout), 2);
+        execlp("nsenter", "nsenter", netns.c_str(), bin.c_str(), "--config", (dir_ + "/pxed.toml").c_str(),
+               "--log-level", "debug", (char*)nullptr);
+        _exit(127);
+    }
+    for (int i = 0; i < 100 && !ready_; i++) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        ready_ = log().find(" ready") != std::string::npos;
+        if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+            pid_ = -1;
+            break;
+        }
+    }
+}
+
+std::string PxedProcess::log() const { return slurp(dir_ + "/pxed.log"); }
+
+int PxedProcess::stop() {
+    if (pid_ <= 0) return -1;
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+PxedProcess::~PxedProcess() {
+    if (pid_ > 0) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
+    sh("rm -rf " + dir_);
+}
+
+std::map<std::string, std::string> udhcpc_once(const Netns& ns, const std::string& ifname, int timeout_s) {
+    std::string dir = make_tempdir();
+    std::string script = dir + "/script.sh";
+    std::ofstream(script) << "#!/bin/sh\n[ \"$1\" = bound ] && env > " << dir << "/bound.env\nexit 0\n";
+    sh("chmod +x " + script);
+    ns.run("timeout " + std::to_string(timeout_s) + " busybox udhcpc -i " + ifname +
+           " -f -q -n -t 3 -T 2 -O hostname -s " + script + " >" + dir + "/udhcpc.log 2>&1");
+    std::map<std::string, std::string> vars;
+    std::istringstream in(slurp(dir + "/bound.env"));
+    std::string line;
+    while (std::getline(in, line)) {
+        auto eq = line.find('=');
+        if (eq != std::string::npos) vars[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+    sh("rm -rf " + dir);
+    return vars;
+}
+
+}  // namespace pxed::test

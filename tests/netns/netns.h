@@ -1,6 +1,7 @@
 #pragma once
 // Network namespaces that a test creates and removes itself. Every address a
 // test uses lives inside these namespaces; nothing leaves the machine.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,5 +37,30 @@ private:
 
 // A veth pair with one end in each namespace (or the host when ns is null).
 void veth_pair(const Netns* a, const std::string& a_if, const Netns* b, const std::string& b_if);
+
+}  // namespace pxed::test
+
+namespace pxed::test {
+
+// A pxed process running inside a namespace with a given configuration.
+class PxedProcess {
+public:
+    PxedProcess(const Netns& ns, const std::string& config_toml);
+    ~PxedProcess();
+    bool ready() const { return ready_; }
+    int pid() const { return pid_; }
+    std::string log() const;
+    // SIGTERM and wait; returns the exit status.
+    int stop();
+
+private:
+    std::string dir_;
+    int pid_ = -1;
+    bool ready_ = false;
+};
+
+// Runs busybox udhcpc once in `ns` on `ifname`; returns the variables its
+// script saw on "bound" (ip, router, dns, ...), empty if it got no lease.
+std::map<std::string, std::string> udhcpc_once(const Netns& ns, const std::string& ifname, int timeout_s = 15);
 
 }  // namespace pxed::test

@@ -1,21 +1,162 @@
-// pxed: the PXE boot server daemon.
+// pxed: the PXE boot server daemon. Wiring only: configuration, sockets, the
+// event loop and signals; protocol decisions live in userspace/dhcp.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
+#include <ctime>
+#include <memory>
+#include <vector>
 
+#include "config/config.h"
+#include "daemon/interface.h"
+#include "dhcp/engine.h"
+#include "dhcp/packet.h"
 #include "pxed/version.h"
+
+using namespace pxed;
+
+namespace {
+
+struct Daemon {
+    std::unique_ptr<config::Config> cfg;
+    std::string config_path;
+    std::unique_ptr<dhcp::Engine> engine;
+    std::vector<daemon::DhcpSocket> sockets;
+
+    void on_packet(daemon::DhcpSocket& s, std::span<const uint8_t> bytes) {
+        auto p = dhcp::parse(bytes);
+        if (!p) {
+            spdlog::debug("dhcp drop iface={} reason=parse error=\"{}\" len={}", s.info().name,
+                          dhcp::to_string(p.error()), bytes.size());
+            return;
+        }
+        auto type = p->message_type();
+        dhcp::RxInfo rx{s.info().addr};
+        auto out = engine->handle(*p, rx, int64_t(std::time(nullptr)));
+        spdlog::debug("dhcp iface={} type={} mac={} xid={:#010x} result=\"{}\"", s.info().name,
+                      type ? dhcp::to_string(*type) : "none", p->mac().str(), p->xid, out.note);
+        if (out.drop == dhcp::Drop::PoolExhausted) spdlog::warn("dhcp {}", out.note);
+        if (out.reply) {
+            if (auto r = s.send(*out.reply); !r) spdlog::warn("dhcp send failed: {}", r.error());
+        }
+    }
+
+    bool reload() {
+        auto c = config::load_toml_file(config_path);
+        if (!c) {
+            spdlog::error("reload refused, keeping the running configuration: {}", c.error());
+            return false;
+        }
+        auto fresh = std::make_unique<config::Config>(std::move(c.value()));
+        if (fresh->interfaces != cfg->interfaces)
+            spdlog::warn("reload: interface changes take effect at the next restart");
+        engine->set_config(*fresh);
+        cfg = std::move(fresh);
+        spdlog::info("reload config={} subnets={} reservations={}", config_path, cfg->subnets.size(),
+                     cfg->reservations.size());
+        return true;
+    }
+};
+
+int run(Daemon& d) {
+    for (auto& name : d.cfg->interfaces) {
+        auto info = daemon::IfaceInfo::lookup(name);
+        if (!info) {
+            spdlog::critical("{}", info.error());
+            return 1;
+        }
+        auto s = daemon::DhcpSocket::open(*info);
+        if (!s) {
+            spdlog::critical("{}", s.error());
+            return 1;
+        }
+        spdlog::info("serving iface={} ifindex={} addr={}/{} mac={}", name, info->ifindex, info->addr.str(),
+                     info->prefix, info->mac.str());
+        d.sockets.push_back(std::move(s.value()));
+    }
+
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask, sig);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = UINT64_MAX;
+    epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+    for (size_t i = 0; i < d.sockets.size(); i++) {
+        ev.data.u64 = i;
+        epoll_ctl(ep, EPOLL_CTL_ADD, d.sockets[i].fd(), &ev);
+    }
+    spdlog::info("pxed {} ready", PXED_VERSION);
+
+    std::vector<uint8_t> buf(65536);
+    epoll_event events[16];
+    for (;;) {
+        int n = epoll_wait(ep, events, 16, -1);
+        if (n < 0 && errno == EINTR) continue;
+        for (int i = 0; i < n; i++) {
+            if (events[i].data.u64 == UINT64_MAX) {
+                signalfd_siginfo si{};
+                while (read(sfd, &si, sizeof si) == sizeof si) {
+                    if (si.ssi_signo == SIGHUP) {
+                        d.reload();
+                    } else {
+                        spdlog::info("signal={} shutting down", strsignal(int(si.ssi_signo)));
+                        close(ep);
+                        close(sfd);
+                        return 0;
+                    }
+                }
+                continue;
+            }
+            auto& s = d.sockets[events[i].data.u64];
+            // Drain the socket, bounded so one busy interface cannot starve the rest.
+            for (int k = 0; k < 64; k++) {
+                ssize_t len = s.recv(buf.data(), buf.size());
+                if (len <= 0) break;
+                d.on_packet(s, std::span<const uint8_t>(buf.data(), size_t(len)));
+            }
+        }
+    }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"pxed: PXE boot server (DHCPv4 with an XDP fast path, TFTP, HTTP boot)", "pxed"};
     app.set_version_flag("-V,--version", "pxed " PXED_VERSION);
     std::string config_path;
-    app.add_option("-c,--config", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+    std::string log_level = "info";
+    bool check_only = false;
+    app.add_option("-c,--config", config_path, "TOML configuration file")->required();
+    app.add_option("-l,--log-level", log_level, "trace, debug, info, warn, error")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+    app.add_flag("--check", check_only, "validate the configuration and exit");
     CLI11_PARSE(app, argc, argv);
 
-    if (config_path.empty()) {
-        std::fprintf(stderr, "pxed: no configuration given: pass --config FILE (see README.md)\n");
-        return 2;
+    spdlog::set_level(spdlog::level::from_str(log_level));
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+
+    auto c = config::load_toml_file(config_path);
+    if (!c) {
+        std::fprintf(stderr, "pxed: %s\n", c.error().c_str());
+        return 1;
     }
-    return 0;
+    if (check_only) {
+        std::printf("%s: ok (%zu subnets, %zu reservations)\n", config_path.c_str(), c->subnets.size(),
+                    c->reservations.size());
+        return 0;
+    }
+    Daemon d;
+    d.config_path = config_path;
+    d.cfg = std::make_unique<config::Config>(std::move(c.value()));
+    d.engine = std::make_unique<dhcp::Engine>(*d.cfg);
+    return run(d);
 }

@@ -1,0 +1,90 @@
+// pxed serves real DHCP clients (busybox udhcpc) across a veth between two
+// namespaces: a dynamic lease and a reservation, with the PXE options.
+#include <gtest/gtest.h>
+
+#include "netns/netns.h"
+
+using namespace pxed::test;
+
+namespace {
+
+const char* kConfig = R"([server]
+interfaces = ["s0"]
+
+[[subnet]]
+cidr = "192.0.2.0/24"
+range = ["192.0.2.100", "192.0.2.101"]
+router = "192.0.2.1"
+dns = ["192.0.2.53", "192.0.2.54"]
+domain = "lab.test"
+lease-time = 600
+boot = { bios = "pxelinux.0", uefi-x64 = "bootnetx64.efi" }
+
+[[reservation]]
+mac = "52:54:00:00:00:0a"
+ip = "192.0.2.10"
+hostname = "node10"
+lease-time = "infinite"
+)";
+
+class DhcpNetns : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!require_root()) GTEST_SKIP_("not root: failure recorded");
+        srv_ = std::make_unique<Netns>("srv");
+        cli_ = std::make_unique<Netns>("cli");
+        veth_pair(srv_.get(), "s0", cli_.get(), "c0");
+        ASSERT_EQ(srv_->run("ip addr add 192.0.2.1/24 dev s0"), 0);
+        ASSERT_EQ(srv_->run("ip link set s0 up"), 0);
+        ASSERT_EQ(cli_->run("ip link set c0 up"), 0);
+        pxed_ = std::make_unique<PxedProcess>(*srv_, kConfig);
+        ASSERT_TRUE(pxed_->ready()) << pxed_->log();
+    }
+    void TearDown() override {
+        if (pxed_) {
+            EXPECT_EQ(pxed_->stop(), 0) << pxed_->log();
+        }
+    }
+    void set_mac(const std::string& mac) { ASSERT_EQ(cli_->run("ip link set c0 address " + mac), 0); }
+
+    std::unique_ptr<Netns> srv_, cli_;
+    std::unique_ptr<PxedProcess> pxed_;
+};
+
+}  // namespace
+
+TEST_F(DhcpNetns, UdhcpcGetsDynamicLeaseWithPxeOptions) {
+    set_mac("52:54:00:00:01:01");
+    auto v = udhcpc_once(*cli_, "c0");
+    ASSERT_EQ(v["ip"], "192.0.2.100") << pxed_->log();
+    EXPECT_EQ(v["subnet"], "255.255.255.0");
+    EXPECT_EQ(v["router"], "192.0.2.1");
+    EXPECT_EQ(v["dns"], "192.0.2.53 192.0.2.54");
+    EXPECT_EQ(v["domain"], "lab.test");
+    EXPECT_EQ(v["lease"], "600");
+    EXPECT_EQ(v["serverid"], "192.0.2.1");
+    EXPECT_EQ(v["siaddr"], "192.0.2.1");
+    EXPECT_EQ(v["boot_file"], "pxelinux.0");
+
+    // The same client asks again and gets its address back.
+    auto again = udhcpc_once(*cli_, "c0");
+    EXPECT_EQ(again["ip"], "192.0.2.100");
+}
+
+TEST_F(DhcpNetns, UdhcpcGetsItsReservation) {
+    set_mac("52:54:00:00:00:0a");
+    auto v = udhcpc_once(*cli_, "c0");
+    ASSERT_EQ(v["ip"], "192.0.2.10") << pxed_->log();
+    EXPECT_EQ(v["hostname"], "node10");
+    EXPECT_EQ(v["lease"], "4294967295");  // infinite
+}
+
+TEST_F(DhcpNetns, ExhaustedPoolGivesNoOfferAndAWarning) {
+    for (const char* mac : {"52:54:00:00:02:01", "52:54:00:00:02:02"}) {
+        set_mac(mac);
+        EXPECT_FALSE(udhcpc_once(*cli_, "c0")["ip"].empty()) << mac;
+    }
+    set_mac("52:54:00:00:02:03");
+    EXPECT_TRUE(udhcpc_once(*cli_, "c0", 8)["ip"].empty());
+    EXPECT_NE(pxed_->log().find("exhausted"), std::string::npos);
+}

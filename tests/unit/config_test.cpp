@@ -1,0 +1,68 @@
+#include <gtest/gtest.h>
+
+#include "config/config.h"
+
+using namespace pxed;
+
+namespace {
+const std::string kBase = R"([server]
+interfaces = ["eth0"]
+
+[[subnet]]
+cidr = "192.0.2.0/24"
+range = ["192.0.2.100", "192.0.2.200"]
+)";
+
+std::string error_of(const std::string& text) {
+    auto r = config::parse_toml(text, "pxed.toml");
+    return r.ok() ? std::string("(accepted)") : r.error();
+}
+}  // namespace
+
+TEST(Config, MinimalIsValid) {
+    auto r = config::parse_toml(kBase, "pxed.toml");
+    ASSERT_TRUE(r.ok()) << r.error();
+    EXPECT_EQ(r->interfaces, std::vector<std::string>{"eth0"});
+    EXPECT_EQ(r->subnets.at(0).lease_time, 3600u);
+    EXPECT_EQ(r->xdp, config::XdpMode::Auto);
+}
+
+TEST(Config, ErrorsNameFileLineAndValue) {
+    EXPECT_EQ(error_of(kBase + "[[reservation]]\nmac = \"52:54:00:zz:00:01\"\nip = \"192.0.2.5\"\n"),
+              "pxed.toml:8: reservation[0].mac '52:54:00:zz:00:01' is not a MAC address like 52:54:00:12:34:56");
+    EXPECT_EQ(error_of(kBase + "router = \"192.0.2.300\"\n"),
+              "pxed.toml:7: subnet[0].router '192.0.2.300' is not an IPv4 address");
+    EXPECT_NE(error_of(kBase + "lease-time = 5\n").find("pxed.toml:7: subnet[0].lease-time must be between"),
+              std::string::npos);
+    EXPECT_EQ(error_of(kBase + "colour = \"blue\"\n"), "pxed.toml:7: unknown key 'colour' in subnet[0]");
+    EXPECT_NE(error_of("[server\n").find("pxed.toml:1:"), std::string::npos);
+}
+
+TEST(Config, CrossFieldValidation) {
+    EXPECT_NE(error_of("[[subnet]]\ncidr = \"192.0.2.0/24\"\nrange = [\"192.0.2.1\", \"192.0.2.2\"]\n")
+                  .find("no interface"),
+              std::string::npos);
+    auto outside = R"([server]
+interfaces = ["eth0"]
+[[subnet]]
+cidr = "192.0.2.0/24"
+range = ["192.0.2.100", "192.0.3.10"]
+)";
+    EXPECT_NE(error_of(outside).find("outside the subnet"), std::string::npos);
+    EXPECT_NE(error_of(kBase + "[[reservation]]\nmac = \"52:54:00:00:00:01\"\nip = \"10.0.0.1\"\n")
+                  .find("10.0.0.1: the address is outside every subnet"),
+              std::string::npos);
+    auto twice = kBase + "[[reservation]]\nmac = \"52:54:00:00:00:01\"\nip = \"192.0.2.5\"\n" +
+                 "[[reservation]]\nmac = \"52:54:00:00:00:02\"\nip = \"192.0.2.5\"\n";
+    EXPECT_NE(error_of(twice).find("reserved for both"), std::string::npos);
+}
+
+TEST(Config, InfiniteLeaseAndBootFiles) {
+    auto r = config::parse_toml(kBase + "boot = { bios = \"pxelinux.0\", uefi-x64 = \"bootnetx64.efi\" }\n" +
+                                    "[[reservation]]\nmac = \"52:54:00:00:00:01\"\nip = \"192.0.2.5\"\n" +
+                                    "lease-time = \"infinite\"\n",
+                                "pxed.toml");
+    ASSERT_TRUE(r.ok()) << r.error();
+    EXPECT_EQ(r->reservations.at(0).lease_time, config::kInfiniteLease);
+    EXPECT_EQ(r->subnets.at(0).boot.uefi_x64, "bootnetx64.efi");
+}

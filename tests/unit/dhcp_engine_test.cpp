@@ -1,0 +1,260 @@
+#include <gtest/gtest.h>
+
+#include "config/config.h"
+#include "dhcp/engine.h"
+
+using namespace pxed;
+using namespace pxed::dhcp;
+
+namespace {
+
+const char* kToml = R"([server]
+interfaces = ["eth0"]
+
+[[subnet]]
+cidr = "192.0.2.0/24"
+range = ["192.0.2.100", "192.0.2.102"]
+router = "192.0.2.1"
+dns = ["192.0.2.53"]
+lease-time = 600
+boot = { bios = "pxelinux.0", uefi-x64 = "bootnetx64.efi", uefi-http = "http://192.0.2.1/boot.efi", ipxe = "http://192.0.2.1/boot.ipxe" }
+
+[[subnet]]
+cidr = "198.51.100.0/24"
+range = ["198.51.100.10", "198.51.100.20"]
+lease-time = 300
+
+[[reservation]]
+mac = "52:54:00:00:00:0a"
+ip = "192.0.2.10"
+hostname = "node10"
+)";
+
+const Ipv4 kServer(192, 0, 2, 1);
+
+class EngineTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        auto c = config::parse_toml(kToml, "test.toml");
+        ASSERT_TRUE(c.ok()) << c.error();
+        cfg_ = std::move(c.value());
+        engine_ = std::make_unique<Engine>(cfg_);
+    }
+    Packet req(MessageType t, const std::string& mac, uint32_t xid = 1) {
+        Packet p;
+        p.xid = xid;
+        p.set_mac(*Mac::parse(mac));
+        p.options.set_u8(opt::MessageType, uint8_t(t));
+        return p;
+    }
+    Outcome handle(const Packet& p, int64_t now = 1000) { return engine_->handle(p, RxInfo{kServer}, now); }
+    Packet offer_then_request(const std::string& mac, int64_t now = 1000) {
+        auto o = handle(req(MessageType::Discover, mac), now);
+        EXPECT_TRUE(o.reply);
+        auto r = req(MessageType::Request, mac);
+        r.options.set_ip(opt::ServerId, kServer);
+        r.options.set_ip(opt::RequestedIp, o.reply->packet.yiaddr);
+        auto a = handle(r, now);
+        EXPECT_TRUE(a.reply);
+        return a.reply->packet;
+    }
+
+    config::Config cfg_;
+    std::unique_ptr<Engine> engine_;
+};
+
+}  // namespace
+
+TEST_F(EngineTest, DiscoverGetsOfferWithOptions) {
+    auto p = req(MessageType::Discover, "52:54:00:00:01:01", 0x42);
+    p.flags = kFlagBroadcast;
+    auto o = handle(p);
+    ASSERT_TRUE(o.reply);
+    const Packet& r = o.reply->packet;
+    EXPECT_EQ(r.op, 2);
+    EXPECT_EQ(r.xid, 0x42u);
+    EXPECT_EQ(r.message_type(), MessageType::Offer);
+    EXPECT_EQ(r.yiaddr, Ipv4(192, 0, 2, 100));
+    EXPECT_EQ(r.options.get_ip(opt::ServerId), kServer);
+    EXPECT_EQ(r.options.get_u32(opt::LeaseTime), 600u);
+    EXPECT_EQ(r.options.get_u32(opt::RenewalT1), 300u);
+    EXPECT_EQ(r.options.get_u32(opt::RebindingT2), 525u);
+    EXPECT_EQ(r.options.get_u32(opt::SubnetMask), 0xffffff00u);
+    EXPECT_EQ(r.options.get_ip(opt::Router), Ipv4(192, 0, 2, 1));
+    EXPECT_EQ(r.file_str(), "pxelinux.0");
+    EXPECT_EQ(r.siaddr, kServer);
+    EXPECT_EQ(o.reply->dest, Dest::Broadcast);
+    // The offer is held, not leased.
+    auto* l = engine_->leases().by_ip(Ipv4(192, 0, 2, 100));
+    ASSERT_TRUE(l);
+    EXPECT_EQ(l->state, lease::State::Offered);
+}
+
+TEST_F(EngineTest, UnicastToChaddrWithoutBroadcastFlag) {
+    auto o = handle(req(MessageType::Discover, "52:54:00:00:01:01"));
+    ASSERT_TRUE(o.reply);
+    EXPECT_EQ(o.reply->dest, Dest::UnicastChaddr);
+    EXPECT_EQ(o.reply->dst_ip, o.reply->packet.yiaddr);
+}
+
+TEST_F(EngineTest, SelectingRequestIsAckedAndBound) {
+    auto ack = offer_then_request("52:54:00:00:01:01");
+    EXPECT_EQ(ack.message_type(), MessageType::Ack);
+    auto* l = engine_->leases().by_ip(ack.yiaddr);
+    ASSERT_TRUE(l);
+    EXPECT_EQ(l->state, lease::State::Bound);
+    EXPECT_EQ(l->expires, 1000 + 600);
+}
+
+TEST_F(EngineTest, RequestForAnotherServerDropsTheOffer) {
+    auto o = handle(req(MessageType::Discover, "52:54:00:00:01:01"));
+    auto r = req(MessageType::Request, "52:54:00:00:01:01");
+    r.options.set_ip(opt::ServerId, Ipv4(192, 0, 2, 2));
+    r.options.set_ip(opt::RequestedIp, o.reply->packet.yiaddr);
+    auto out = handle(r);
+    EXPECT_FALSE(out.reply);
+    EXPECT_EQ(out.drop, Drop::OtherServer);
+    EXPECT_EQ(engine_->leases().by_ip(o.reply->packet.yiaddr), nullptr);
+}
+
+TEST_F(EngineTest, InitRebootUnknownClientIsNakedWhenAuthoritativeElseSilent) {
+    auto r = req(MessageType::Request, "52:54:00:00:01:09");
+    r.options.set_ip(opt::RequestedIp, Ipv4(192, 0, 2, 101));
+    auto out = handle(r);
+    ASSERT_TRUE(out.reply);
+    EXPECT_EQ(out.reply->packet.message_type(), MessageType::Nak);
+    cfg_.authoritative = false;
+    out = handle(r);
+    EXPECT_FALSE(out.reply);
+    EXPECT_EQ(out.drop, Drop::UnknownClient);
+}
+
+TEST_F(EngineTest, InitRebootKnownClientIsAckedWrongAddressNaked) {
+    auto ack = offer_then_request("52:54:00:00:01:01");
+    auto r = req(MessageType::Request, "52:54:00:00:01:01");
+    r.options.set_ip(opt::RequestedIp, ack.yiaddr);
+    auto out = handle(r, 2000);
+    ASSERT_TRUE(out.reply);
+    EXPECT_EQ(out.reply->packet.message_type(), MessageType::Ack);
+    r.options.set_ip(opt::RequestedIp, Ipv4(192, 0, 2, 102));
+    out = handle(r, 2000);
+    ASSERT_TRUE(out.reply);
+    EXPECT_EQ(out.reply->packet.message_type(), MessageType::Nak);
+    r.options.set_ip(opt::RequestedIp, Ipv4(10, 9, 9, 9));
+    out = handle(r, 2000);
+    ASSERT_TRUE(out.reply);
+    EXPECT_EQ(out.reply->packet.message_type(), MessageType::Nak);
+}
+
+TEST_F(EngineTest, RenewingIsUnicastToCiaddrAndExtends) {
+    auto ack = offer_then_request("52:54:00:00:01:01");
+    auto r = req(MessageType::Request, "52:54:00:00:01:01");
+    r.ciaddr = ack.yiaddr;
+    auto out = handle(r, 1300);
+    ASSERT_TRUE(out.reply);
+    EXPECT_EQ(out.reply->packet.message_type(), MessageType::Ack);
+    EXPECT_EQ(out.reply->dest, Dest::UnicastCiaddr);
+    EXPECT_EQ(engine_->leases().by_ip(ack.yiaddr)->expires, 1300 + 600);
+}
+
+TEST_F(EngineTest, ReleaseFreesAndDeclineQuarantines) {
+    auto ack = offer_then_request("52:54:00:00:01:01");
+    auto rel = req(MessageType::Release, "52:54:00:00:01:01");
+    rel.ciaddr = ack.yiaddr;
+    EXPECT_FALSE(handle(rel).reply);
+    EXPECT_TRUE(engine_->leases().is_free(ack.yiaddr, 1001));
+
+    auto ack2 = offer_then_request("52:54:00:00:01:02");
+    auto dec = req(MessageType::Decline, "52:54:00:00:01:02");
+    dec.options.set_ip(opt::RequestedIp, ack2.yiaddr);
+    EXPECT_FALSE(handle(dec).reply);
+    EXPECT_FALSE(engine_->leases().is_free(ack2.yiaddr, 1001));
+    // The declining client gets another address.
+    auto o = handle(req(MessageType::Discover, "52:54:00:00:01:02"), 1002);
+    ASSERT_TRUE(o.reply);
+    EXPECT_NE(o.reply->packet.yiaddr, ack2.yiaddr);
+}
+
+TEST_F(EngineTest, PoolExhaustionGivesNoOfferAndExpiredLeasesAreReclaimed) {
+    for (auto mac : {"52:54:00:00:01:01", "52:54:00:00:01:02", "52:54:00:00:01:03"}) offer_then_request(mac);
+    auto out = handle(req(MessageType::Discover, "52:54:00:00:01:04"), 1001);
+    EXPECT_FALSE(out.reply);
+    EXPECT_EQ(out.drop, Drop::PoolExhausted);
+    out = handle(req(MessageType::Discover, "52:54:00:00:01:04"), 1000 + 601);
+    EXPECT_TRUE(out.reply);
+}
+
+TEST_F(EngineTest, ClientIdentityIsOption61WhenPresent) {
+    auto d1 = req(MessageType::Discover, "52:54:00:00:01:01");
+    const uint8_t id[] = {0xff, 1, 2, 3};
+    d1.options.set(opt::ClientId, id);
+    auto a = handle(d1);
+    auto d2 = req(MessageType::Discover, "52:54:00:00:01:99");  // new NIC, same client id
+    d2.options.set(opt::ClientId, id);
+    auto b = handle(d2);
+    ASSERT_TRUE(a.reply && b.reply);
+    EXPECT_EQ(a.reply->packet.yiaddr, b.reply->packet.yiaddr);
+}
+
+TEST_F(EngineTest, ReservationGetsItsAddressAndHostname) {
+    auto o = handle(req(MessageType::Discover, "52:54:00:00:00:0a"));
+    ASSERT_TRUE(o.reply);
+    EXPECT_EQ(o.reply->packet.yiaddr, Ipv4(192, 0, 2, 10));
+    EXPECT_EQ(o.reply->packet.options.get_str(opt::Hostname), "node10");
+    auto r = req(MessageType::Request, "52:54:00:00:00:0a");
+    r.options.set_ip(opt::ServerId, kServer);
+    r.options.set_ip(opt::RequestedIp, Ipv4(192, 0, 2, 100));
+    auto n = handle(r);
+    ASSERT_TRUE(n.reply);
+    EXPECT_EQ(n.reply->packet.message_type(), MessageType::Nak);
+}
+
+TEST_F(EngineTest, ArchitectureSelectsBootFile) {
+    auto d = req(MessageType::Discover, "52:54:00:00:01:01");
+    d.options.set_str(opt::VendorClass, "PXEClient:Arch:00007:UNDI:003016");
+    d.options.set_u16(opt::ClientArch, 7);
+    auto o = handle(d);
+    EXPECT_EQ(o.reply->packet.file_str(), "bootnetx64.efi");
+    EXPECT_EQ(o.reply->packet.options.get_str(opt::VendorClass), "PXEClient");
+
+    d.options.set_u16(opt::ClientArch, 16);
+    d.options.set_str(opt::VendorClass, "HTTPClient:Arch:00016:UNDI:003016");
+    o = handle(d);
+    EXPECT_EQ(o.reply->packet.file_str(), "http://192.0.2.1/boot.efi");
+    EXPECT_EQ(o.reply->packet.options.get_str(opt::VendorClass), "HTTPClient");
+
+    d.options.set_u16(opt::ClientArch, 0);
+    d.options.set_str(opt::UserClass, "iPXE");
+    o = handle(d);
+    EXPECT_EQ(o.reply->packet.file_str(), "http://192.0.2.1/boot.ipxe");
+}
+
+TEST_F(EngineTest, RelayedRequestUsesGiaddrSubnetAndEchoesOption82) {
+    auto d = req(MessageType::Discover, "52:54:00:00:01:01");
+    d.giaddr = Ipv4(198, 51, 100, 1);
+    d.hops = 1;
+    const uint8_t o82[] = {1, 3, 'p', 'o', 'e'};
+    d.options.set(opt::RelayAgentInfo, o82);
+    auto o = handle(d);
+    ASSERT_TRUE(o.reply);
+    EXPECT_EQ(o.reply->packet.yiaddr, Ipv4(198, 51, 100, 10));
+    EXPECT_EQ(o.reply->dest, Dest::Relay);
+    EXPECT_EQ(o.reply->dst_ip, Ipv4(198, 51, 100, 1));
+    EXPECT_EQ(o.reply->dst_port, 67);
+    EXPECT_EQ(o.reply->packet.giaddr, d.giaddr);
+    EXPECT_EQ(o.reply->packet.options.find(opt::RelayAgentInfo)->data, std::vector<uint8_t>(o82, o82 + 5));
+
+    d.giaddr = Ipv4(203, 0, 113, 1);  // no such subnet
+    EXPECT_EQ(handle(d).drop, Drop::NoSubnet);
+}
+
+TEST_F(EngineTest, InformIsAnsweredWithoutAllocating) {
+    auto i = req(MessageType::Inform, "52:54:00:00:01:01");
+    i.ciaddr = Ipv4(192, 0, 2, 50);
+    auto o = handle(i);
+    ASSERT_TRUE(o.reply);
+    EXPECT_EQ(o.reply->packet.message_type(), MessageType::Ack);
+    EXPECT_TRUE(o.reply->packet.yiaddr.is_zero());
+    EXPECT_FALSE(o.reply->packet.options.has(opt::LeaseTime));
+    EXPECT_EQ(engine_->leases().size(), 0u);
+}

@@ -1,0 +1,66 @@
+#pragma once
+// pxed configuration: what the TOML file (and later the dnsmasq.conf import)
+// describes. Plain data; validated when loaded.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pxed/net.h"
+#include "pxed/result.h"
+
+namespace pxed::config {
+
+inline constexpr uint32_t kInfiniteLease = 0xffffffff;
+
+// Boot file selection (RFC 4578 client architecture, option 93).
+struct BootFiles {
+    std::string bios;       // arch 0, e.g. pxelinux.0
+    std::string uefi_x64;   // arch 7 and 9, e.g. bootnetx64.efi
+    std::string uefi_http;  // arch 16, an http:// URL
+    std::string ipxe;       // user class "iPXE": script or URL
+    std::optional<Ipv4> next_server;  // siaddr; defaults to the server address
+};
+
+struct Subnet {
+    Ipv4Net net;
+    Ipv4 range_start, range_end;
+    std::optional<Ipv4> router;
+    std::vector<Ipv4> dns;
+    std::string domain;
+    uint32_t lease_time = 3600;
+    std::optional<Ipv4> server_ip;  // our address on it; else the interface address
+    BootFiles boot;
+};
+
+struct Reservation {
+    Mac mac;
+    Ipv4 ip;
+    std::string hostname;
+    std::optional<uint32_t> lease_time;  // kInfiniteLease for infinite
+};
+
+enum class XdpMode { Off, Native, Generic, Auto };
+
+struct Config {
+    std::vector<std::string> interfaces;
+    std::vector<Subnet> subnets;
+    std::vector<Reservation> reservations;
+    std::string lease_db = "/var/lib/pxed/leases.db";
+    std::string tftp_root;
+    bool authoritative = true;
+    XdpMode xdp = XdpMode::Auto;
+    std::string source;  // where it came from, for messages
+
+    const Subnet* subnet_for(Ipv4 a) const;
+    const Reservation* reservation_for(const Mac& m) const;
+};
+
+// Reads and validates a TOML file. Errors name the file, line and value.
+Result<Config> load_toml_file(const std::string& path);
+Result<Config> parse_toml(std::string_view text, const std::string& source_name);
+// Cross-field checks shared by every front end.
+Result<bool> validate(const Config& c);
+
+}  // namespace pxed::config

@@ -1,0 +1,251 @@
+// TOML front end (toml++). Every error names the source, line and the value.
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "config/config.h"
+
+namespace pxed::config {
+
+namespace {
+
+struct Ctx {
+    std::string source;
+    std::string where(const toml::node& n) const {
+        auto& s = n.source();
+        return source + ":" + std::to_string(s.begin.line);
+    }
+    std::string where(const toml::node_view<const toml::node>& v, const toml::node& parent) const {
+        return v.node() ? where(*v.node()) : where(parent);
+    }
+};
+
+struct ConfigError {
+    std::string msg;
+};
+
+[[noreturn]] void fail(std::string msg) { throw ConfigError{std::move(msg)}; }
+
+const std::vector<std::string> kServerKeys = {"interfaces", "lease-db", "tftp-root", "authoritative", "xdp"};
+const std::vector<std::string> kSubnetKeys = {"cidr", "range", "router", "dns", "domain", "lease-time",
+                                              "server-ip", "boot"};
+const std::vector<std::string> kBootKeys = {"bios", "uefi-x64", "uefi-http", "ipxe", "next-server"};
+const std::vector<std::string> kResvKeys = {"mac", "ip", "hostname", "lease-time"};
+
+void check_keys(const Ctx& c, const toml::table& t, const std::vector<std::string>& allowed, const char* what) {
+    for (auto&& [k, v] : t) {
+        if (std::find(allowed.begin(), allowed.end(), std::string(k.str())) == allowed.end())
+            fail(c.where(v) + ": unknown key '" + std::string(k.str()) + "' in " + what);
+    }
+}
+
+std::string get_str(const Ctx& c, const toml::table& t, const char* key, const char* what) {
+    auto v = t[key];
+    if (!v) return {};
+    auto s = v.value<std::string>();
+    if (!s) fail(c.where(*v.node()) + ": " + what + "." + key + " must be a string");
+    return *s;
+}
+
+Ipv4 get_ip(const Ctx& c, const toml::node& n, const std::string& what) {
+    auto s = n.value<std::string>();
+    if (!s) fail(c.where(n) + ": " + what + " must be a string with an IPv4 address");
+    auto ip = Ipv4::parse(*s);
+    if (!ip) fail(c.where(n) + ": " + what + " '" + *s + "' is not an IPv4 address");
+    return *ip;
+}
+
+std::optional<Ipv4> opt_ip(const Ctx& c, const toml::table& t, const char* key, const std::string& what) {
+    auto v = t[key];
+    if (!v) return std::nullopt;
+    return get_ip(c, *v.node(), what + "." + key);
+}
+
+uint32_t get_lease_time(const Ctx& c, const toml::node& n, const std::string& what) {
+    if (auto s = n.value<std::string>()) {
+        if (*s == "infinite") return kInfiniteLease;
+        fail(c.where(n) + ": " + what + " '" + *s + "' must be a number of seconds or \"infinite\"");
+    }
+    auto i = n.value<int64_t>();
+    if (!i || *i < 60 || *i >= int64_t(kInfiniteLease))
+        fail(c.where(n) + ": " + what + " must be between 60 and 4294967294 seconds, or \"infinite\"");
+    return uint32_t(*i);
+}
+
+Subnet parse_subnet(const Ctx& c, const toml::table& t, size_t idx) {
+    std::string what = "subnet[" + std::to_string(idx) + "]";
+    check_keys(c, t, kSubnetKeys, what.c_str());
+    Subnet s;
+    std::string cidr = get_str(c, t, "cidr", what.c_str());
+    if (cidr.empty()) fail(c.where(t) + ": " + what + " needs cidr = \"a.b.c.d/n\"");
+    auto net = Ipv4Net::parse(cidr);
+    if (!net) fail(c.where(*t["cidr"].node()) + ": " + what + ".cidr '" + cidr + "' is not a.b.c.d/n");
+    s.net = *net;
+    auto range = t["range"].as_array();
+    if (!range || range->size() != 2)
+        fail(c.where(t) + ": " + what + " needs range = [\"first\", \"last\"]");
+    s.range_start = get_ip(c, *range->get(0), what + ".range[0]");
+    s.range_end = get_ip(c, *range->get(1), what + ".range[1]");
+    s.router = opt_ip(c, t, "router", what);
+    if (auto dns = t["dns"]) {
+        auto arr = dns.as_array();
+        if (!arr) fail(c.where(*dns.node()) + ": " + what + ".dns must be an array of addresses");
+        for (auto& n : *arr) s.dns.push_back(get_ip(c, n, what + ".dns"));
+    }
+    s.domain = get_str(c, t, "domain", what.c_str());
+    if (auto lt = t["lease-time"]) s.lease_time = get_lease_time(c, *lt.node(), what + ".lease-time");
+    s.server_ip = opt_ip(c, t, "server-ip", what);
+    if (auto b = t["boot"]) {
+        auto bt = b.as_table();
+        if (!bt) fail(c.where(*b.node()) + ": " + what + ".boot must be a table");
+        std::string bw = what + ".boot";
+        check_keys(c, *bt, kBootKeys, bw.c_str());
+        s.boot.bios = get_str(c, *bt, "bios", bw.c_str());
+        s.boot.uefi_x64 = get_str(c, *bt, "uefi-x64", bw.c_str());
+        s.boot.uefi_http = get_str(c, *bt, "uefi-http", bw.c_str());
+        s.boot.ipxe = get_str(c, *bt, "ipxe", bw.c_str());
+        s.boot.next_server = opt_ip(c, *bt, "next-server", bw);
+        for (auto* f : {&s.boot.bios, &s.boot.uefi_x64, &s.boot.uefi_http, &s.boot.ipxe})
+            if (f->size() > 127) fail(c.where(*bt) + ": " + bw + ": boot file name '" + *f + "' is longer than 127 bytes");
+    }
+    return s;
+}
+
+Reservation parse_reservation(const Ctx& c, const toml::table& t, size_t idx) {
+    std::string what = "reservation[" + std::to_string(idx) + "]";
+    check_keys(c, t, kResvKeys, what.c_str());
+    Reservation r;
+    std::string mac = get_str(c, t, "mac", what.c_str());
+    auto m = Mac::parse(mac);
+    if (!m) fail((t["mac"] ? c.where(*t["mac"].node()) : c.where(t)) + ": " + what + ".mac '" + mac +
+                 "' is not a MAC address like 52:54:00:12:34:56");
+    r.mac = *m;
+    auto ip = opt_ip(c, t, "ip", what);
+    if (!ip) fail(c.where(t) + ": " + what + " needs ip = \"a.b.c.d\"");
+    r.ip = *ip;
+    r.hostname = get_str(c, t, "hostname", what.c_str());
+    if (r.hostname.size() > 63) fail(c.where(t) + ": " + what + ".hostname '" + r.hostname + "' is longer than 63 bytes");
+    if (auto lt = t["lease-time"]) r.lease_time = get_lease_time(c, *lt.node(), what + ".lease-time");
+    return r;
+}
+
+}  // namespace
+
+const Subnet* Config::subnet_for(Ipv4 a) const {
+    for (auto& s : subnets)
+        if (s.net.contains(a)) return &s;
+    return nullptr;
+}
+
+const Reservation* Config::reservation_for(const Mac& m) const {
+    for (auto& r : reservations)
+        if (r.mac == m) return &r;
+    return nullptr;
+}
+
+Result<bool> validate(const Config& c) {
+    const std::string& src = c.source;
+    if (c.interfaces.empty()) return Err(src + ": no interface to serve: set server.interfaces");
+    if (c.subnets.empty()) return Err(src + ": no subnet: add at least one [[subnet]]");
+    for (size_t i = 0; i < c.subnets.size(); i++) {
+        auto& s = c.subnets[i];
+        std::string what = src + ": subnet " + s.net.str();
+        if (!s.net.contains(s.range_start) || !s.net.contains(s.range_end))
+            return Err(what + ": range " + s.range_start.str() + "-" + s.range_end.str() + " is outside the subnet");
+        if (s.range_end < s.range_start)
+            return Err(what + ": range end " + s.range_end.str() + " is before its start " + s.range_start.str());
+        if (s.range_start == s.net.network() || s.range_end == s.net.broadcast())
+            return Err(what + ": range includes the network or broadcast address");
+        for (size_t j = 0; j < i; j++)
+            if (c.subnets[j].net.contains(s.net.network()) || s.net.contains(c.subnets[j].net.network()))
+                return Err(what + " overlaps subnet " + c.subnets[j].net.str());
+    }
+    for (size_t i = 0; i < c.reservations.size(); i++) {
+        auto& r = c.reservations[i];
+        if (!c.subnet_for(r.ip))
+            return Err(src + ": reservation " + r.mac.str() + " -> " + r.ip.str() + ": the address is outside every subnet");
+        for (size_t j = 0; j < i; j++) {
+            if (c.reservations[j].mac == r.mac)
+                return Err(src + ": reservation " + r.mac.str() + " appears twice");
+            if (c.reservations[j].ip == r.ip)
+                return Err(src + ": address " + r.ip.str() + " is reserved for both " + c.reservations[j].mac.str() +
+                           " and " + r.mac.str());
+        }
+    }
+    return true;
+}
+
+Result<Config> parse_toml(std::string_view text, const std::string& source_name) {
+    Ctx c{source_name};
+    Config cfg;
+    cfg.source = source_name;
+    try {
+        toml::table root = toml::parse(text, source_name);
+        check_keys(c, root, {"server", "subnet", "reservation"}, "the top level");
+        if (auto srv = root["server"].as_table()) {
+            check_keys(c, *srv, kServerKeys, "[server]");
+            if (auto ifs = (*srv)["interfaces"]) {
+                auto arr = ifs.as_array();
+                if (!arr) fail(c.where(*ifs.node()) + ": server.interfaces must be an array of names");
+                for (auto& n : *arr) {
+                    auto s = n.value<std::string>();
+                    if (!s || s->empty() || s->size() >= 16)
+                        fail(c.where(n) + ": server.interfaces: each entry must be an interface name (1-15 bytes)");
+                    cfg.interfaces.push_back(*s);
+                }
+            }
+            if (auto v = get_str(c, *srv, "lease-db", "server"); !v.empty()) cfg.lease_db = v;
+            cfg.tftp_root = get_str(c, *srv, "tftp-root", "server");
+            if (auto a = (*srv)["authoritative"]) {
+                auto b = a.value<bool>();
+                if (!b) fail(c.where(*a.node()) + ": server.authoritative must be true or false");
+                cfg.authoritative = *b;
+            }
+            if (auto x = (*srv)["xdp"]) {
+                auto s = x.value<std::string>();
+                if (s == "off") cfg.xdp = XdpMode::Off;
+                else if (s == "native") cfg.xdp = XdpMode::Native;
+                else if (s == "generic") cfg.xdp = XdpMode::Generic;
+                else if (s == "auto") cfg.xdp = XdpMode::Auto;
+                else fail(c.where(*x.node()) + ": server.xdp '" + s.value_or("?") + "' must be off, native, generic or auto");
+            }
+        }
+        if (auto subs = root["subnet"]) {
+            auto arr = subs.as_array();
+            if (!arr) fail(c.where(*subs.node()) + ": subnet must be an array of tables: [[subnet]]");
+            for (size_t i = 0; i < arr->size(); i++) {
+                auto t = arr->get(i)->as_table();
+                if (!t) fail(c.where(*arr->get(i)) + ": subnet entries must be tables");
+                cfg.subnets.push_back(parse_subnet(c, *t, i));
+            }
+        }
+        if (auto rs = root["reservation"]) {
+            auto arr = rs.as_array();
+            if (!arr) fail(c.where(*rs.node()) + ": reservation must be an array of tables: [[reservation]]");
+            for (size_t i = 0; i < arr->size(); i++) {
+                auto t = arr->get(i)->as_table();
+                if (!t) fail(c.where(*arr->get(i)) + ": reservation entries must be tables");
+                cfg.reservations.push_back(parse_reservation(c, *t, i));
+            }
+        }
+    } catch (const toml::parse_error& e) {
+        return Err(source_name + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
+    } catch (const ConfigError& e) {
+        return Err(e.msg);
+    }
+    auto v = validate(cfg);
+    if (!v) return Err(v.error());
+    return cfg;
+}
+
+Result<Config> load_toml_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return Err("cannot read configuration file " + path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return parse_toml(ss.str(), path);
+}
+
+}  // namespace pxed::config

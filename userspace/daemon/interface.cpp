@@ -1,0 +1,121 @@
+#include "daemon/interface.h"
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "dhcp/frame.h"
+
+namespace pxed::daemon {
+
+namespace {
+std::string errstr() { return std::strerror(errno); }
+}
+
+Result<IfaceInfo> IfaceInfo::lookup(const std::string& name) {
+    IfaceInfo i;
+    i.name = name;
+    i.ifindex = int(if_nametoindex(name.c_str()));
+    if (i.ifindex == 0) return Err("interface '" + name + "' does not exist (from server.interfaces)");
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return Err("socket: " + errstr());
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+    int rc = ioctl(s, SIOCGIFHWADDR, &ifr);
+    close(s);
+    if (rc != 0) return Err("cannot read the MAC address of " + name + ": " + errstr());
+    std::memcpy(i.mac.b.data(), ifr.ifr_hwaddr.sa_data, 6);
+    ifaddrs* ifa = nullptr;
+    if (getifaddrs(&ifa) != 0) return Err("getifaddrs: " + errstr());
+    for (auto* p = ifa; p; p = p->ifa_next) {
+        if (!p->ifa_addr || p->ifa_addr->sa_family != AF_INET || name != p->ifa_name) continue;
+        i.addr = Ipv4(ntohl(reinterpret_cast<sockaddr_in*>(p->ifa_addr)->sin_addr.s_addr));
+        uint32_t m = ntohl(reinterpret_cast<sockaddr_in*>(p->ifa_netmask)->sin_addr.s_addr);
+        i.prefix = uint8_t(__builtin_popcount(m));
+        break;
+    }
+    freeifaddrs(ifa);
+    if (i.addr.is_zero()) return Err("interface " + name + " has no IPv4 address: pxed answers from that address");
+    return i;
+}
+
+Result<DhcpSocket> DhcpSocket::open(const IfaceInfo& info) {
+    int udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (udp < 0) return Err("socket: " + errstr());
+    int one = 1;
+    setsockopt(udp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    setsockopt(udp, SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
+    if (setsockopt(udp, SOL_SOCKET, SO_BINDTODEVICE, info.name.c_str(), socklen_t(info.name.size())) != 0) {
+        close(udp);
+        return Err("SO_BINDTODEVICE " + info.name + ": " + errstr() + " (needs CAP_NET_RAW)");
+    }
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(67);
+    if (bind(udp, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        close(udp);
+        return Err("cannot bind UDP port 67 on " + info.name + ": " + errstr() +
+                   " (another DHCP server running? needs CAP_NET_BIND_SERVICE)");
+    }
+    int raw = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);  // protocol 0: send only
+    if (raw < 0) {
+        close(udp);
+        return Err("AF_PACKET socket: " + errstr() + " (needs CAP_NET_RAW)");
+    }
+    return DhcpSocket(info, udp, raw);
+}
+
+DhcpSocket::DhcpSocket(DhcpSocket&& o) noexcept : info_(std::move(o.info_)), udp_(o.udp_), raw_(o.raw_) {
+    o.udp_ = o.raw_ = -1;
+}
+
+DhcpSocket::~DhcpSocket() {
+    if (udp_ >= 0) close(udp_);
+    if (raw_ >= 0) close(raw_);
+}
+
+ssize_t DhcpSocket::recv(uint8_t* buf, size_t len) {
+    ssize_t n = ::recv(udp_, buf, len, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+    return n;
+}
+
+Result<bool> DhcpSocket::send(const dhcp::Reply& r) {
+    auto bytes = dhcp::serialize(r.packet);
+    if (r.dest == dhcp::Dest::UnicastChaddr) {
+        dhcp::UdpEndpoints ep;
+        ep.src_mac = info_.mac;
+        ep.dst_mac = r.packet.mac();
+        ep.src_ip = info_.addr;
+        ep.dst_ip = r.dst_ip;
+        ep.src_port = 67;
+        ep.dst_port = r.dst_port;
+        auto frame = dhcp::build_udp_frame(ep, bytes);
+        sockaddr_ll ll{};
+        ll.sll_family = AF_PACKET;
+        ll.sll_ifindex = info_.ifindex;
+        ll.sll_halen = 6;
+        std::memcpy(ll.sll_addr, ep.dst_mac.b.data(), 6);
+        if (sendto(raw_, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&ll), sizeof ll) < 0)
+            return Err("send to " + ep.dst_mac.str() + " on " + info_.name + ": " + errstr());
+        return true;
+    }
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(r.dst_port);
+    a.sin_addr.s_addr = htonl(r.dst_ip.v);
+    if (sendto(udp_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0)
+        return Err("send to " + r.dst_ip.str() + ":" + std::to_string(r.dst_port) + " on " + info_.name + ": " + errstr());
+    return true;
+}
+
+}  // namespace pxed::daemon

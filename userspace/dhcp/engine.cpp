@@ -1,0 +1,278 @@
+#include "dhcp/engine.h"
+
+#include <limits>
+
+#include "dhcp/render.h"
+
+namespace pxed::dhcp {
+
+using lease::Lease;
+using lease::State;
+
+std::string_view to_string(Drop d) {
+    switch (d) {
+    case Drop::None: return "none";
+    case Drop::NotRequest: return "not_bootrequest";
+    case Drop::NoMessageType: return "no_message_type";
+    case Drop::NoSubnet: return "no_subnet";
+    case Drop::PoolExhausted: return "pool_exhausted";
+    case Drop::OtherServer: return "other_server";
+    case Drop::UnknownClient: return "unknown_client";
+    case Drop::NotOurs: return "not_ours";
+    }
+    return "unknown";
+}
+
+lease::ClientKey client_key(const Packet& p) {
+    if (auto* id = p.options.find(opt::ClientId); id && !id->data.empty())
+        return "id:" + std::string(id->data.begin(), id->data.end());
+    std::string k = "hw:";
+    k.push_back(char(p.htype));
+    k.append(reinterpret_cast<const char*>(p.chaddr.data()), std::min<size_t>(p.hlen, 16));
+    return k;
+}
+
+struct Engine::Ctx {
+    const Packet& req;
+    const RxInfo& rx;
+    int64_t now;
+    const config::Subnet* subnet;
+    const config::Reservation* resv;
+    lease::ClientKey client;
+    Ipv4 server_ip;
+};
+
+namespace {
+Outcome drop(Drop d, std::string note = {}) { return Outcome{std::nullopt, d, std::move(note)}; }
+Outcome reply(Reply r, std::string note) { return Outcome{std::move(r), Drop::None, std::move(note)}; }
+int64_t expiry(int64_t now, uint32_t lease_time) {
+    return lease_time == config::kInfiniteLease ? std::numeric_limits<int64_t>::max() : now + lease_time;
+}
+}  // namespace
+
+Outcome Engine::handle(const Packet& req, const RxInfo& rx, int64_t now) {
+    if (req.op != 1) return drop(Drop::NotRequest);
+    auto type = req.message_type();
+    if (!type) return drop(Drop::NoMessageType);
+    // The subnet: by giaddr for relayed requests, else by the receiving
+    // interface's address.
+    Ipv4 selector = req.giaddr.is_zero() ? rx.server_ip : req.giaddr;
+    const config::Subnet* subnet = cfg_->subnet_for(selector);
+    if (!subnet) return drop(Drop::NoSubnet, "no subnet for " + selector.str());
+    Ipv4 server_ip = subnet->server_ip.value_or(rx.server_ip);
+    const config::Reservation* resv = cfg_->reservation_for(req.mac());
+    if (resv && !subnet->net.contains(resv->ip)) resv = nullptr;  // reserved on another subnet
+    Ctx c{req, rx, now, subnet, resv, client_key(req), server_ip};
+    switch (*type) {
+    case MessageType::Discover: return discover(c);
+    case MessageType::Request: return request(c);
+    case MessageType::Decline: return decline(c);
+    case MessageType::Release: return release(c);
+    case MessageType::Inform: return inform(c);
+    default: return drop(Drop::NotRequest, "server message type from a client");
+    }
+}
+
+uint32_t Engine::lease_time_for(const Ctx& c) const {
+    if (c.resv && c.resv->lease_time) return *c.resv->lease_time;
+    return c.subnet->lease_time;
+}
+
+std::vector<Ipv4> Engine::reserved_in(const config::Subnet& s) const {
+    std::vector<Ipv4> out;
+    for (auto& r : cfg_->reservations)
+        if (s.net.contains(r.ip)) out.push_back(r.ip);
+    return out;
+}
+
+Reply Engine::make_reply(const Ctx& c, MessageType t, Ipv4 yiaddr, uint32_t lease_time) const {
+    Reply r;
+    Packet& p = r.packet;
+    p.op = 2;
+    p.htype = c.req.htype;
+    p.hlen = c.req.hlen;
+    p.xid = c.req.xid;
+    p.flags = c.req.flags;
+    p.giaddr = c.req.giaddr;
+    p.chaddr = c.req.chaddr;
+    p.yiaddr = yiaddr;
+    if (t == MessageType::Ack) p.ciaddr = c.req.ciaddr;
+
+    RenderInput in;
+    in.subnet = c.subnet;
+    in.server_ip = c.server_ip;
+    in.reservation = c.resv;
+    in.lease_time = lease_time;
+    in.boot = choose_boot(c.subnet->boot, profile_of(c.req));
+    p.options.set_u8(opt::MessageType, uint8_t(t));
+    Options rendered = render_options(in);
+    for (auto& o : rendered.all()) p.options.set(o.code, o.data);
+    if (!in.boot.file.empty()) {
+        p.siaddr = next_server(in);
+        if (in.boot.file.size() < p.file.size()) p.set_file(in.boot.file);
+    }
+    if (auto* ri = c.req.options.find(opt::RelayAgentInfo); ri && !c.req.giaddr.is_zero())
+        p.options.set(opt::RelayAgentInfo, ri->data);  // RFC 3046: echo option 82
+
+    // Destination, RFC 2131 section 4.1.
+    if (!c.req.giaddr.is_zero()) {
+        r.dest = Dest::Relay;
+        r.dst_ip = c.req.giaddr;
+        r.dst_port = 67;
+    } else if (!c.req.ciaddr.is_zero()) {
+        r.dest = Dest::UnicastCiaddr;
+        r.dst_ip = c.req.ciaddr;
+    } else if (c.req.broadcast() || yiaddr.is_zero()) {
+        r.dest = Dest::Broadcast;
+        r.dst_ip = Ipv4(0xffffffff);
+    } else {
+        r.dest = Dest::UnicastChaddr;
+        r.dst_ip = yiaddr;
+    }
+    return r;
+}
+
+Reply Engine::make_nak(const Ctx& c, std::string_view why) const {
+    Reply r;
+    Packet& p = r.packet;
+    p.op = 2;
+    p.htype = c.req.htype;
+    p.hlen = c.req.hlen;
+    p.xid = c.req.xid;
+    p.flags = c.req.flags;
+    p.giaddr = c.req.giaddr;
+    p.chaddr = c.req.chaddr;
+    p.options.set_u8(opt::MessageType, uint8_t(MessageType::Nak));
+    p.options.set_ip(opt::ServerId, c.server_ip);
+    p.options.set_str(opt::Message, why);
+    if (!c.req.giaddr.is_zero()) {
+        p.flags |= kFlagBroadcast;  // RFC 2131 4.3.2: relay must broadcast the NAK
+        r.dest = Dest::Relay;
+        r.dst_ip = c.req.giaddr;
+        r.dst_port = 67;
+    } else {
+        r.dest = Dest::Broadcast;
+        r.dst_ip = Ipv4(0xffffffff);
+    }
+    return r;
+}
+
+Outcome Engine::discover(Ctx& c) {
+    uint32_t lt = lease_time_for(c);
+    Ipv4 ip;
+    if (c.resv) {
+        ip = c.resv->ip;
+    } else {
+        auto picked = leases_.pick(c.client, c.subnet->range_start, c.subnet->range_end, c.now, reserved_in(*c.subnet));
+        if (!picked)
+            return drop(Drop::PoolExhausted, "pool " + c.subnet->range_start.str() + "-" + c.subnet->range_end.str() +
+                                                 " of " + c.subnet->net.str() + " is exhausted");
+        ip = *picked;
+    }
+    auto* existing = leases_.by_ip(ip);
+    // A client that already holds a bound lease keeps it bound; otherwise the
+    // address is held briefly for this client, not leased.
+    if (!(existing && existing->client == c.client && existing->state == State::Bound && existing->expires > c.now)) {
+        Lease l;
+        l.ip = ip;
+        l.mac = c.req.mac();
+        l.client = c.client;
+        l.start = c.now;
+        l.expires = c.now + kOfferHoldSeconds;
+        l.state = State::Offered;
+        l.is_static = c.resv != nullptr;
+        leases_.put(l);
+    }
+    return reply(make_reply(c, MessageType::Offer, ip, lt), "offer " + ip.str());
+}
+
+Outcome Engine::request(Ctx& c) {
+    auto server_id = c.req.options.get_ip(opt::ServerId);
+    auto requested = c.req.options.get_ip(opt::RequestedIp);
+    const Lease* mine = leases_.by_client(c.client);
+    Ipv4 want;
+    if (server_id) {
+        // SELECTING: the client chose a server.
+        if (*server_id != c.server_ip) {
+            if (mine && mine->state == State::Offered) leases_.erase(mine->ip);
+            return drop(Drop::OtherServer, "client chose server " + server_id->str());
+        }
+        if (!requested) return reply(make_nak(c, "SELECTING request without requested address"), "nak");
+        want = *requested;
+    } else if (requested && c.req.ciaddr.is_zero()) {
+        want = *requested;  // INIT-REBOOT
+        if (!c.subnet->net.contains(want)) return reply(make_nak(c, "address not on this network"), "nak wrong network");
+        if (!mine && !c.resv) {
+            if (cfg_->authoritative) return reply(make_nak(c, "no lease for this client"), "nak unknown client");
+            return drop(Drop::UnknownClient, "init-reboot from unknown client");
+        }
+    } else if (!c.req.ciaddr.is_zero()) {
+        want = c.req.ciaddr;  // RENEWING or REBINDING
+        if (!mine && !c.resv) {
+            if (cfg_->authoritative) return reply(make_nak(c, "no lease for this client"), "nak unknown client");
+            return drop(Drop::UnknownClient, "renew from unknown client");
+        }
+    } else {
+        return reply(make_nak(c, "request without address"), "nak no address");
+    }
+
+    if (c.resv) {
+        if (want != c.resv->ip) return reply(make_nak(c, "address is reserved elsewhere"), "nak not the reservation");
+    } else {
+        if (want < c.subnet->range_start || want > c.subnet->range_end)
+            return reply(make_nak(c, "address outside the pool"), "nak outside pool");
+        auto* holder = leases_.by_ip(want);
+        if (holder && holder->client != c.client && !leases_.is_free(want, c.now))
+            return reply(make_nak(c, "address in use"), "nak in use");
+        if (!holder && !server_id && (!mine || mine->ip != want))
+            return reply(make_nak(c, "no lease for this address"), "nak no lease");
+        for (auto& r : cfg_->reservations)
+            if (r.ip == want) return reply(make_nak(c, "address is reserved"), "nak reserved");
+    }
+
+    uint32_t lt = lease_time_for(c);
+    Lease l;
+    l.ip = want;
+    l.mac = c.req.mac();
+    l.client = c.client;
+    l.start = c.now;
+    l.expires = expiry(c.now, lt);
+    l.state = State::Bound;
+    l.is_static = c.resv != nullptr;
+    if (c.resv) l.hostname = c.resv->hostname;
+    else if (auto h = c.req.options.get_str(opt::Hostname)) l.hostname = *h;
+    leases_.put(l);
+    return reply(make_reply(c, MessageType::Ack, want, lt), "ack " + want.str());
+}
+
+Outcome Engine::decline(Ctx& c) {
+    auto requested = c.req.options.get_ip(opt::RequestedIp);
+    if (!requested) return drop(Drop::NotOurs, "decline without address");
+    const Lease* l = leases_.by_ip(*requested);
+    if (!l || l->client != c.client) return drop(Drop::NotOurs, "decline of an address not leased to the client");
+    Lease q;
+    q.ip = *requested;
+    q.client = "declined:" + requested->str();  // owned by nobody while quarantined
+    q.start = c.now;
+    q.expires = c.now + kDeclineProbationSeconds;
+    q.state = State::Declined;
+    leases_.erase(*requested);
+    leases_.put(q);
+    return drop(Drop::None, "declined " + requested->str());
+}
+
+Outcome Engine::release(Ctx& c) {
+    const Lease* l = leases_.by_ip(c.req.ciaddr);
+    if (!l || l->client != c.client) return drop(Drop::NotOurs, "release of an address not leased to the client");
+    Lease r = *l;
+    r.state = State::Released;
+    r.expires = c.now;
+    leases_.put(r);
+    return drop(Drop::None, "released " + c.req.ciaddr.str());
+}
+
+Outcome Engine::inform(Ctx& c) {
+    return reply(make_reply(c, MessageType::Ack, Ipv4(), 0), "inform ack");
+}
+
+}  // namespace pxed::dhcp

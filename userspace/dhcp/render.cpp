@@ -1,0 +1,83 @@
+#include "dhcp/render.h"
+
+#include <algorithm>
+
+namespace pxed::dhcp {
+
+namespace {
+bool starts_with(const std::optional<std::string>& s, std::string_view p) {
+    return s && s->compare(0, p.size(), p) == 0;
+}
+}  // namespace
+
+ClientProfile profile_of(const Packet& req) {
+    ClientProfile p;
+    if (auto* a = req.options.find(opt::ClientArch); a && a->data.size() >= 2)
+        p.arch = uint16_t(a->data[0] << 8 | a->data[1]);
+    auto vc = req.options.get_str(opt::VendorClass);
+    p.pxe = starts_with(vc, "PXEClient");
+    p.http_client = starts_with(vc, "HTTPClient");
+    // RFC 3004 user class: length-prefixed entries; iPXE sends the raw
+    // string "iPXE" as its only content, which we accept too.
+    if (auto* uc = req.options.find(opt::UserClass)) {
+        std::string_view all(reinterpret_cast<const char*>(uc->data.data()), uc->data.size());
+        p.ipxe = all.find("iPXE") != std::string_view::npos;
+    }
+    return p;
+}
+
+BootChoice choose_boot(const config::BootFiles& boot, const ClientProfile& p) {
+    BootChoice c;
+    c.pxe_client = p.pxe;
+    if (p.ipxe && !boot.ipxe.empty()) {
+        c.file = boot.ipxe;  // no chainload loop: iPXE gets its script
+        return c;
+    }
+    uint16_t arch = p.arch.value_or(0);
+    switch (arch) {
+    case uint16_t(ClientArch::BiosX86): c.file = boot.bios; break;
+    case uint16_t(ClientArch::EfiBc):
+    case uint16_t(ClientArch::EfiX64): c.file = boot.uefi_x64; break;
+    case uint16_t(ClientArch::EfiX64Http):
+        c.file = boot.uefi_http;
+        c.http = true;
+        c.pxe_client = false;
+        break;
+    default: break;
+    }
+    return c;
+}
+
+Ipv4 next_server(const RenderInput& in) {
+    if (in.subnet && in.subnet->boot.next_server) return *in.subnet->boot.next_server;
+    return in.server_ip;
+}
+
+Options render_options(const RenderInput& in) {
+    Options o;
+    o.set_ip(opt::ServerId, in.server_ip);
+    if (in.lease_time) {
+        o.set_u32(opt::LeaseTime, in.lease_time);
+        if (in.lease_time != config::kInfiniteLease) {
+            o.set_u32(opt::RenewalT1, in.lease_time / 2);
+            o.set_u32(opt::RebindingT2, uint32_t(uint64_t(in.lease_time) * 7 / 8));
+        }
+    }
+    if (const auto* s = in.subnet) {
+        o.set_u32(opt::SubnetMask, s->net.mask());
+        o.set_ip(opt::BroadcastAddr, s->net.broadcast());
+        if (s->router) o.set_ip(opt::Router, *s->router);
+        if (!s->dns.empty()) o.set_ips(opt::DnsServers, s->dns);
+        if (!s->domain.empty()) o.set_str(opt::DomainName, s->domain);
+    }
+    if (in.reservation && !in.reservation->hostname.empty()) o.set_str(opt::Hostname, in.reservation->hostname);
+    if (in.boot.http) o.set_str(opt::VendorClass, "HTTPClient");
+    else if (in.boot.pxe_client) o.set_str(opt::VendorClass, "PXEClient");
+    if (!in.boot.file.empty()) {
+        o.set_str(opt::TftpServerName, next_server(in).str());
+        o.set_str(opt::BootfileName, in.boot.file);
+    }
+    return o;
+}
+
+}  // namespace pxed::dhcp

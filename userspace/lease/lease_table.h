@@ -1,0 +1,61 @@
+#pragma once
+// Lease bookkeeping and address allocation. Pure: time is a parameter.
+// Durability lives behind a LeaseStore (the SQLite backend comes with the
+// DHCP issue); this table is the in-memory state the engine decides from.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "pxed/net.h"
+
+namespace pxed::lease {
+
+enum class State : uint8_t { Offered, Bound, Released, Declined };
+std::string_view to_string(State s);
+
+// Client identity: option 61 when present, else htype + chaddr (as RFC 2132 9.14).
+using ClientKey = std::string;
+
+struct Lease {
+    Ipv4 ip;
+    Mac mac;
+    ClientKey client;
+    std::string hostname;
+    int64_t start = 0;
+    int64_t expires = 0;  // seconds since the epoch; INT64_MAX for infinite
+    State state = State::Offered;
+    bool is_static = false;
+};
+
+class LeaseTable {
+public:
+    const Lease* by_ip(Ipv4 ip) const;
+    const Lease* by_client(const ClientKey& c) const;
+
+    // An address is free at `now` when no lease holds it, or its lease
+    // expired, or it was released. Declined addresses stay quarantined until
+    // their expiry.
+    bool is_free(Ipv4 ip, int64_t now) const;
+
+    // Picks an address for `client` in [first, last], skipping `exclude`
+    // (reserved addresses): its previous address when still free, else the
+    // next free one. nullopt when the range is exhausted.
+    std::optional<Ipv4> pick(const ClientKey& client, Ipv4 first, Ipv4 last, int64_t now,
+                             const std::vector<Ipv4>& exclude);
+
+    // Inserts or replaces the lease on l.ip; drops the client's other lease.
+    void put(const Lease& l);
+    void erase(Ipv4 ip);
+    size_t size() const { return by_ip_.size(); }
+    const std::map<Ipv4, Lease>& all() const { return by_ip_; }
+
+private:
+    std::map<Ipv4, Lease> by_ip_;
+    std::unordered_map<ClientKey, Ipv4> by_client_;
+    uint32_t cursor_ = 0;
+};
+
+}  // namespace pxed::lease
