@@ -10,6 +10,7 @@ namespace {
 
 const char* kConfig = R"([server]
 interfaces = ["s0"]
+lease-db = "@DIR@/leases.db"
 
 [[subnet]]
 cidr = "192.0.2.0/24"

@@ -84,7 +84,9 @@ std::string slurp(const std::string& path) {
 }  // namespace
 
 PxedProcess::PxedProcess(const Netns& ns, const std::string& config_toml) : dir_(make_tempdir()) {
-    std::ofstream(dir_ + "/pxed.toml") << config_toml;
+    std::string text = config_toml;
+    for (size_t at; (at = text.find("@DIR@")) != std::string::npos;) text.replace(at, 5, dir_);
+    std::ofstream(dir_ + "/pxed.toml") << text;
     std::string bin = std::string(PXED_BINARY_DIR) + "/userspace/pxed";
     std::string netns = "--net=/run/netns/" + ns.name();
     std::string logpath = dir_ + "/pxed.log";

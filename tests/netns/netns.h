@@ -42,7 +42,8 @@ void veth_pair(const Netns* a, const std::string& a_if, const Netns* b, const st
 
 namespace pxed::test {
 
-// A pxed process running inside a namespace with a given configuration.
+// A pxed process running inside a namespace with a given configuration;
+// "@DIR@" in the configuration is replaced by the process's own temp dir.
 class PxedProcess {
 public:
     PxedProcess(const Netns& ns, const std::string& config_toml);
@@ -50,6 +51,7 @@ public:
     bool ready() const { return ready_; }
     int pid() const { return pid_; }
     std::string log() const;
+    const std::string& dir() const { return dir_; }
     // SIGTERM and wait; returns the exit status.
     int stop();
 

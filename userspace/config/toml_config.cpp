@@ -164,8 +164,14 @@ Result<bool> validate(const Config& c) {
     }
     for (size_t i = 0; i < c.reservations.size(); i++) {
         auto& r = c.reservations[i];
-        if (!c.subnet_for(r.ip))
+        const Subnet* sn = c.subnet_for(r.ip);
+        if (!sn)
             return Err(src + ": reservation " + r.mac.str() + " -> " + r.ip.str() + ": the address is outside every subnet");
+        if (r.ip == sn->net.network() || r.ip == sn->net.broadcast())
+            return Err(src + ": reservation " + r.mac.str() + " -> " + r.ip.str() + ": the network or broadcast address");
+        if ((sn->server_ip && r.ip == *sn->server_ip) || (sn->router && r.ip == *sn->router))
+            return Err(src + ": reservation " + r.mac.str() + " -> " + r.ip.str() +
+                       ": the address of the server or router itself");
         for (size_t j = 0; j < i; j++) {
             if (c.reservations[j].mac == r.mac)
                 return Err(src + ": reservation " + r.mac.str() + " appears twice");

@@ -8,6 +8,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <ctime>
 #include <memory>
 #include <vector>
@@ -16,19 +17,28 @@
 #include "daemon/interface.h"
 #include "dhcp/engine.h"
 #include "dhcp/packet.h"
+#include "lease/lease_store.h"
 #include "pxed/version.h"
 
 using namespace pxed;
 
 namespace {
 
+struct Pending {
+    size_t socket;
+    dhcp::Reply reply;
+};
+
 struct Daemon {
     std::unique_ptr<config::Config> cfg;
     std::string config_path;
     std::unique_ptr<dhcp::Engine> engine;
+    std::unique_ptr<lease::LeaseStore> store;
     std::vector<daemon::DhcpSocket> sockets;
+    std::vector<Pending> pending;  // replies of this batch, sent after the commit
 
-    void on_packet(daemon::DhcpSocket& s, std::span<const uint8_t> bytes) {
+    void on_packet(size_t si, std::span<const uint8_t> bytes) {
+        auto& s = sockets[si];
         auto p = dhcp::parse(bytes);
         if (!p) {
             spdlog::debug("dhcp drop iface={} reason=parse error=\"{}\" len={}", s.info().name,
@@ -41,9 +51,34 @@ struct Daemon {
         spdlog::debug("dhcp iface={} type={} mac={} xid={:#010x} result=\"{}\"", s.info().name,
                       type ? dhcp::to_string(*type) : "none", p->mac().str(), p->xid, out.note);
         if (out.drop == dhcp::Drop::PoolExhausted) spdlog::warn("dhcp {}", out.note);
-        if (out.reply) {
-            if (auto r = s.send(*out.reply); !r) spdlog::warn("dhcp send failed: {}", r.error());
+        if (out.reply) pending.push_back(Pending{si, std::move(*out.reply)});
+    }
+
+    // Group commit: every lease changed by this batch goes to the store in
+    // one transaction (one fsync); only then do the batch's replies leave.
+    // If the commit fails, no ACK leaves: a client is never told about a
+    // lease that is not durable.
+    void flush() {
+        auto dirty = engine->leases().take_dirty();
+        bool durable = true;
+        if (!dirty.empty()) {
+            std::vector<lease::Lease> upserts;
+            std::vector<Ipv4> deletes;
+            for (auto ip : dirty) {
+                auto* l = engine->leases().by_ip(ip);
+                if (l && l->state != lease::State::Offered) upserts.push_back(*l);
+                else deletes.push_back(ip);
+            }
+            if (auto r = store->commit(upserts, deletes); !r) {
+                spdlog::error("lease commit failed, withholding {} ACKs: {}", pending.size(), r.error());
+                durable = false;
+            }
         }
+        for (auto& pr : pending) {
+            if (!durable && pr.reply.packet.message_type() == dhcp::MessageType::Ack) continue;
+            if (auto r = sockets[pr.socket].send(pr.reply); !r) spdlog::warn("dhcp send failed: {}", r.error());
+        }
+        pending.clear();
     }
 
     bool reload() {
@@ -53,8 +88,8 @@ struct Daemon {
             return false;
         }
         auto fresh = std::make_unique<config::Config>(std::move(c.value()));
-        if (fresh->interfaces != cfg->interfaces)
-            spdlog::warn("reload: interface changes take effect at the next restart");
+        if (fresh->interfaces != cfg->interfaces || fresh->lease_db != cfg->lease_db)
+            spdlog::warn("reload: interface and lease-db changes take effect at the next restart");
         engine->set_config(*fresh);
         cfg = std::move(fresh);
         spdlog::info("reload config={} subnets={} reservations={}", config_path, cfg->subnets.size(),
@@ -64,6 +99,29 @@ struct Daemon {
 };
 
 int run(Daemon& d) {
+    std::error_code ec;
+    auto parent = std::filesystem::path(d.cfg->lease_db).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (ec) {
+        spdlog::critical("cannot create the directory {} for lease-db {}: {}", parent.string(), d.cfg->lease_db,
+                         ec.message());
+        return 1;
+    }
+    auto store = lease::open_sqlite_store(d.cfg->lease_db);
+    if (!store) {
+        spdlog::critical("{}", store.error());
+        return 1;
+    }
+    d.store = std::move(store.value());
+    auto leases = d.store->load_all();
+    if (!leases) {
+        spdlog::critical("{}", leases.error());
+        return 1;
+    }
+    for (auto& l : *leases) d.engine->leases().put(l);
+    d.engine->leases().take_dirty();
+    spdlog::info("leases store={} loaded={}", d.store->describe(), leases->size());
+
     for (auto& name : d.cfg->interfaces) {
         auto info = daemon::IfaceInfo::lookup(name);
         if (!info) {
@@ -74,6 +132,20 @@ int run(Daemon& d) {
         if (!s) {
             spdlog::critical("{}", s.error());
             return 1;
+        }
+        for (auto& r : d.cfg->reservations) {
+            if (r.ip == info->addr) {
+                spdlog::critical("{}: reservation {} -> {} is the address of interface {} itself", d.cfg->source,
+                                 r.mac.str(), r.ip.str(), name);
+                return 1;
+            }
+        }
+        for (auto& sn : d.cfg->subnets) {
+            if (info->addr >= sn.range_start && info->addr <= sn.range_end) {
+                spdlog::critical("{}: range {}-{} contains {}, the address of interface {}", d.cfg->source,
+                                 sn.range_start.str(), sn.range_end.str(), info->addr.str(), name);
+                return 1;
+            }
         }
         spdlog::info("serving iface={} ifindex={} addr={}/{} mac={}", name, info->ifindex, info->addr.str(),
                      info->prefix, info->mac.str());
@@ -116,14 +188,15 @@ int run(Daemon& d) {
                 }
                 continue;
             }
-            auto& s = d.sockets[events[i].data.u64];
+            size_t si = events[i].data.u64;
             // Drain the socket, bounded so one busy interface cannot starve the rest.
-            for (int k = 0; k < 64; k++) {
-                ssize_t len = s.recv(buf.data(), buf.size());
+            for (int k = 0; k < 256; k++) {
+                ssize_t len = d.sockets[si].recv(buf.data(), buf.size());
                 if (len <= 0) break;
-                d.on_packet(s, std::span<const uint8_t>(buf.data(), size_t(len)));
+                d.on_packet(si, std::span<const uint8_t>(buf.data(), size_t(len)));
             }
         }
+        d.flush();
     }
 }
 

@@ -241,6 +241,7 @@ Outcome Engine::request(Ctx& c) {
     l.is_static = c.resv != nullptr;
     if (c.resv) l.hostname = c.resv->hostname;
     else if (auto h = c.req.options.get_str(opt::Hostname)) l.hostname = *h;
+    if (auto* g = c.req.options.find(opt::ClientGuid)) l.guid = g->data;
     leases_.put(l);
     return reply(make_reply(c, MessageType::Ack, want, lt), "ack " + want.str());
 }

@@ -1,6 +1,7 @@
 #include "lease/lease_table.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace pxed::lease {
 
@@ -64,12 +65,16 @@ void LeaseTable::put(const Lease& l) {
     auto it = by_client_.find(l.client);
     if (it != by_client_.end() && it->second != l.ip) {
         auto old = by_ip_.find(it->second);
-        if (old != by_ip_.end() && old->second.client == l.client) by_ip_.erase(old);
+        if (old != by_ip_.end() && old->second.client == l.client) {
+            dirty_.push_back(old->first);
+            by_ip_.erase(old);
+        }
     }
     auto cur = by_ip_.find(l.ip);
     if (cur != by_ip_.end() && cur->second.client != l.client) by_client_.erase(cur->second.client);
     by_ip_[l.ip] = l;
     by_client_[l.client] = l.ip;
+    dirty_.push_back(l.ip);
 }
 
 void LeaseTable::erase(Ipv4 ip) {
@@ -78,6 +83,13 @@ void LeaseTable::erase(Ipv4 ip) {
     auto c = by_client_.find(it->second.client);
     if (c != by_client_.end() && c->second == ip) by_client_.erase(c);
     by_ip_.erase(it);
+    dirty_.push_back(ip);
+}
+
+std::vector<Ipv4> LeaseTable::take_dirty() {
+    std::sort(dirty_.begin(), dirty_.end());
+    dirty_.erase(std::unique(dirty_.begin(), dirty_.end()), dirty_.end());
+    return std::exchange(dirty_, {});
 }
 
 }  // namespace pxed::lease

@@ -24,6 +24,7 @@ struct Lease {
     Mac mac;
     ClientKey client;
     std::string hostname;
+    std::vector<uint8_t> guid;  // option 97, client machine identifier
     int64_t start = 0;
     int64_t expires = 0;  // seconds since the epoch; INT64_MAX for infinite
     State state = State::Offered;
@@ -49,12 +50,17 @@ public:
     // Inserts or replaces the lease on l.ip; drops the client's other lease.
     void put(const Lease& l);
     void erase(Ipv4 ip);
+
+    // Addresses whose lease changed since the last take_dirty(): the daemon
+    // writes them to the LeaseStore before any reply about them leaves.
+    std::vector<Ipv4> take_dirty();
     size_t size() const { return by_ip_.size(); }
     const std::map<Ipv4, Lease>& all() const { return by_ip_; }
 
 private:
     std::map<Ipv4, Lease> by_ip_;
     std::unordered_map<ClientKey, Ipv4> by_client_;
+    std::vector<Ipv4> dirty_;
     uint32_t cursor_ = 0;
 };
 

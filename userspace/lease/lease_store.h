@@ -1,0 +1,31 @@
+#pragma once
+// Durable lease storage. Small on purpose, so that the embedded SQLite store
+// and a PostgreSQL store shared by several daemons both fit it.
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "lease/lease_table.h"
+#include "pxed/result.h"
+
+namespace pxed::lease {
+
+class LeaseStore {
+public:
+    virtual ~LeaseStore() = default;
+    // Every stored lease (offers are never stored).
+    virtual Result<std::vector<Lease>> load_all() = 0;
+    // One transaction: upserts by address, then deletes. Durable on return
+    // (fsync'd): the caller sends the replies about these leases only then.
+    virtual Result<bool> commit(std::span<const Lease> upserts, std::span<const Ipv4> deletes) = 0;
+    // For status output and log lines: backend and location.
+    virtual std::string describe() const = 0;
+};
+
+// Opens (creating if absent) the SQLite store at `path` in WAL mode with
+// synchronous=FULL. An existing file that is not a pxed lease database, or
+// fails SQLite's integrity check, is reported and left untouched.
+Result<std::unique_ptr<LeaseStore>> open_sqlite_store(const std::string& path);
+
+}  // namespace pxed::lease

@@ -1,0 +1,210 @@
+// Embedded lease store on SQLite (WAL, synchronous=FULL): one fsync per
+// commit, and the daemon commits a whole batch of ACKs at once.
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "lease/lease_store.h"
+
+namespace pxed::lease {
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+const char* kSchema = R"(
+CREATE TABLE IF NOT EXISTS pxed_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS leases (
+    ip INTEGER PRIMARY KEY,      -- IPv4 address, host order
+    mac BLOB NOT NULL,
+    client BLOB NOT NULL,        -- identity: option 61 or htype+chaddr
+    hostname TEXT NOT NULL DEFAULT '',
+    guid BLOB,
+    start INTEGER NOT NULL,
+    expires INTEGER NOT NULL,    -- seconds since the epoch; max int64 = infinite
+    state INTEGER NOT NULL,
+    is_static INTEGER NOT NULL DEFAULT 0
+);
+)";
+
+class SqliteStore final : public LeaseStore {
+public:
+    SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+    ~SqliteStore() override {
+        sqlite3_finalize(upsert_);
+        sqlite3_finalize(del_);
+        sqlite3_close(db_);
+    }
+
+    Result<bool> prepare() {
+        const char* up =
+            "INSERT INTO leases (ip, mac, client, hostname, guid, start, expires, state, is_static) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(ip) DO UPDATE SET mac=?2, client=?3, "
+            "hostname=?4, guid=?5, start=?6, expires=?7, state=?8, is_static=?9";
+        if (sqlite3_prepare_v2(db_, up, -1, &upsert_, nullptr) != SQLITE_OK ||
+            sqlite3_prepare_v2(db_, "DELETE FROM leases WHERE ip=?1", -1, &del_, nullptr) != SQLITE_OK)
+            return Err(err("preparing statements"));
+        return true;
+    }
+
+    Result<std::vector<Lease>> load_all() override {
+        sqlite3_stmt* st = nullptr;
+        if (sqlite3_prepare_v2(db_,
+                               "SELECT ip, mac, client, hostname, guid, start, expires, state, is_static FROM leases",
+                               -1, &st, nullptr) != SQLITE_OK)
+            return Err(err("reading leases"));
+        std::vector<Lease> out;
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            Lease l;
+            l.ip = Ipv4(uint32_t(sqlite3_column_int64(st, 0)));
+            auto blob = [&](int col) {
+                auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(st, col));
+                return std::vector<uint8_t>(p, p + sqlite3_column_bytes(st, col));
+            };
+            auto mac = blob(1);
+            if (mac.size() == 6) std::memcpy(l.mac.b.data(), mac.data(), 6);
+            auto client = blob(2);
+            l.client.assign(client.begin(), client.end());
+            auto* h = sqlite3_column_text(st, 3);
+            l.hostname = h ? reinterpret_cast<const char*>(h) : "";
+            l.guid = blob(4);
+            l.start = sqlite3_column_int64(st, 5);
+            l.expires = sqlite3_column_int64(st, 6);
+            int state = sqlite3_column_int(st, 7);
+            if (state < 0 || state > int(State::Declined)) {
+                sqlite3_finalize(st);
+                return Err(path_ + ": lease for " + l.ip.str() + " has an unknown state " + std::to_string(state));
+            }
+            l.state = State(state);
+            l.is_static = sqlite3_column_int(st, 8) != 0;
+            out.push_back(std::move(l));
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) return Err(err("reading leases"));
+        return out;
+    }
+
+    Result<bool> commit(std::span<const Lease> upserts, std::span<const Ipv4> deletes) override {
+        if (upserts.empty() && deletes.empty()) return true;
+        if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return Err(err("BEGIN"));
+        for (auto& l : upserts) {
+            sqlite3_reset(upsert_);
+            sqlite3_bind_int64(upsert_, 1, l.ip.v);
+            sqlite3_bind_blob(upsert_, 2, l.mac.b.data(), 6, SQLITE_STATIC);
+            sqlite3_bind_blob(upsert_, 3, l.client.data(), int(l.client.size()), SQLITE_STATIC);
+            sqlite3_bind_text(upsert_, 4, l.hostname.c_str(), int(l.hostname.size()), SQLITE_STATIC);
+            if (l.guid.empty()) sqlite3_bind_null(upsert_, 5);
+            else sqlite3_bind_blob(upsert_, 5, l.guid.data(), int(l.guid.size()), SQLITE_STATIC);
+            sqlite3_bind_int64(upsert_, 6, l.start);
+            sqlite3_bind_int64(upsert_, 7, l.expires);
+            sqlite3_bind_int(upsert_, 8, int(l.state));
+            sqlite3_bind_int(upsert_, 9, l.is_static ? 1 : 0);
+            if (sqlite3_step(upsert_) != SQLITE_DONE) return rollback("storing lease " + l.ip.str());
+        }
+        for (auto ip : deletes) {
+            sqlite3_reset(del_);
+            sqlite3_bind_int64(del_, 1, ip.v);
+            if (sqlite3_step(del_) != SQLITE_DONE) return rollback("deleting lease " + ip.str());
+        }
+        if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return rollback("COMMIT");
+        return true;
+    }
+
+    std::string describe() const override { return "sqlite:" + path_; }
+
+    std::string err(const std::string& what) const {
+        return "lease database " + path_ + ": " + what + ": " + sqlite3_errmsg(db_);
+    }
+
+private:
+    Result<bool> rollback(const std::string& what) {
+        std::string e = err(what);
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        return Err(e);
+    }
+
+    sqlite3* db_;
+    std::string path_;
+    sqlite3_stmt* upsert_ = nullptr;
+    sqlite3_stmt* del_ = nullptr;
+};
+
+std::string single_text(sqlite3* db, const char* sql, int* rc_out) {
+    sqlite3_stmt* st = nullptr;
+    std::string v;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            auto* t = sqlite3_column_text(st, 0);
+            v = t ? reinterpret_cast<const char*>(t) : "";
+            rc = SQLITE_OK;
+        } else if (rc == SQLITE_DONE) {
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    *rc_out = rc;
+    return v;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LeaseStore>> open_sqlite_store(const std::string& path) {
+    struct stat sb{};
+    bool existed = ::stat(path.c_str(), &sb) == 0;
+    if (existed && !S_ISREG(sb.st_mode)) return Err("lease database " + path + " is not a regular file");
+    std::string keep = " — pxed does not replace it: move it aside to start with an empty lease database";
+
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
+    if (rc != SQLITE_OK) {
+        std::string e = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+        sqlite3_close(db);
+        return Err("cannot open lease database " + path + ": " + e);
+    }
+    sqlite3_busy_timeout(db, 5000);
+    auto fail = [&](const std::string& what) -> Result<std::unique_ptr<LeaseStore>> {
+        std::string e = "lease database " + path + ": " + what + (existed ? keep : "");
+        sqlite3_close(db);
+        return Err(e);
+    };
+
+    if (existed) {
+        int qrc = 0;
+        std::string check = single_text(db, "PRAGMA quick_check", &qrc);
+        if (qrc != SQLITE_OK) return fail(std::string("is not a readable SQLite database (") + sqlite3_errmsg(db) + ")");
+        if (check != "ok") return fail("is corrupt (quick_check: " + check + ")");
+        std::string app = single_text(db, "SELECT name FROM sqlite_master WHERE type='table' AND name='leases'", &qrc);
+        std::string any = single_text(db, "SELECT count(*) FROM sqlite_master", &qrc);
+        if (app.empty() && any != "0") return fail("is an SQLite database of something else (no leases table)");
+    }
+    int prc = 0;
+    std::string mode = single_text(db, "PRAGMA journal_mode=WAL", &prc);
+    if (prc != SQLITE_OK || mode != "wal") return fail("cannot switch to WAL mode (" + mode + ")");
+    char* msg = nullptr;
+    if (sqlite3_exec(db, "PRAGMA synchronous=FULL", nullptr, nullptr, &msg) != SQLITE_OK ||
+        sqlite3_exec(db, kSchema, nullptr, nullptr, &msg) != SQLITE_OK) {
+        std::string e = msg ? msg : "?";
+        sqlite3_free(msg);
+        return fail("cannot create the schema: " + e);
+    }
+    int vrc = 0;
+    std::string ver = single_text(db, "SELECT value FROM pxed_meta WHERE key='schema_version'", &vrc);
+    if (ver.empty()) {
+        std::string sql = "INSERT INTO pxed_meta (key, value) VALUES ('schema_version', '" +
+                          std::to_string(kSchemaVersion) + "')";
+        sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+    } else if (ver != std::to_string(kSchemaVersion)) {
+        return fail("has schema version " + ver + ", this pxed knows version " + std::to_string(kSchemaVersion));
+    }
+    auto store = std::make_unique<SqliteStore>(db, path);
+    if (auto r = store->prepare(); !r) return Err(r.error());
+    return std::unique_ptr<LeaseStore>(std::move(store));
+}
+
+}  // namespace pxed::lease
