@@ -89,3 +89,13 @@ TEST_F(DhcpNetns, ExhaustedPoolGivesNoOfferAndAWarning) {
     EXPECT_TRUE(udhcpc_once(*cli_, "c0", 8)["ip"].empty());
     EXPECT_NE(pxed_->log().find("exhausted"), std::string::npos);
 }
+
+TEST_F(DhcpNetns, BiosAndUefiPxeDiscoversGetTheirOwnBootFile) {
+    set_mac("52:54:00:00:03:01");
+    auto bios = udhcpc_once(*cli_, "c0", 15, "-V PXEClient:Arch:00000:UNDI:002001 -x 0x5d:0000");
+    EXPECT_EQ(bios["boot_file"], "pxelinux.0") << pxed_->log();
+    set_mac("52:54:00:00:03:02");
+    auto uefi = udhcpc_once(*cli_, "c0", 15, "-V PXEClient:Arch:00007:UNDI:003016 -x 0x5d:0007");
+    EXPECT_EQ(uefi["boot_file"], "bootnetx64.efi") << pxed_->log();
+    EXPECT_EQ(uefi["siaddr"], "192.0.2.1");
+}

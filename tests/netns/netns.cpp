@@ -45,6 +45,15 @@ Netns::Netns(const std::string& short_name)
 
 Netns::~Netns() { sh("ip netns del " + name_ + " 2>/dev/null"); }
 
+std::string Netns::quote(const std::string& s) {
+    std::string q = "'";
+    for (char c : s) {
+        if (c == '\'') q += "'\\''";
+        else q += c;
+    }
+    return q + "'";
+}
+
 std::string Netns::exec_prefix() const { return "nsenter --net=/run/netns/" + name_ + " "; }
 
 bool Netns::exists(const std::string& full_name) {
@@ -128,13 +137,14 @@ PxedProcess::~PxedProcess() {
     sh("rm -rf " + dir_);
 }
 
-std::map<std::string, std::string> udhcpc_once(const Netns& ns, const std::string& ifname, int timeout_s) {
+std::map<std::string, std::string> udhcpc_once(const Netns& ns, const std::string& ifname, int timeout_s,
+                                               const std::string& extra_args) {
     std::string dir = make_tempdir();
     std::string script = dir + "/script.sh";
     std::ofstream(script) << "#!/bin/sh\n[ \"$1\" = bound ] && env > " << dir << "/bound.env\nexit 0\n";
     sh("chmod +x " + script);
     ns.run("timeout " + std::to_string(timeout_s) + " busybox udhcpc -i " + ifname +
-           " -f -q -n -t 3 -T 2 -O hostname -s " + script + " >" + dir + "/udhcpc.log 2>&1");
+           " -f -q -n -t 3 -T 2 -O hostname " + extra_args + " -s " + script + " >" + dir + "/udhcpc.log 2>&1");
     std::map<std::string, std::string> vars;
     std::istringstream in(slurp(dir + "/bound.env"));
     std::string line;

@@ -1,6 +1,7 @@
 #pragma once
 // Network namespaces that a test creates and removes itself. Every address a
 // test uses lives inside these namespaces; nothing leaves the machine.
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -27,8 +28,10 @@ public:
     // Shell prefix that runs a command inside the namespace while keeping the
     // host's /sys (and so bpffs): nsenter, not `ip netns exec`.
     std::string exec_prefix() const;
-    int run(const std::string& cmd) const { return sh(exec_prefix() + cmd); }
-    std::string out(const std::string& cmd) const { return sh_out(exec_prefix() + cmd); }
+    // Runs a whole shell command line (pipes, &&, redirections) inside.
+    int run(const std::string& cmd) const { return sh(exec_prefix() + "sh -c " + quote(cmd)); }
+    std::string out(const std::string& cmd) const { return sh_out(exec_prefix() + "sh -c " + quote(cmd)); }
+    static std::string quote(const std::string& s);
     static bool exists(const std::string& full_name);
 
 private:
@@ -63,6 +66,7 @@ private:
 
 // Runs busybox udhcpc once in `ns` on `ifname`; returns the variables its
 // script saw on "bound" (ip, router, dns, ...), empty if it got no lease.
-std::map<std::string, std::string> udhcpc_once(const Netns& ns, const std::string& ifname, int timeout_s = 15);
+std::map<std::string, std::string> udhcpc_once(const Netns& ns, const std::string& ifname, int timeout_s = 15,
+                                               const std::string& extra_args = "");
 
 }  // namespace pxed::test
