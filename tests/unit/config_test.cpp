@@ -52,6 +52,19 @@ range = ["192.0.2.100", "192.0.3.10"]
     EXPECT_NE(error_of(kBase + "[[reservation]]\nmac = \"52:54:00:00:00:01\"\nip = \"10.0.0.1\"\n")
                   .find("10.0.0.1: the address is outside every subnet"),
               std::string::npos);
+    auto overlap = kBase + "[[subnet]]\ncidr = \"192.0.0.0/16\"\nrange = [\"192.0.9.1\", \"192.0.9.9\"]\n";
+    EXPECT_NE(error_of(overlap).find("subnet 192.0.0.0/16 overlaps subnet 192.0.2.0/24"), std::string::npos)
+        << error_of(overlap);
+    auto backwards = R"([server]
+interfaces = ["eth0"]
+[[subnet]]
+cidr = "192.0.2.0/24"
+range = ["192.0.2.200", "192.0.2.100"]
+)";
+    EXPECT_NE(error_of(backwards).find("range end 192.0.2.100 is before its start 192.0.2.200"), std::string::npos);
+    EXPECT_NE(error_of(kBase + "router = \"192.0.2.1\"\n[[reservation]]\nmac = \"52:54:00:00:00:01\"\nip = \"192.0.2.1\"\n")
+                  .find("the address of the server or router itself"),
+              std::string::npos);
     auto twice = kBase + "[[reservation]]\nmac = \"52:54:00:00:00:01\"\nip = \"192.0.2.5\"\n" +
                  "[[reservation]]\nmac = \"52:54:00:00:00:02\"\nip = \"192.0.2.5\"\n";
     EXPECT_NE(error_of(twice).find("reserved for both"), std::string::npos);

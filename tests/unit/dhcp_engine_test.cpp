@@ -258,3 +258,46 @@ TEST_F(EngineTest, InformIsAnsweredWithoutAllocating) {
     EXPECT_FALSE(o.reply->packet.options.has(opt::LeaseTime));
     EXPECT_EQ(engine_->leases().size(), 0u);
 }
+
+TEST_F(EngineTest, RebindingBroadcastIsAckedForOwnLeaseAndNakedForForeign) {
+    auto ack = offer_then_request("52:54:00:00:01:01");
+    auto r = req(MessageType::Request, "52:54:00:00:01:01");
+    r.ciaddr = ack.yiaddr;
+    r.flags = kFlagBroadcast;  // REBINDING is broadcast, no server id
+    auto out = handle(r, 1500);
+    ASSERT_TRUE(out.reply);
+    EXPECT_EQ(out.reply->packet.message_type(), MessageType::Ack);
+    // Another client rebinding onto that address is refused.
+    auto other = req(MessageType::Request, "52:54:00:00:01:02");
+    offer_then_request("52:54:00:00:01:02");
+    other.ciaddr = ack.yiaddr;
+    out = handle(other, 1500);
+    ASSERT_TRUE(out.reply);
+    EXPECT_EQ(out.reply->packet.message_type(), MessageType::Nak);
+}
+
+TEST_F(EngineTest, GuidIsKeptOnTheLease) {
+    auto d = req(MessageType::Discover, "52:54:00:00:01:01");
+    const uint8_t guid[] = {0, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x10};
+    auto o = handle(d);
+    auto r = req(MessageType::Request, "52:54:00:00:01:01");
+    r.options.set_ip(opt::ServerId, kServer);
+    r.options.set_ip(opt::RequestedIp, o.reply->packet.yiaddr);
+    r.options.set(opt::ClientGuid, guid);
+    handle(r);
+    EXPECT_EQ(engine_->leases().by_ip(o.reply->packet.yiaddr)->guid, std::vector<uint8_t>(std::begin(guid), std::end(guid)));
+}
+
+TEST_F(EngineTest, GarbageMessagesAreDroppedNotAnswered) {
+    auto p = req(MessageType::Offer, "52:54:00:00:01:01");  // a server message from a client
+    EXPECT_FALSE(handle(p).reply);
+    p.op = 2;
+    EXPECT_EQ(handle(p).drop, Drop::NotRequest);
+    Packet none;
+    EXPECT_EQ(handle(none).drop, Drop::NoMessageType);
+    auto dec = req(MessageType::Decline, "52:54:00:00:01:01");  // decline of nothing
+    EXPECT_EQ(handle(dec).drop, Drop::NotOurs);
+    auto rel = req(MessageType::Release, "52:54:00:00:01:01");
+    rel.ciaddr = Ipv4(192, 0, 2, 100);
+    EXPECT_EQ(handle(rel).drop, Drop::NotOurs);
+}

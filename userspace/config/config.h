@@ -2,6 +2,7 @@
 // pxed configuration: what the TOML file (and later the dnsmasq.conf import)
 // describes. Plain data; validated when loaded.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -60,6 +61,15 @@ struct Config {
 // Reads and validates a TOML file. Errors name the file, line and value.
 Result<Config> load_toml_file(const std::string& path);
 Result<Config> parse_toml(std::string_view text, const std::string& source_name);
+
+// The dnsmasq front end: the options a PXE set-up uses. `iface_net` gives an
+// interface's own network (dnsmasq infers a range's netmask from it);
+// `warnings` receives one line per option that is not supported or ignored.
+using IfaceNetLookup = std::function<std::optional<Ipv4Net>(const std::string& ifname)>;
+Result<Config> parse_dnsmasq(std::string_view text, const std::string& source_name, const IfaceNetLookup& iface_net,
+                             std::vector<std::string>& warnings);
+Result<Config> load_dnsmasq_file(const std::string& path, const IfaceNetLookup& iface_net,
+                                 std::vector<std::string>& warnings);
 // Cross-field checks shared by every front end.
 Result<bool> validate(const Config& c);
 

@@ -29,9 +29,48 @@ struct Pending {
     dhcp::Reply reply;
 };
 
+// The configuration front end chosen on the command line.
+struct ConfigSource {
+    std::string path;
+    bool dnsmasq = false;
+
+    Result<config::Config> load() const {
+        if (!dnsmasq) return config::load_toml_file(path);
+        std::vector<std::string> warnings;
+        auto lookup = [](const std::string& ifname) -> std::optional<Ipv4Net> {
+            auto i = daemon::IfaceInfo::lookup(ifname);
+            if (!i) return std::nullopt;
+            return Ipv4Net{i->addr, i->prefix};
+        };
+        auto c = config::load_dnsmasq_file(path, lookup, warnings);
+        for (auto& w : warnings) spdlog::warn("{}", w);
+        return c;
+    }
+};
+
+// Start-up checks that need the live interfaces: each must exist and have an
+// address, and no reservation or range may hand out a server's own address.
+Result<std::vector<daemon::IfaceInfo>> check_interfaces(const config::Config& cfg) {
+    std::vector<daemon::IfaceInfo> out;
+    for (auto& name : cfg.interfaces) {
+        auto info = daemon::IfaceInfo::lookup(name);
+        if (!info) return Err(info.error());
+        for (auto& r : cfg.reservations)
+            if (r.ip == info->addr)
+                return Err(cfg.source + ": reservation " + r.mac.str() + " -> " + r.ip.str() +
+                           " is the address of interface " + name + " itself");
+        for (auto& sn : cfg.subnets)
+            if (info->addr >= sn.range_start && info->addr <= sn.range_end)
+                return Err(cfg.source + ": range " + sn.range_start.str() + "-" + sn.range_end.str() + " contains " +
+                           info->addr.str() + ", the address of interface " + name);
+        out.push_back(*info);
+    }
+    return out;
+}
+
 struct Daemon {
     std::unique_ptr<config::Config> cfg;
-    std::string config_path;
+    ConfigSource source;
     std::unique_ptr<dhcp::Engine> engine;
     std::unique_ptr<lease::LeaseStore> store;
     std::vector<daemon::DhcpSocket> sockets;
@@ -82,9 +121,13 @@ struct Daemon {
     }
 
     bool reload() {
-        auto c = config::load_toml_file(config_path);
+        auto c = source.load();
         if (!c) {
             spdlog::error("reload refused, keeping the running configuration: {}", c.error());
+            return false;
+        }
+        if (auto chk = check_interfaces(*c); !chk) {
+            spdlog::error("reload refused, keeping the running configuration: {}", chk.error());
             return false;
         }
         auto fresh = std::make_unique<config::Config>(std::move(c.value()));
@@ -92,7 +135,7 @@ struct Daemon {
             spdlog::warn("reload: interface and lease-db changes take effect at the next restart");
         engine->set_config(*fresh);
         cfg = std::move(fresh);
-        spdlog::info("reload config={} subnets={} reservations={}", config_path, cfg->subnets.size(),
+        spdlog::info("reload config={} subnets={} reservations={}", source.path, cfg->subnets.size(),
                      cfg->reservations.size());
         return true;
     }
@@ -122,33 +165,19 @@ int run(Daemon& d) {
     d.engine->leases().take_dirty();
     spdlog::info("leases store={} loaded={}", d.store->describe(), leases->size());
 
-    for (auto& name : d.cfg->interfaces) {
-        auto info = daemon::IfaceInfo::lookup(name);
-        if (!info) {
-            spdlog::critical("{}", info.error());
-            return 1;
-        }
-        auto s = daemon::DhcpSocket::open(*info);
+    auto infos = check_interfaces(*d.cfg);
+    if (!infos) {
+        spdlog::critical("{}", infos.error());
+        return 1;
+    }
+    for (auto& info : *infos) {
+        auto s = daemon::DhcpSocket::open(info);
         if (!s) {
             spdlog::critical("{}", s.error());
             return 1;
         }
-        for (auto& r : d.cfg->reservations) {
-            if (r.ip == info->addr) {
-                spdlog::critical("{}: reservation {} -> {} is the address of interface {} itself", d.cfg->source,
-                                 r.mac.str(), r.ip.str(), name);
-                return 1;
-            }
-        }
-        for (auto& sn : d.cfg->subnets) {
-            if (info->addr >= sn.range_start && info->addr <= sn.range_end) {
-                spdlog::critical("{}: range {}-{} contains {}, the address of interface {}", d.cfg->source,
-                                 sn.range_start.str(), sn.range_end.str(), info->addr.str(), name);
-                return 1;
-            }
-        }
-        spdlog::info("serving iface={} ifindex={} addr={}/{} mac={}", name, info->ifindex, info->addr.str(),
-                     info->prefix, info->mac.str());
+        spdlog::info("serving iface={} ifindex={} addr={}/{} mac={}", info.name, info.ifindex, info.addr.str(),
+                     info.prefix, info.mac.str());
         d.sockets.push_back(std::move(s.value()));
     }
 
@@ -205,30 +234,45 @@ int run(Daemon& d) {
 int main(int argc, char** argv) {
     CLI::App app{"pxed: PXE boot server (DHCPv4 with an XDP fast path, TFTP, HTTP boot)", "pxed"};
     app.set_version_flag("-V,--version", "pxed " PXED_VERSION);
-    std::string config_path;
+    ConfigSource source;
+    std::string dnsmasq_path;
     std::string log_level = "info";
     bool check_only = false;
-    app.add_option("-c,--config", config_path, "TOML configuration file")->required();
+    auto* toml_opt = app.add_option("-c,--config", source.path, "TOML configuration file");
+    auto* dm_opt = app.add_option("--dnsmasq-conf", dnsmasq_path, "read a dnsmasq.conf (PXE subset) instead");
+    toml_opt->excludes(dm_opt);
     app.add_option("-l,--log-level", log_level, "trace, debug, info, warn, error")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
-    app.add_flag("--check", check_only, "validate the configuration and exit");
+    app.add_flag("--check", check_only, "validate the configuration (and the interfaces it names) and exit");
     CLI11_PARSE(app, argc, argv);
+    if (!dnsmasq_path.empty()) {
+        source.path = dnsmasq_path;
+        source.dnsmasq = true;
+    }
+    if (source.path.empty()) {
+        std::fprintf(stderr, "pxed: give a configuration: --config FILE (TOML) or --dnsmasq-conf FILE\n");
+        return 2;
+    }
 
     spdlog::set_level(spdlog::level::from_str(log_level));
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
 
-    auto c = config::load_toml_file(config_path);
+    auto c = source.load();
     if (!c) {
         std::fprintf(stderr, "pxed: %s\n", c.error().c_str());
         return 1;
     }
     if (check_only) {
-        std::printf("%s: ok (%zu subnets, %zu reservations)\n", config_path.c_str(), c->subnets.size(),
-                    c->reservations.size());
+        if (auto chk = check_interfaces(*c); !chk) {
+            std::fprintf(stderr, "pxed: %s\n", chk.error().c_str());
+            return 1;
+        }
+        std::printf("%s: ok (%zu interfaces, %zu subnets, %zu reservations)\n", source.path.c_str(),
+                    c->interfaces.size(), c->subnets.size(), c->reservations.size());
         return 0;
     }
     Daemon d;
-    d.config_path = config_path;
+    d.source = source;
     d.cfg = std::make_unique<config::Config>(std::move(c.value()));
     d.engine = std::make_unique<dhcp::Engine>(*d.cfg);
     return run(d);
