@@ -12,10 +12,18 @@
 #define DHCP_OPT_OVERLOAD 52
 #define DHCP_OPT_MSG_TYPE 53
 #define DHCP_OPT_SERVER_ID 54
+#define DHCP_OPT_VENDOR_CLASS 60
+#define DHCP_OPT_USER_CLASS 77
+#define DHCP_OPT_RELAY_AGENT 82
+#define DHCP_OPT_CLIENT_ARCH 93
 #define DHCP_OPT_END 255
 
 #define DHCP_DISCOVER 1
+#define DHCP_OFFER 2
 #define DHCP_REQUEST 3
+#define DHCP_ACK 5
+
+#define DHCP_FLAG_BROADCAST 0x8000
 
 #define PXED_MAX_OPTIONS 96
 #define PXED_OPT_OFF_MASK 0x7ff
@@ -37,5 +45,8 @@ struct dhcp_wire_hdr {
 	__u8 file[128];
 	__be32 magic;
 } __attribute__((packed));
+
+#define DHCP_FIXED_LEN 240 /* through the magic cookie */
+#define DHCP_SNAME_OFF 44
 
 #endif

@@ -21,8 +21,10 @@
 
 /* Limits. */
 #define PXED_MAX_RESERVATIONS 65536
-#define PXED_MAX_BLOBS 4096
-#define PXED_BLOB_MAX 512 /* bytes of rendered DHCP options per reply blob */
+#define PXED_MAX_BLOBS 65536
+#define PXED_TAIL_MAX 512      /* bytes of a reply after the magic cookie */
+#define PXED_SNAME_FILE_LEN 192 /* sname (64) + file (128) of the BOOTP header */
+#define PXED_RATE_LRU_SIZE 65536
 
 /* Ports. */
 #define PXED_DHCP_SERVER_PORT 67
@@ -34,38 +36,69 @@ struct pxed_mac_key {
 	__u8 pad[2]; /* must be zero */
 };
 
+/*
+ * Client profiles: what in a request selects the boot file and options
+ * (userspace/dhcp/render.cpp choose_boot). The program classifies each
+ * request; userspace renders one blob per profile.
+ * profile = arch_class * 4 + pxe * 2 + ipxe
+ *   arch_class: 0 BIOS (option 93 absent, short, or 0), 1 UEFI x64 (7, 9),
+ *               2 UEFI HTTP (16), 3 any other architecture
+ *   pxe:  option 60 starts with "PXEClient"
+ *   ipxe: option 77 is "iPXE" (raw, or one RFC 3004 entry)
+ */
+#define PXED_ARCH_CLASSES 4
+#define PXED_PROFILES 16
+#define PXED_NO_BLOB 0xffffffffu
+
 /* Reservation flags. */
 enum pxed_resv_flags {
-	PXED_RESV_INFINITE = 1 << 0, /* lease time is infinite (0xffffffff) */
-	PXED_RESV_DISABLED = 1 << 1, /* present but the kernel must pass */
+	PXED_RESV_DISABLED = 1 << 0, /* present but the kernel must pass */
 };
 
 /* Value of the reservations map: what the kernel answers a reserved MAC. */
 struct pxed_reservation {
-	__u32 ip_be;         /* reserved address, network byte order */
-	__u32 server_ip_be;  /* our server identifier (option 54) on that subnet */
-	__u32 lease_time_s;  /* host order; 0xffffffff means infinite */
-	__u32 blob_id;       /* index of the rendered option blob (per subnet/arch/reservation) */
-	__u16 flags;         /* enum pxed_resv_flags */
+	__u32 ip_be;        /* reserved address, network byte order */
+	__u32 server_id_be; /* option 54 the daemon uses on this subnet */
+	__u32 net_be;       /* the reservation's subnet ... */
+	__u32 mask_be;      /* ... and netmask: relayed requests must come from it */
+	__u32 lease_time_s; /* host order; 0xffffffff means infinite (informational) */
+	__u16 flags;        /* enum pxed_resv_flags */
 	__u16 pad0;
-	__u32 pad1;
+	__u32 blob_id[PXED_PROFILES]; /* reply blob per profile; PXED_NO_BLOB: pass */
 };
 
-/* A rendered reply: the option bytes (after the magic cookie, without
- * option 53 and without the end option) that the daemon would send. */
+/*
+ * A rendered reply, exactly the bytes the daemon would send for a profile:
+ * sname+file of the BOOTP header and everything after the magic cookie
+ * (option 53 with a zero placeholder value, the options, the end option, the
+ * padding to 300 bytes). csum is the 16-bit ones' complement sum (not
+ * inverted, host order) of sname_file and tail as they sit in the message,
+ * so the program only adds the per-packet fields to it.
+ */
 struct pxed_reply_blob {
-	__u16 len;
-	__u16 pad0;
-	__u32 pad1;
-	__u8 data[PXED_BLOB_MAX];
+	__u16 tail_len;
+	__u16 csum;
+	__u32 siaddr_be;
+	__u8 sname_file[PXED_SNAME_FILE_LEN];
+	__u8 tail[PXED_TAIL_MAX];
 };
 
-/* Single-entry config map (key 0). */
+/* Single-entry config map (key 0), one per interface. */
 struct pxed_xdp_config {
-	__u32 abi_version;   /* PXED_ABI_VERSION, written by the daemon */
-	__u32 enabled;       /* 0: the program passes everything */
+	__u32 abi_version;    /* PXED_ABI_VERSION, written by the daemon */
+	__u32 enabled;        /* 0: the program passes everything */
 	__u32 ifindex;
-	__u32 pad0;
+	__u32 if_addr_be;     /* the interface's address: IP source of replies */
+	__u8 if_mac[6];       /* Ethernet source of replies */
+	__u16 pad0;
+	__u32 rate_per_s;     /* per-MAC token bucket: refill rate, 0 = unlimited */
+	__u32 rate_burst;     /* bucket size */
+};
+
+/* Value of the rate-limit LRU map, keyed by struct pxed_mac_key. */
+struct pxed_rate_state {
+	__u64 last_ns;
+	__u64 tokens_milli; /* tokens * 1000 */
 };
 
 /* Indices of the per-CPU stats array. Append only: pinned maps outlive pxed. */
@@ -90,6 +123,10 @@ enum pxed_stat {
 	PXED_STAT_PASS_OTHER_SERVER, /* REQUEST with another server identifier */
 	PXED_STAT_PASS_NO_BLOB,      /* reservation points at a missing blob */
 	PXED_STAT_DROP_RATE_LIMIT,   /* dropped by the per-MAC token bucket */
+	PXED_STAT_PASS_RELAY_AGENT,  /* relayed with option 82: the daemon echoes it */
+	PXED_STAT_PASS_UNSURE,       /* duplicate or unusual options the kernel does not classify */
+	PXED_STAT_PASS_WRONG_SUBNET, /* relayed from a subnet other than the reservation's */
+	PXED_STAT_PASS_TX_FAILED,    /* the frame could not be resized for the reply */
 	PXED_STAT_MAX
 };
 

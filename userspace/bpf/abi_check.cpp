@@ -8,21 +8,32 @@ static_assert(sizeof(pxed_mac_key) == 8);
 static_assert(offsetof(pxed_mac_key, mac) == 0);
 static_assert(offsetof(pxed_mac_key, pad) == 6);
 
-static_assert(sizeof(pxed_reservation) == 24);
+static_assert(sizeof(pxed_reservation) == 24 + 4 * PXED_PROFILES);
 static_assert(offsetof(pxed_reservation, ip_be) == 0);
-static_assert(offsetof(pxed_reservation, server_ip_be) == 4);
-static_assert(offsetof(pxed_reservation, lease_time_s) == 8);
-static_assert(offsetof(pxed_reservation, blob_id) == 12);
-static_assert(offsetof(pxed_reservation, flags) == 16);
-static_assert(offsetof(pxed_reservation, pad1) == 20);
+static_assert(offsetof(pxed_reservation, server_id_be) == 4);
+static_assert(offsetof(pxed_reservation, net_be) == 8);
+static_assert(offsetof(pxed_reservation, mask_be) == 12);
+static_assert(offsetof(pxed_reservation, lease_time_s) == 16);
+static_assert(offsetof(pxed_reservation, flags) == 20);
+static_assert(offsetof(pxed_reservation, blob_id) == 24);
 
-static_assert(sizeof(pxed_reply_blob) == 8 + PXED_BLOB_MAX);
-static_assert(offsetof(pxed_reply_blob, len) == 0);
-static_assert(offsetof(pxed_reply_blob, data) == 8);
+static_assert(sizeof(pxed_reply_blob) == 8 + PXED_SNAME_FILE_LEN + PXED_TAIL_MAX);
+static_assert(offsetof(pxed_reply_blob, tail_len) == 0);
+static_assert(offsetof(pxed_reply_blob, csum) == 2);
+static_assert(offsetof(pxed_reply_blob, siaddr_be) == 4);
+static_assert(offsetof(pxed_reply_blob, sname_file) == 8);
+static_assert(offsetof(pxed_reply_blob, tail) == 8 + PXED_SNAME_FILE_LEN);
 
-static_assert(sizeof(pxed_xdp_config) == 16);
+static_assert(sizeof(pxed_xdp_config) == 32);
 static_assert(offsetof(pxed_xdp_config, abi_version) == 0);
 static_assert(offsetof(pxed_xdp_config, enabled) == 4);
 static_assert(offsetof(pxed_xdp_config, ifindex) == 8);
+static_assert(offsetof(pxed_xdp_config, if_addr_be) == 12);
+static_assert(offsetof(pxed_xdp_config, if_mac) == 16);
+static_assert(offsetof(pxed_xdp_config, rate_per_s) == 24);
+static_assert(offsetof(pxed_xdp_config, rate_burst) == 28);
 
-static_assert(PXED_STAT_MAX == 20, "stats indices are append-only: update the readers too");
+static_assert(sizeof(pxed_rate_state) == 16);
+
+static_assert(PXED_PROFILES == PXED_ARCH_CLASSES * 4);
+static_assert(PXED_STAT_MAX == 24, "stats indices are append-only: update the readers too");

@@ -2,15 +2,48 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
 #include <unistd.h>
+#include <xdp/libxdp.h>
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 #include "pxed_xdp.skel.h"
 
 namespace pxed::bpf {
+
+namespace {
+std::string errstr(int e) { return std::strerror(e < 0 ? -e : e); }
+
+const char* kMapNames[] = {"reservations", "reply_blobs", "config", "stats", "rate_limit"};
+
+bpf_map* map_by_name(pxed_xdp* s, std::string_view n) {
+    if (n == "reservations") return s->maps.reservations;
+    if (n == "reply_blobs") return s->maps.reply_blobs;
+    if (n == "config") return s->maps.config;
+    if (n == "stats") return s->maps.stats;
+    if (n == "rate_limit") return s->maps.rate_limit;
+    return nullptr;
+}
+
+Result<Stats> sum_stats(int fd) {
+    int ncpu = libbpf_num_possible_cpus();
+    if (ncpu <= 0) return Err(std::string("cannot count possible CPUs"));
+    Stats out{};
+    std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpu));
+    for (uint32_t i = 0; i < PXED_STAT_MAX; i++) {
+        if (bpf_map_lookup_elem(fd, &i, per_cpu.data()) != 0)
+            return Err(std::string("reading the stats map failed: ") + std::strerror(errno));
+        for (auto v : per_cpu) out[i] += v;
+    }
+    return out;
+}
+}  // namespace
 
 std::string_view stat_name(pxed_stat s) {
     switch (s) {
@@ -34,10 +67,26 @@ std::string_view stat_name(pxed_stat s) {
     case PXED_STAT_PASS_OTHER_SERVER: return "pass_other_server";
     case PXED_STAT_PASS_NO_BLOB: return "pass_no_blob";
     case PXED_STAT_DROP_RATE_LIMIT: return "drop_rate_limit";
+    case PXED_STAT_PASS_RELAY_AGENT: return "pass_relay_agent";
+    case PXED_STAT_PASS_UNSURE: return "pass_unsure";
+    case PXED_STAT_PASS_WRONG_SUBNET: return "pass_wrong_subnet";
+    case PXED_STAT_PASS_TX_FAILED: return "pass_tx_failed";
     case PXED_STAT_MAX: break;
     }
     return "unknown";
 }
+
+Result<bool> ensure_bpffs() {
+    struct statfs st{};
+    if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC) return true;
+    std::error_code ec;
+    std::filesystem::create_directories("/sys/fs/bpf", ec);
+    if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") != 0)
+        return Err("cannot mount bpffs on /sys/fs/bpf: " + errstr(errno) + " (needs CAP_SYS_ADMIN)");
+    return true;
+}
+
+std::string pin_dir(const std::string& ifname) { return std::string(PXED_PIN_ROOT) + "/" + ifname; }
 
 Result<std::unique_ptr<XdpProgram>> XdpProgram::load() {
     pxed_xdp* skel = pxed_xdp__open();
@@ -45,15 +94,101 @@ Result<std::unique_ptr<XdpProgram>> XdpProgram::load() {
     int err = pxed_xdp__load(skel);
     if (err) {
         pxed_xdp__destroy(skel);
-        return Err(std::string("loading the XDP program into the kernel failed: ") + std::strerror(-err) +
+        return Err("loading the XDP program into the kernel failed: " + errstr(err) +
                    " (needs root or CAP_BPF+CAP_NET_ADMIN)");
     }
     return std::unique_ptr<XdpProgram>(new XdpProgram(skel));
 }
 
-XdpProgram::~XdpProgram() { pxed_xdp__destroy(skel_); }
+Result<std::unique_ptr<XdpProgram>> XdpProgram::attach(const std::string& ifname, int ifindex, AttachMode mode) {
+    if (auto r = ensure_bpffs(); !r) return Err(r.error());
+    std::string dir = pin_dir(ifname);
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Err("cannot create " + dir + ": " + ec.message());
+
+    pxed_xdp* skel = pxed_xdp__open();
+    if (!skel) return Err(std::string("opening the embedded XDP object failed: ") + std::strerror(errno));
+    std::unique_ptr<XdpProgram> self(new XdpProgram(skel));
+    self->ifname_ = ifname;
+    self->ifindex_ = ifindex;
+    for (const char* n : kMapNames) {
+        std::string path = dir + "/" + n;
+        if (int e = bpf_map__set_pin_path(map_by_name(skel, n), path.c_str()); e)
+            return Err("pin path " + path + ": " + errstr(e));
+    }
+
+    // Programs of an earlier pxed on this interface, to detach once ours runs.
+    std::vector<uint32_t> old_ids;
+    if (xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(ifindex); mp && !libxdp_get_error(mp)) {
+        for (xdp_program* p = xdp_multiprog__next_prog(nullptr, mp); p; p = xdp_multiprog__next_prog(p, mp))
+            if (std::string_view(xdp_program__name(p)) == "pxed_xdp") old_ids.push_back(xdp_program__id(p));
+        if (xdp_program* m = xdp_multiprog__main_prog(mp); m && xdp_multiprog__is_legacy(mp) &&
+                                                            std::string_view(xdp_program__name(m)) == "pxed_xdp")
+            old_ids.push_back(xdp_program__id(m));
+        xdp_multiprog__close(mp);
+    }
+
+    self->xdp_ = xdp_program__from_bpf_obj(skel->obj, "xdp");
+    if (long e = libxdp_get_error(self->xdp_); e) {
+        self->xdp_ = nullptr;
+        return Err("libxdp cannot use the XDP object: " + errstr(int(e)));
+    }
+    std::vector<std::pair<xdp_attach_mode, const char*>> tries;
+    if (mode == AttachMode::Native || mode == AttachMode::Auto) tries.push_back({XDP_MODE_NATIVE, "native"});
+    if (mode == AttachMode::Generic || mode == AttachMode::Auto) tries.push_back({XDP_MODE_SKB, "generic"});
+    std::string errors;
+    for (auto& [m, name] : tries) {
+        int e = xdp_program__attach(self->xdp_, ifindex, m, 0);
+        if (e == 0) {
+            self->attach_mode_ = m;
+            self->mode_name_ = name;
+            break;
+        }
+        errors += std::string(errors.empty() ? "" : "; ") + name + ": " + errstr(e);
+    }
+    if (self->mode_name_ == "none")
+        return Err("cannot attach the XDP program to " + ifname + " (" + errors + ")");
+
+    uint32_t mine = self->prog_id();
+    for (uint32_t id : old_ids) {
+        if (id == mine) continue;
+        xdp_program* old = xdp_program__from_id(id);
+        if (!old || libxdp_get_error(old)) continue;
+        xdp_program__detach(old, ifindex, XDP_MODE_UNSPEC, 0);
+        xdp_program__close(old);
+    }
+    return self;
+}
+
+void XdpProgram::detach_and_unpin() {
+    if (xdp_ && ifindex_) {
+        xdp_program__detach(xdp_, ifindex_, xdp_attach_mode(attach_mode_), 0);
+        ifindex_ = 0;
+    }
+    if (!ifname_.empty()) {
+        for (const char* n : kMapNames) bpf_map__unpin(map_by_name(skel_, n), nullptr);
+        std::error_code ec;
+        std::filesystem::remove(pin_dir(ifname_), ec);
+        std::filesystem::remove(PXED_PIN_ROOT, ec);  // only when empty
+    }
+}
+
+XdpProgram::~XdpProgram() {
+    // Closing the libxdp handle neither detaches the program nor closes the
+    // skeleton's object (libxdp got it from us); the skeleton frees it.
+    if (xdp_) xdp_program__close(xdp_);
+    pxed_xdp__destroy(skel_);
+}
 
 int XdpProgram::prog_fd() const { return bpf_program__fd(skel_->progs.pxed_xdp); }
+uint32_t XdpProgram::prog_id() const {
+    if (xdp_) return xdp_program__id(xdp_);
+    bpf_prog_info info{};
+    uint32_t len = sizeof info;
+    if (bpf_obj_get_info_by_fd(prog_fd(), &info, &len) != 0) return 0;
+    return info.id;
+}
 int XdpProgram::reservations_fd() const { return bpf_map__fd(skel_->maps.reservations); }
 int XdpProgram::reply_blobs_fd() const { return bpf_map__fd(skel_->maps.reply_blobs); }
 int XdpProgram::config_fd() const { return bpf_map__fd(skel_->maps.config); }
@@ -66,17 +201,15 @@ Result<bool> XdpProgram::set_config(const pxed_xdp_config& c) {
     return true;
 }
 
-Result<Stats> XdpProgram::read_stats() const {
-    int ncpu = libbpf_num_possible_cpus();
-    if (ncpu <= 0) return Err(std::string("cannot count possible CPUs"));
-    Stats out{};
-    std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpu));
-    for (uint32_t i = 0; i < PXED_STAT_MAX; i++) {
-        if (bpf_map_lookup_elem(stats_fd(), &i, per_cpu.data()) != 0)
-            return Err(std::string("reading the stats map failed: ") + std::strerror(errno));
-        for (auto v : per_cpu) out[i] += v;
-    }
-    return out;
+Result<Stats> XdpProgram::read_stats() const { return sum_stats(stats_fd()); }
+
+Result<Stats> read_pinned_stats(const std::string& ifname) {
+    std::string path = pin_dir(ifname) + "/stats";
+    int fd = bpf_obj_get(path.c_str());
+    if (fd < 0) return Err("cannot open " + path + ": " + errstr(errno) + " (is pxed serving " + ifname + " with XDP?)");
+    auto r = sum_stats(fd);
+    close(fd);
+    return r;
 }
 
 }  // namespace pxed::bpf

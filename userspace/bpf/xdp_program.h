@@ -1,5 +1,8 @@
 #pragma once
-// The loaded XDP program and its maps (userspace edge of bpf/pxed_xdp.bpf.c).
+// The XDP program and its maps: the userspace edge of bpf/pxed_xdp.bpf.c.
+// Either loaded for BPF_PROG_TEST_RUN (tests, benchmarks) or attached to an
+// interface through libxdp with its maps pinned under
+// /sys/fs/bpf/pxed/<ifname>/.
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -8,7 +11,8 @@
 #include "pxed/abi.h"
 #include "pxed/result.h"
 
-struct pxed_xdp;  // libbpf skeleton
+struct pxed_xdp;     // libbpf skeleton
+struct xdp_program;  // libxdp
 
 namespace pxed::bpf {
 
@@ -16,19 +20,38 @@ std::string_view stat_name(pxed_stat s);
 
 using Stats = std::array<uint64_t, PXED_STAT_MAX>;
 
+enum class AttachMode { Native, Generic, Auto };
+
+// Mounts bpffs on /sys/fs/bpf when it is not mounted there.
+Result<bool> ensure_bpffs();
+std::string pin_dir(const std::string& ifname);
+
 class XdpProgram {
 public:
-    // Opens and loads the embedded object into the kernel (not attached).
+    // Opens and loads the embedded object into the kernel (not attached, no pins).
     static Result<std::unique_ptr<XdpProgram>> load();
+    // Loads with the maps pinned under pin_dir(ifname) (reused when they
+    // exist, so a restarted pxed keeps the state of the previous one) and
+    // attaches through libxdp. Programs of an earlier pxed on the interface
+    // are detached after the new one is attached: no gap in service.
+    static Result<std::unique_ptr<XdpProgram>> attach(const std::string& ifname, int ifindex, AttachMode mode);
     ~XdpProgram();
     XdpProgram(const XdpProgram&) = delete;
     XdpProgram& operator=(const XdpProgram&) = delete;
 
+    // Clean shutdown: detach from the interface and remove the pins.
+    void detach_and_unpin();
+    // Exit for a restart: leave program and maps in the kernel.
+    void keep_on_exit() { keep_ = true; }
+
     int prog_fd() const;
+    uint32_t prog_id() const;
     int reservations_fd() const;
     int reply_blobs_fd() const;
     int config_fd() const;
     int stats_fd() const;
+    const std::string& mode_name() const { return mode_name_; }
+    const std::string& ifname() const { return ifname_; }
 
     Result<bool> set_config(const pxed_xdp_config& c);
     // Sum of the per-CPU counters.
@@ -37,6 +60,15 @@ public:
 private:
     explicit XdpProgram(pxed_xdp* skel) : skel_(skel) {}
     pxed_xdp* skel_;
+    xdp_program* xdp_ = nullptr;
+    int ifindex_ = 0;
+    int attach_mode_ = 0;
+    bool keep_ = false;
+    std::string ifname_;
+    std::string mode_name_ = "none";
 };
+
+// Reads the pinned stats map of an interface served by a running pxed.
+Result<Stats> read_pinned_stats(const std::string& ifname);
 
 }  // namespace pxed::bpf

@@ -87,32 +87,13 @@ std::vector<Ipv4> Engine::reserved_in(const config::Subnet& s) const {
 
 Reply Engine::make_reply(const Ctx& c, MessageType t, Ipv4 yiaddr, uint32_t lease_time) const {
     Reply r;
-    Packet& p = r.packet;
-    p.op = 2;
-    p.htype = c.req.htype;
-    p.hlen = c.req.hlen;
-    p.xid = c.req.xid;
-    p.flags = c.req.flags;
-    p.giaddr = c.req.giaddr;
-    p.chaddr = c.req.chaddr;
-    p.yiaddr = yiaddr;
-    if (t == MessageType::Ack) p.ciaddr = c.req.ciaddr;
-
     RenderInput in;
     in.subnet = c.subnet;
     in.server_ip = c.server_ip;
     in.reservation = c.resv;
     in.lease_time = lease_time;
     in.boot = choose_boot(c.subnet->boot, profile_of(c.req));
-    p.options.set_u8(opt::MessageType, uint8_t(t));
-    Options rendered = render_options(in);
-    for (auto& o : rendered.all()) p.options.set(o.code, o.data);
-    if (!in.boot.file.empty()) {
-        p.siaddr = next_server(in);
-        if (in.boot.file.size() < p.file.size()) p.set_file(in.boot.file);
-    }
-    if (auto* ri = c.req.options.find(opt::RelayAgentInfo); ri && !c.req.giaddr.is_zero())
-        p.options.set(opt::RelayAgentInfo, ri->data);  // RFC 3046: echo option 82
+    r.packet = render_reply(c.req, t, in, yiaddr);
 
     // Destination, RFC 2131 section 4.1.
     if (!c.req.giaddr.is_zero()) {

@@ -80,4 +80,27 @@ Options render_options(const RenderInput& in) {
     return o;
 }
 
+Packet render_reply(const Packet& req, MessageType type, const RenderInput& in, Ipv4 yiaddr) {
+    Packet p;
+    p.op = 2;
+    p.htype = req.htype;
+    p.hlen = req.hlen;
+    p.xid = req.xid;
+    p.flags = req.flags;
+    p.giaddr = req.giaddr;
+    p.chaddr = req.chaddr;
+    p.yiaddr = yiaddr;
+    if (type == MessageType::Ack) p.ciaddr = req.ciaddr;
+    p.options.set_u8(opt::MessageType, uint8_t(type));
+    Options rendered = render_options(in);
+    for (auto& o : rendered.all()) p.options.set(o.code, o.data);
+    if (!in.boot.file.empty()) {
+        p.siaddr = next_server(in);
+        if (in.boot.file.size() < p.file.size()) p.set_file(in.boot.file);
+    }
+    if (auto* ri = req.options.find(opt::RelayAgentInfo); ri && !req.giaddr.is_zero())
+        p.options.set(opt::RelayAgentInfo, ri->data);  // RFC 3046: echo option 82
+    return p;
+}
+
 }  // namespace pxed::dhcp

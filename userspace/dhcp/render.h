@@ -44,4 +44,9 @@ Options render_options(const RenderInput& in);
 // siaddr for a reply: the configured next-server, else the server address.
 Ipv4 next_server(const RenderInput& in);
 
+// The reply message to `req`: the fixed fields taken from the request, the
+// message type, the rendered options, siaddr and the file field. The engine
+// sends it; the XDP blobs are cut from it, so both paths send these bytes.
+Packet render_reply(const Packet& req, MessageType type, const RenderInput& in, Ipv4 yiaddr);
+
 }  // namespace pxed::dhcp

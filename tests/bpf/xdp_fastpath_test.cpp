@@ -1,0 +1,408 @@
+// The XDP fast path in the kernel (BPF_PROG_TEST_RUN): verdicts for every
+// case, and for XDP_TX the whole reply frame, checked field by field and
+// against the daemon's own reply to the same request (differential).
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <gtest/gtest.h>
+#include <linux/bpf.h>
+
+#include "bpf/blob.h"
+#include "bpf/map_sync.h"
+#include "bpf/xdp_program.h"
+#include "config/config.h"
+#include "dhcp/engine.h"
+#include "dhcp/frame.h"
+#include "dhcp/packet.h"
+#include "netns/netns.h"
+
+using namespace pxed;
+using namespace pxed::dhcp;
+
+namespace {
+
+const char* kConfig = R"([server]
+interfaces = ["test0"]
+
+[[subnet]]
+cidr = "192.0.2.0/24"
+range = ["192.0.2.100", "192.0.2.200"]
+router = "192.0.2.1"
+dns = ["192.0.2.53", "192.0.2.54"]
+domain = "lab.test"
+lease-time = 600
+boot = { bios = "pxelinux.0", uefi-x64 = "bootnetx64.efi", uefi-http = "http://192.0.2.1/boot/bootx64.efi", ipxe = "http://192.0.2.1/boot.ipxe" }
+
+[[subnet]]
+cidr = "198.51.100.0/24"
+range = ["198.51.100.100", "198.51.100.200"]
+lease-time = 300
+server-ip = "198.51.100.1"
+boot = { bios = "relayed.0" }
+
+[[reservation]]
+mac = "52:54:00:00:00:0a"
+ip = "192.0.2.10"
+hostname = "node10"
+
+[[reservation]]
+mac = "52:54:00:00:00:0b"
+ip = "192.0.2.11"
+lease-time = "infinite"
+
+[[reservation]]
+mac = "52:54:00:00:00:0c"
+ip = "198.51.100.12"
+hostname = "remote12"
+)";
+
+const Mac kServerMac = *Mac::parse("02:00:00:00:00:01");
+const Ipv4 kServerIp(192, 0, 2, 1);
+const Mac kRelayMac = *Mac::parse("02:00:00:00:00:99");
+const Mac kResvA = *Mac::parse("52:54:00:00:00:0a");
+const Mac kResvB = *Mac::parse("52:54:00:00:00:0b");
+const Mac kResvRemote = *Mac::parse("52:54:00:00:00:0c");
+const Mac kStranger = *Mac::parse("52:54:00:00:00:77");
+const Mac kBroadcast = *Mac::parse("ff:ff:ff:ff:ff:ff");
+
+Packet request(MessageType t, const Mac& mac, uint32_t xid = 0x11223344) {
+    Packet p;
+    p.xid = xid;
+    p.secs = 3;
+    p.set_mac(mac);
+    p.options.set_u8(opt::MessageType, uint8_t(t));
+    const uint8_t prl[] = {1, 3, 6, 12, 15, 28, 66, 67};
+    p.options.set(opt::ParamRequestList, prl);
+    return p;
+}
+
+// Frame as a client (or, with giaddr, a relay) sends it.
+std::vector<uint8_t> frame_of(const Packet& p, const std::vector<uint8_t>* payload = nullptr) {
+    UdpEndpoints ep;
+    bool relayed = !p.giaddr.is_zero();
+    ep.src_mac = relayed ? kRelayMac : p.mac();
+    ep.dst_mac = relayed ? kServerMac : kBroadcast;
+    ep.src_ip = relayed ? p.giaddr : p.ciaddr;
+    ep.dst_ip = relayed ? kServerIp : Ipv4(0xffffffff);
+    ep.src_port = relayed ? 67 : 68;
+    ep.dst_port = 67;
+    auto bytes = payload ? *payload : serialize(p);
+    return build_udp_frame(ep, bytes);
+}
+
+struct RunResult {
+    uint32_t verdict = 0;
+    std::vector<uint8_t> out;
+};
+
+class FastPath : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!test::require_root()) GTEST_SKIP_("not root: failure recorded");
+        auto c = config::parse_toml(kConfig, "fastpath.toml");
+        ASSERT_TRUE(c.ok()) << c.error();
+        cfg_ = std::move(c.value());
+        auto r = bpf::XdpProgram::load();
+        ASSERT_TRUE(r.ok()) << r.error();
+        prog_ = std::move(r.value());
+        sync(0, 0);
+        engine_ = std::make_unique<Engine>(cfg_);
+    }
+
+    void sync(uint32_t rate, uint32_t burst) {
+        bpf::IfaceView iv{"test0", 7, kServerMac, kServerIp};
+        auto rep = bpf::sync_maps(*prog_, cfg_, iv, bpf::RateLimit{rate, burst});
+        ASSERT_TRUE(rep.ok()) << rep.error();
+        ASSERT_EQ(rep->reservations, 3u);
+        ASSERT_EQ(rep->not_in_kernel, 0u);
+    }
+
+    RunResult run(const std::vector<uint8_t>& frame) {
+        RunResult r;
+        r.out.resize(4096);
+        LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(), .data_out = r.out.data(),
+                    .data_size_in = uint32_t(frame.size()), .data_size_out = uint32_t(r.out.size()), .repeat = 1);
+        int err = bpf_prog_test_run_opts(prog_->prog_fd(), &opts);
+        EXPECT_EQ(err, 0) << "BPF_PROG_TEST_RUN: " << strerror(errno);
+        r.verdict = opts.retval;
+        r.out.resize(opts.data_size_out);
+        return r;
+    }
+
+    uint64_t stat(pxed_stat s) {
+        auto r = prog_->read_stats();
+        return r.ok() ? (*r)[s] : ~0ull;
+    }
+
+    // Runs `req` through the kernel and the daemon's engine; expects both to
+    // answer, with the same DHCP bytes and the same destination.
+    void expect_same_answer(const Packet& req, MessageType want) {
+        SCOPED_TRACE(::testing::Message() << "request " << to_string(*req.message_type()) << " from "
+                                          << req.mac().str());
+        auto frame = frame_of(req);
+        auto k = run(frame);
+        ASSERT_EQ(k.verdict, uint32_t(XDP_TX)) << "kernel passed; stats: " << stats_line();
+        auto d = engine_->handle(req, RxInfo{kServerIp}, 1000);
+        ASSERT_TRUE(d.reply) << d.note;
+        ASSERT_EQ(d.reply->packet.message_type(), want);
+        auto daemon_bytes = serialize(d.reply->packet);
+
+        auto f = parse_udp_frame(k.out);
+        ASSERT_TRUE(f) << "kernel reply is not an Ethernet/IPv4/UDP frame";
+        EXPECT_TRUE(f->ip_checksum_ok);
+        EXPECT_TRUE(f->udp_checksum_ok);
+        EXPECT_EQ(k.out.size(), 14 + 20 + 8 + daemon_bytes.size());
+        std::vector<uint8_t> kernel_bytes(f->payload.begin(), f->payload.end());
+        EXPECT_EQ(kernel_bytes, daemon_bytes) << "the kernel's DHCP message differs from the daemon's";
+
+        // Field by field, as a client reads them.
+        auto kp = parse(kernel_bytes);
+        ASSERT_TRUE(kp.ok());
+        EXPECT_EQ(kp->op, 2);
+        EXPECT_EQ(kp->xid, req.xid);
+        EXPECT_EQ(kp->flags, req.flags);
+        EXPECT_EQ(kp->giaddr, req.giaddr);
+        EXPECT_EQ(kp->chaddr, req.chaddr);
+        EXPECT_EQ(kp->hops, 0);
+        EXPECT_EQ(kp->secs, 0);
+        EXPECT_EQ(kp->message_type(), want);
+        EXPECT_EQ(kp->yiaddr, d.reply->packet.yiaddr);
+        EXPECT_EQ(kp->ciaddr, want == MessageType::Ack ? req.ciaddr : Ipv4());
+
+        // Addressing: the daemon's destination rules.
+        EXPECT_EQ(f->ep.src_mac, kServerMac);
+        EXPECT_EQ(f->ep.src_ip, kServerIp);
+        EXPECT_EQ(f->ep.src_port, 67);
+        EXPECT_EQ(f->ep.dst_ip, d.reply->dst_ip);
+        EXPECT_EQ(f->ep.dst_port, d.reply->dst_port);
+        switch (d.reply->dest) {
+        case Dest::Broadcast: EXPECT_EQ(f->ep.dst_mac, kBroadcast); break;
+        case Dest::UnicastChaddr: EXPECT_EQ(f->ep.dst_mac, req.mac()); break;
+        case Dest::UnicastCiaddr: EXPECT_EQ(f->ep.dst_mac, req.mac()); break;
+        case Dest::Relay: EXPECT_EQ(f->ep.dst_mac, kRelayMac); break;
+        }
+    }
+
+    // Expects XDP_PASS with `reason` counted once more.
+    void expect_pass(const std::vector<uint8_t>& frame, pxed_stat reason) {
+        uint64_t before = stat(reason);
+        auto r = run(frame);
+        EXPECT_EQ(r.verdict, uint32_t(XDP_PASS)) << stats_line();
+        EXPECT_EQ(stat(reason), before + 1) << "expected " << bpf::stat_name(reason) << "; " << stats_line();
+    }
+
+    std::string stats_line() {
+        auto r = prog_->read_stats();
+        std::string s;
+        if (!r.ok()) return r.error();
+        for (uint32_t i = 0; i < PXED_STAT_MAX; i++)
+            if ((*r)[i]) s += std::string(bpf::stat_name(pxed_stat(i))) + "=" + std::to_string((*r)[i]) + " ";
+        return s;
+    }
+
+    config::Config cfg_;
+    std::unique_ptr<bpf::XdpProgram> prog_;
+    std::unique_ptr<Engine> engine_;
+};
+
+Packet selecting(const Mac& mac, Ipv4 want, Ipv4 server = kServerIp) {
+    auto r = request(MessageType::Request, mac);
+    r.options.set_ip(opt::ServerId, server);
+    r.options.set_ip(opt::RequestedIp, want);
+    return r;
+}
+
+}  // namespace
+
+TEST_F(FastPath, DiscoverFromReservedMacGetsTheDaemonsOffer) {
+    expect_same_answer(request(MessageType::Discover, kResvA), MessageType::Offer);
+    auto bcast = request(MessageType::Discover, kResvA);
+    bcast.flags = kFlagBroadcast;
+    expect_same_answer(bcast, MessageType::Offer);
+    expect_same_answer(request(MessageType::Discover, kResvB), MessageType::Offer);  // infinite lease
+    EXPECT_EQ(stat(PXED_STAT_TX_OFFER), 3u);
+}
+
+TEST_F(FastPath, EveryClientProfileGetsItsBootFile) {
+    struct Case {
+        std::optional<uint16_t> arch;
+        const char* vendor;
+        const char* user_class;
+        const char* file;
+    } cases[] = {
+        {std::nullopt, nullptr, nullptr, "pxelinux.0"},
+        {0, "PXEClient:Arch:00000:UNDI:002001", nullptr, "pxelinux.0"},
+        {7, "PXEClient:Arch:00007:UNDI:003016", nullptr, "bootnetx64.efi"},
+        {9, "PXEClient:Arch:00009:UNDI:003016", nullptr, "bootnetx64.efi"},
+        {16, "HTTPClient:Arch:00016:UNDI:003016", nullptr, "http://192.0.2.1/boot/bootx64.efi"},
+        {6, "PXEClient:Arch:00006:UNDI:003016", nullptr, ""},
+        {0, "PXEClient:Arch:00000:UNDI:002001", "iPXE", "http://192.0.2.1/boot.ipxe"},
+        {7, nullptr, "\x04iPXE", "http://192.0.2.1/boot.ipxe"},
+        {0, "MSFT 5.0", "ab", "pxelinux.0"},
+    };
+    for (auto& c : cases) {
+        SCOPED_TRACE(c.file);
+        auto d = request(MessageType::Discover, kResvA);
+        if (c.arch) d.options.set_u16(opt::ClientArch, *c.arch);
+        if (c.vendor) d.options.set_str(opt::VendorClass, c.vendor);
+        if (c.user_class) d.options.set_str(opt::UserClass, c.user_class);
+        EXPECT_EQ(bpf::profile_index(d), bpf::profile_index(d));
+        expect_same_answer(d, MessageType::Offer);
+        auto k = run(frame_of(d));
+        auto f = parse_udp_frame(k.out);
+        ASSERT_TRUE(f);
+        auto kp = parse(std::vector<uint8_t>(f->payload.begin(), f->payload.end()));
+        ASSERT_TRUE(kp.ok());
+        EXPECT_EQ(kp->options.get_str(opt::BootfileName).value_or(""), c.file);
+    }
+}
+
+TEST_F(FastPath, RequestsForTheReservedAddressGetTheDaemonsAck) {
+    expect_same_answer(selecting(kResvA, Ipv4(192, 0, 2, 10)), MessageType::Ack);  // SELECTING
+    auto reboot = request(MessageType::Request, kResvA);                            // INIT-REBOOT
+    reboot.options.set_ip(opt::RequestedIp, Ipv4(192, 0, 2, 10));
+    expect_same_answer(reboot, MessageType::Ack);
+    auto renew = request(MessageType::Request, kResvA);  // RENEWING: unicast to ciaddr
+    renew.ciaddr = Ipv4(192, 0, 2, 10);
+    expect_same_answer(renew, MessageType::Ack);
+    auto rebind = renew;  // REBINDING: broadcast flag
+    rebind.flags = kFlagBroadcast;
+    expect_same_answer(rebind, MessageType::Ack);
+    EXPECT_EQ(stat(PXED_STAT_TX_ACK), 4u);
+}
+
+TEST_F(FastPath, RelayedRequestsGoBackToTheRelay) {
+    auto d = request(MessageType::Discover, kResvRemote);
+    d.giaddr = Ipv4(198, 51, 100, 1);
+    d.hops = 1;
+    expect_same_answer(d, MessageType::Offer);
+    auto r = selecting(kResvRemote, Ipv4(198, 51, 100, 12), Ipv4(198, 51, 100, 1));
+    r.giaddr = Ipv4(198, 51, 100, 1);
+    expect_same_answer(r, MessageType::Ack);
+    // With option 82 the daemon echoes it: the kernel passes.
+    d.options.set(opt::RelayAgentInfo, std::vector<uint8_t>{1, 2, 'x', 'y'});
+    expect_pass(frame_of(d), PXED_STAT_PASS_RELAY_AGENT);
+    // Relayed from another subnet than the reservation's.
+    auto wrong = request(MessageType::Discover, kResvA);
+    wrong.giaddr = Ipv4(198, 51, 100, 1);
+    expect_pass(frame_of(wrong), PXED_STAT_PASS_WRONG_SUBNET);
+    // A reservation of another subnet, asked directly on this one.
+    expect_pass(frame_of(request(MessageType::Discover, kResvRemote)), PXED_STAT_PASS_WRONG_SUBNET);
+}
+
+TEST_F(FastPath, EverythingElseGoesUpToTheDaemon) {
+    expect_pass(frame_of(request(MessageType::Discover, kStranger)), PXED_STAT_PASS_NOT_RESERVED);
+    // A reserved MAC asking for another address: the daemon NAKs.
+    auto other = selecting(kResvA, Ipv4(192, 0, 2, 150));
+    expect_pass(frame_of(other), PXED_STAT_PASS_REQUESTED_IP);
+    auto d = engine_->handle(other, RxInfo{kServerIp}, 1000);
+    ASSERT_TRUE(d.reply);
+    EXPECT_EQ(d.reply->packet.message_type(), MessageType::Nak);
+    expect_pass(frame_of(selecting(kResvA, Ipv4(192, 0, 2, 10), Ipv4(192, 0, 2, 2))), PXED_STAT_PASS_OTHER_SERVER);
+    auto bare = request(MessageType::Request, kResvA);
+    expect_pass(frame_of(bare), PXED_STAT_PASS_REQUESTED_IP);
+    for (auto t : {MessageType::Decline, MessageType::Release, MessageType::Inform})
+        expect_pass(frame_of(request(t, kResvA)), PXED_STAT_PASS_MSG_TYPE);
+    // Ethernet source other than chaddr.
+    auto spoof = request(MessageType::Discover, kResvA);
+    UdpEndpoints ep{kStranger, kBroadcast, Ipv4(), Ipv4(0xffffffff), 68, 67};
+    expect_pass(build_udp_frame(ep, serialize(spoof)), PXED_STAT_PASS_SRC_MISMATCH);
+    // Duplicated options the daemon would concatenate.
+    auto dup = serialize(request(MessageType::Discover, kResvA));
+    dup.insert(dup.begin() + kMinMessageLen, {opt::MessageType, 1, 1});
+    expect_pass(frame_of(request(MessageType::Discover, kResvA), &dup), PXED_STAT_PASS_UNSURE);
+    // A user class the kernel does not classify.
+    auto uc = request(MessageType::Discover, kResvA);
+    uc.options.set_str(opt::UserClass, "\x05gPXE1\x04iPXE");
+    expect_pass(frame_of(uc), PXED_STAT_PASS_UNSURE);
+    // Option overload.
+    auto ov = request(MessageType::Discover, kResvA);
+    ov.options.set_u8(opt::Overload, 1);
+    expect_pass(frame_of(ov), PXED_STAT_PASS_OVERLOAD);
+    // A disabled program.
+    pxed_xdp_config c{};
+    ASSERT_TRUE(prog_->set_config(c).ok());
+    expect_pass(frame_of(request(MessageType::Discover, kResvA)), PXED_STAT_PASS_DISABLED);
+}
+
+TEST_F(FastPath, HostileFramesPassOrDropNeverABadReply) {
+    auto good = frame_of(request(MessageType::Discover, kResvA));
+    ASSERT_EQ(run(good).verdict, uint32_t(XDP_TX));
+    // Truncated at every offset (BPF_PROG_TEST_RUN needs an Ethernet header): never a reply.
+    for (size_t n = 14; n < good.size(); n++) {
+        auto r = run(std::vector<uint8_t>(good.begin(), good.begin() + n));
+        EXPECT_EQ(r.verdict, uint32_t(XDP_PASS)) << "cut at " << n;
+    }
+    auto bad_ihl = good;
+    bad_ihl[14] = 0x44;
+    expect_pass(bad_ihl, PXED_STAT_PASS_MALFORMED);
+    auto ip_opts = good;
+    ip_opts[14] = 0x46;
+    expect_pass(ip_opts, PXED_STAT_PASS_IP_OPTIONS);
+    auto udp_long = good;
+    udp_long[14 + 20 + 4] = 0x7f;
+    expect_pass(udp_long, PXED_STAT_PASS_MALFORMED);
+    auto udp_short = good;  // UDP length shorter than the DHCP header
+    udp_short[14 + 20 + 4] = 0;
+    udp_short[14 + 20 + 5] = 100;
+    expect_pass(udp_short, PXED_STAT_PASS_MALFORMED);
+    auto ip_long = good;
+    ip_long[14 + 2] = 0x7f;
+    expect_pass(ip_long, PXED_STAT_PASS_MALFORMED);
+    auto frag = good;
+    frag[14 + 7] = 1;  // fragment offset 8
+    expect_pass(frag, PXED_STAT_PASS_FRAGMENT);
+    auto mf = good;
+    mf[14 + 6] = 0x20;  // more fragments
+    expect_pass(mf, PXED_STAT_PASS_FRAGMENT);
+    auto vlan = good;
+    vlan.insert(vlan.begin() + 12, {0x81, 0x00, 0x00, 0x05});
+    expect_pass(vlan, PXED_STAT_PASS_VLAN);
+    // An option running past the end, and no end option.
+    auto payload = serialize(request(MessageType::Discover, kResvA));
+    auto past = std::vector<uint8_t>(payload.begin(), payload.begin() + kMinMessageLen);
+    past.insert(past.end(), {opt::MessageType, 1, 1, opt::Hostname, 200, 'a'});
+    expect_pass(frame_of(request(MessageType::Discover, kResvA), &past), PXED_STAT_PASS_MALFORMED);
+    auto noend = std::vector<uint8_t>(payload.begin(), payload.begin() + kMinMessageLen);
+    noend.insert(noend.end(), {opt::MessageType, 1, 1});
+    noend.resize(noend.size() + 60, 0);  // padding, no end
+    expect_pass(frame_of(request(MessageType::Discover, kResvA), &noend), PXED_STAT_PASS_MALFORMED);
+    auto notdhcp = good;
+    notdhcp[14 + 20 + 8 + 236] = 0;  // magic cookie
+    expect_pass(notdhcp, PXED_STAT_PASS_MALFORMED);
+    // Zero-length and 255-byte options are valid: the same answer as the daemon.
+    auto odd = request(MessageType::Discover, kResvA);
+    odd.options.set(opt::Hostname, {});
+    odd.options.set(200, std::vector<uint8_t>(255, 0xee));
+    expect_same_answer(odd, MessageType::Offer);
+}
+
+TEST_F(FastPath, PerMacTokenBucketDropsTheExcess) {
+    sync(1, 2);  // one per second, burst of two
+    auto f = frame_of(request(MessageType::Discover, kResvA));
+    EXPECT_EQ(run(f).verdict, uint32_t(XDP_TX));
+    EXPECT_EQ(run(f).verdict, uint32_t(XDP_TX));
+    EXPECT_EQ(run(f).verdict, uint32_t(XDP_DROP));
+    EXPECT_EQ(stat(PXED_STAT_DROP_RATE_LIMIT), 1u);
+    // Another MAC has its own bucket.
+    EXPECT_EQ(run(frame_of(request(MessageType::Discover, kResvB))).verdict, uint32_t(XDP_TX));
+}
+
+TEST_F(FastPath, SyncRemovesStaleReservationsAndBlobs) {
+    cfg_.reservations.pop_back();
+    bpf::IfaceView iv{"test0", 7, kServerMac, kServerIp};
+    auto rep = bpf::sync_maps(*prog_, cfg_, iv, bpf::RateLimit{});
+    ASSERT_TRUE(rep.ok()) << rep.error();
+    EXPECT_EQ(rep->reservations, 2u);
+    EXPECT_EQ(rep->removed, 1u);
+    engine_ = std::make_unique<Engine>(cfg_);
+    expect_pass(frame_of(request(MessageType::Discover, kResvRemote)), PXED_STAT_PASS_NOT_RESERVED);
+    expect_same_answer(request(MessageType::Discover, kResvA), MessageType::Offer);
+    // Every blob left in the map is referenced.
+    uint32_t key, next, *prev = nullptr, count = 0;
+    while (bpf_map_get_next_key(prog_->reply_blobs_fd(), prev, &next) == 0) {
+        key = next;
+        prev = &key;
+        count++;
+    }
+    EXPECT_EQ(count, rep->blobs);
+}

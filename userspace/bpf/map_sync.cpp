@@ -1,0 +1,141 @@
+#include "bpf/map_sync.h"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "bpf/blob.h"
+
+namespace pxed::bpf {
+
+namespace {
+
+std::string errstr() { return std::strerror(errno); }
+
+using BlobBytes = std::vector<uint8_t>;
+
+BlobBytes bytes_of(const pxed_reply_blob& b) {
+    auto* p = reinterpret_cast<const uint8_t*>(&b);
+    return BlobBytes(p, p + sizeof b);
+}
+
+}  // namespace
+
+pxed_mac_key mac_key(const Mac& m) {
+    pxed_mac_key k{};
+    std::memcpy(k.mac, m.b.data(), 6);
+    return k;
+}
+
+Result<SyncReport> sync_maps(int resv_fd, int blobs_fd, int config_fd, const config::Config& cfg,
+                             const IfaceView& iface, const RateLimit& rate) {
+    SyncReport rep;
+    pxed_xdp_config xc{};
+    xc.abi_version = PXED_ABI_VERSION;
+    xc.enabled = 1;
+    xc.ifindex = uint32_t(iface.ifindex);
+    xc.if_addr_be = htonl(iface.addr.v);
+    std::memcpy(xc.if_mac, iface.mac.b.data(), 6);
+    xc.rate_per_s = rate.per_second;
+    xc.rate_burst = rate.burst;
+    uint32_t zero = 0;
+    if (bpf_map_update_elem(config_fd, &zero, &xc, BPF_ANY) != 0)
+        return Err("writing the XDP config map of " + iface.name + ": " + errstr());
+
+    // What the blob map holds now (a previous pxed's blobs included).
+    std::map<BlobBytes, uint32_t> have;
+    std::set<uint32_t> used_ids;
+    {
+        uint32_t key, next;
+        uint32_t* prev = nullptr;
+        pxed_reply_blob b{};
+        while (bpf_map_get_next_key(blobs_fd, prev, &next) == 0) {
+            key = next;
+            prev = &key;
+            if (bpf_map_lookup_elem(blobs_fd, &key, &b) == 0) {
+                have.emplace(bytes_of(b), key);
+                used_ids.insert(key);
+            }
+        }
+    }
+
+    // The desired reservations and the blobs they need.
+    std::map<BlobBytes, uint32_t> want_blobs;
+    std::vector<std::pair<pxed_mac_key, pxed_reservation>> want_resv;
+    uint32_t next_id = 0;
+    auto blob_id_for = [&](const pxed_reply_blob& b) -> uint32_t {
+        auto bytes = bytes_of(b);
+        if (auto it = want_blobs.find(bytes); it != want_blobs.end()) return it->second;
+        uint32_t id;
+        if (auto it = have.find(bytes); it != have.end()) {
+            id = it->second;  // identical content already in the map
+        } else {
+            while (used_ids.count(next_id)) next_id++;
+            id = next_id++;
+            used_ids.insert(id);
+            if (bpf_map_update_elem(blobs_fd, &id, &b, BPF_ANY) != 0) return PXED_NO_BLOB;
+        }
+        want_blobs.emplace(std::move(bytes), id);
+        return id;
+    };
+
+    for (auto& r : cfg.reservations) {
+        const config::Subnet* sn = cfg.subnet_for(r.ip);
+        if (!sn) continue;  // validate() refuses these
+        Ipv4 server_id = sn->server_ip.value_or(iface.addr);
+        pxed_reservation v{};
+        v.ip_be = htonl(r.ip.v);
+        v.server_id_be = htonl(server_id.v);
+        v.net_be = htonl(sn->net.network().v);
+        v.mask_be = htonl(sn->net.mask());
+        v.lease_time_s = r.lease_time.value_or(sn->lease_time);
+        bool all = true;
+        for (uint32_t p = 0; p < PXED_PROFILES; p++) {
+            auto blob = render_blob(BlobInput{sn, server_id, &r}, p);
+            v.blob_id[p] = blob ? blob_id_for(*blob) : PXED_NO_BLOB;
+            if (v.blob_id[p] == PXED_NO_BLOB) all = false;
+        }
+        if (!all) rep.not_in_kernel++;
+        want_resv.emplace_back(mac_key(r.mac), v);
+    }
+    if (want_blobs.size() > PXED_MAX_BLOBS) return Err("too many distinct reply blobs for " + iface.name);
+
+    std::set<std::array<uint8_t, 6>> want_macs;
+    for (auto& [k, v] : want_resv) {
+        if (bpf_map_update_elem(resv_fd, &k, &v, BPF_ANY) != 0)
+            return Err("writing the reservations map of " + iface.name + ": " + errstr());
+        std::array<uint8_t, 6> m;
+        std::memcpy(m.data(), k.mac, 6);
+        want_macs.insert(m);
+    }
+
+    // Stale reservations, then unreferenced blobs.
+    {
+        std::vector<pxed_mac_key> stale;
+        pxed_mac_key key{}, next{};
+        pxed_mac_key* prev = nullptr;
+        while (bpf_map_get_next_key(resv_fd, prev, &next) == 0) {
+            key = next;
+            prev = &key;
+            std::array<uint8_t, 6> m;
+            std::memcpy(m.data(), key.mac, 6);
+            if (!want_macs.count(m)) stale.push_back(key);
+        }
+        for (auto& k : stale) bpf_map_delete_elem(resv_fd, &k);
+        rep.removed = stale.size();
+    }
+    std::set<uint32_t> keep;
+    for (auto& [b, id] : want_blobs) keep.insert(id);
+    for (auto& [b, id] : have)
+        if (!keep.count(id)) bpf_map_delete_elem(blobs_fd, &id);
+    rep.reservations = want_resv.size();
+    rep.blobs = want_blobs.size();
+    return rep;
+}
+
+}  // namespace pxed::bpf
