@@ -2,13 +2,18 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/if_link.h>
 #include <linux/magic.h>
 #include <sys/mount.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 #include <xdp/libxdp.h>
 
+#include <spdlog/spdlog.h>
+
 #include <cerrno>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <vector>
@@ -76,6 +81,24 @@ std::string_view stat_name(pxed_stat s) {
     return "unknown";
 }
 
+namespace {
+int lib_log(const char* who, const char* fmt, va_list ap) {
+    char buf[1024];
+    int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
+    std::string line(buf, n > 0 ? std::min<size_t>(size_t(n), sizeof buf - 1) : 0);
+    while (!line.empty() && line.back() == '\n') line.pop_back();
+    spdlog::debug("{}: {}", who, line);
+    return n;
+}
+int libbpf_log(enum libbpf_print_level, const char* fmt, va_list ap) { return lib_log("libbpf", fmt, ap); }
+int libxdp_log(enum libxdp_print_level, const char* fmt, va_list ap) { return lib_log("libxdp", fmt, ap); }
+}  // namespace
+
+void route_library_logs() {
+    libbpf_set_print(libbpf_log);
+    libxdp_set_print(libxdp_log);
+}
+
 Result<bool> ensure_bpffs() {
     struct statfs st{};
     if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC) return true;
@@ -100,6 +123,11 @@ Result<std::unique_ptr<XdpProgram>> XdpProgram::load() {
     return std::unique_ptr<XdpProgram>(new XdpProgram(skel));
 }
 
+namespace {
+std::vector<uint32_t> pxed_programs_on(int ifindex);
+void detach_ids(const std::vector<uint32_t>& ids, int ifindex, uint32_t except);
+}  // namespace
+
 Result<std::unique_ptr<XdpProgram>> XdpProgram::attach(const std::string& ifname, int ifindex, AttachMode mode) {
     if (auto r = ensure_bpffs(); !r) return Err(r.error());
     std::string dir = pin_dir(ifname);
@@ -118,16 +146,32 @@ Result<std::unique_ptr<XdpProgram>> XdpProgram::attach(const std::string& ifname
             return Err("pin path " + path + ": " + errstr(e));
     }
 
-    // Programs of an earlier pxed on this interface, to detach once ours runs.
-    std::vector<uint32_t> old_ids;
+    // An earlier pxed attached without a dispatcher (libxdp's legacy mode, as
+    // on kernels that refuse freplace programs): replace it atomically, so
+    // reserved clients are answered throughout the restart.
     if (xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(ifindex); mp && !libxdp_get_error(mp)) {
-        for (xdp_program* p = xdp_multiprog__next_prog(nullptr, mp); p; p = xdp_multiprog__next_prog(p, mp))
-            if (std::string_view(xdp_program__name(p)) == "pxed_xdp") old_ids.push_back(xdp_program__id(p));
-        if (xdp_program* m = xdp_multiprog__main_prog(mp); m && xdp_multiprog__is_legacy(mp) &&
-                                                            std::string_view(xdp_program__name(m)) == "pxed_xdp")
-            old_ids.push_back(xdp_program__id(m));
+        xdp_program* m = xdp_multiprog__main_prog(mp);
+        bool legacy_pxed = m && xdp_multiprog__is_legacy(mp) && std::string_view(xdp_program__name(m)) == "pxed_xdp";
+        uint32_t old_id = legacy_pxed ? xdp_program__id(m) : 0;
+        bool skb = xdp_multiprog__attach_mode(mp) == XDP_MODE_SKB;
         xdp_multiprog__close(mp);
+        if (legacy_pxed) {
+            if (int e = pxed_xdp__load(skel); e) return Err("loading the XDP program failed: " + errstr(e));
+            int old_fd = bpf_prog_get_fd_by_id(old_id);
+            if (old_fd < 0) return Err("cannot open the running pxed XDP program " + std::to_string(old_id));
+            uint32_t flags = XDP_FLAGS_REPLACE | (skb ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
+            LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = old_fd);
+            int e = bpf_xdp_attach(ifindex, self->prog_fd(), flags, &opts);
+            close(old_fd);
+            if (e) return Err("cannot replace the running pxed XDP program on " + ifname + ": " + errstr(e));
+            self->raw_flags_ = skb ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+            self->mode_name_ = skb ? "generic" : "native";
+            return self;
+        }
     }
+
+    // Programs of an earlier pxed on this interface, to detach once ours runs.
+    std::vector<uint32_t> old_ids = pxed_programs_on(ifindex);
 
     self->xdp_ = xdp_program__from_bpf_obj(skel->obj, "xdp");
     if (long e = libxdp_get_error(self->xdp_); e) {
@@ -150,18 +194,16 @@ Result<std::unique_ptr<XdpProgram>> XdpProgram::attach(const std::string& ifname
     if (self->mode_name_ == "none")
         return Err("cannot attach the XDP program to " + ifname + " (" + errors + ")");
 
-    uint32_t mine = self->prog_id();
-    for (uint32_t id : old_ids) {
-        if (id == mine) continue;
-        xdp_program* old = xdp_program__from_id(id);
-        if (!old || libxdp_get_error(old)) continue;
-        xdp_program__detach(old, ifindex, XDP_MODE_UNSPEC, 0);
-        xdp_program__close(old);
-    }
+    detach_ids(old_ids, ifindex, self->prog_id());
     return self;
 }
 
 void XdpProgram::detach_and_unpin() {
+    if (raw_flags_ && ifindex_) {
+        LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = prog_fd());
+        bpf_xdp_detach(ifindex_, raw_flags_ | XDP_FLAGS_REPLACE, &opts);
+        ifindex_ = 0;
+    }
     if (xdp_ && ifindex_) {
         xdp_program__detach(xdp_, ifindex_, xdp_attach_mode(attach_mode_), 0);
         ifindex_ = 0;
@@ -202,6 +244,38 @@ Result<bool> XdpProgram::set_config(const pxed_xdp_config& c) {
 }
 
 Result<Stats> XdpProgram::read_stats() const { return sum_stats(stats_fd()); }
+
+namespace {
+std::vector<uint32_t> pxed_programs_on(int ifindex) {
+    std::vector<uint32_t> ids;
+    xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(ifindex);
+    if (!mp || libxdp_get_error(mp)) return ids;
+    for (xdp_program* p = xdp_multiprog__next_prog(nullptr, mp); p; p = xdp_multiprog__next_prog(p, mp))
+        if (std::string_view(xdp_program__name(p)) == "pxed_xdp") ids.push_back(xdp_program__id(p));
+    if (xdp_program* m = xdp_multiprog__main_prog(mp);
+        m && xdp_multiprog__is_legacy(mp) && std::string_view(xdp_program__name(m)) == "pxed_xdp")
+        ids.push_back(xdp_program__id(m));
+    xdp_multiprog__close(mp);
+    return ids;
+}
+
+void detach_ids(const std::vector<uint32_t>& ids, int ifindex, uint32_t except) {
+    for (uint32_t id : ids) {
+        if (id == except) continue;
+        xdp_program* old = xdp_program__from_id(id);
+        if (!old || libxdp_get_error(old)) continue;
+        xdp_program__detach(old, ifindex, XDP_MODE_UNSPEC, 0);
+        xdp_program__close(old);
+    }
+}
+}  // namespace
+
+void remove_leftover(const std::string& ifname, int ifindex) {
+    detach_ids(pxed_programs_on(ifindex), ifindex, 0);
+    std::error_code ec;
+    std::filesystem::remove_all(pin_dir(ifname), ec);
+    std::filesystem::remove(PXED_PIN_ROOT, ec);
+}
 
 Result<Stats> read_pinned_stats(const std::string& ifname) {
     std::string path = pin_dir(ifname) + "/stats";

@@ -22,6 +22,10 @@ using Stats = std::array<uint64_t, PXED_STAT_MAX>;
 
 enum class AttachMode { Native, Generic, Auto };
 
+// Sends libbpf's and libxdp's messages to spdlog at debug level (they are
+// chatty about fallbacks pxed reports itself).
+void route_library_logs();
+
 // Mounts bpffs on /sys/fs/bpf when it is not mounted there.
 Result<bool> ensure_bpffs();
 std::string pin_dir(const std::string& ifname);
@@ -63,10 +67,15 @@ private:
     xdp_program* xdp_ = nullptr;
     int ifindex_ = 0;
     int attach_mode_ = 0;
+    uint32_t raw_flags_ = 0;  // attached with bpf_xdp_attach (legacy replace), not libxdp
     bool keep_ = false;
     std::string ifname_;
     std::string mode_name_ = "none";
 };
+
+// Detaches programs an earlier pxed left on the interface and removes its pins
+// (used when XDP is configured off).
+void remove_leftover(const std::string& ifname, int ifindex);
 
 // Reads the pinned stats map of an interface served by a running pxed.
 Result<Stats> read_pinned_stats(const std::string& ifname);

@@ -52,6 +52,8 @@ struct Config {
     std::string tftp_root;
     bool authoritative = true;
     XdpMode xdp = XdpMode::Auto;
+    uint32_t xdp_rate_limit = 20;  // kernel answers per MAC per second; 0 = unlimited
+    uint32_t xdp_rate_burst = 40;
     std::string source;  // where it came from, for messages
 
     const Subnet* subnet_for(Ipv4 a) const;

@@ -28,7 +28,8 @@ struct ConfigError {
 
 [[noreturn]] void fail(std::string msg) { throw ConfigError{std::move(msg)}; }
 
-const std::vector<std::string> kServerKeys = {"interfaces", "lease-db", "tftp-root", "authoritative", "xdp"};
+const std::vector<std::string> kServerKeys = {"interfaces",     "lease-db",       "tftp-root", "authoritative",
+                                              "xdp",            "xdp-rate-limit", "xdp-rate-burst"};
 const std::vector<std::string> kSubnetKeys = {"cidr", "range", "router", "dns", "domain", "lease-time",
                                               "server-ip", "boot"};
 const std::vector<std::string> kBootKeys = {"bios", "uefi-x64", "uefi-http", "ipxe", "next-server"};
@@ -208,6 +209,15 @@ Result<Config> parse_toml(std::string_view text, const std::string& source_name)
                 auto b = a.value<bool>();
                 if (!b) fail(c.where(*a.node()) + ": server.authoritative must be true or false");
                 cfg.authoritative = *b;
+            }
+            for (auto [key, field] : {std::pair{"xdp-rate-limit", &cfg.xdp_rate_limit},
+                                      std::pair{"xdp-rate-burst", &cfg.xdp_rate_burst}}) {
+                if (auto v = (*srv)[key]) {
+                    auto i = v.value<int64_t>();
+                    if (!i || *i < 0 || *i > 1000000)
+                        fail(c.where(*v.node()) + ": server." + key + " must be a number from 0 to 1000000");
+                    *field = uint32_t(*i);
+                }
             }
             if (auto x = (*srv)["xdp"]) {
                 auto s = x.value<std::string>();

@@ -17,6 +17,8 @@
 #include "daemon/interface.h"
 #include "dhcp/engine.h"
 #include "dhcp/packet.h"
+#include "bpf/map_sync.h"
+#include "bpf/xdp_program.h"
 #include "lease/lease_store.h"
 #include "pxed/version.h"
 
@@ -75,6 +77,29 @@ struct Daemon {
     std::unique_ptr<lease::LeaseStore> store;
     std::vector<daemon::DhcpSocket> sockets;
     std::vector<Pending> pending;  // replies of this batch, sent after the commit
+    struct Xdp {
+        std::unique_ptr<bpf::XdpProgram> prog;
+        bpf::IfaceView iface;
+    };
+    std::vector<Xdp> xdp;
+
+    // The XDP maps follow the configuration: at start, at every reload.
+    bool sync_xdp() {
+        bool ok = true;
+        for (auto& x : xdp) {
+            auto r = bpf::sync_maps(*x.prog, *cfg, x.iface, bpf::RateLimit{cfg->xdp_rate_limit, cfg->xdp_rate_burst});
+            if (!r) {
+                spdlog::error("xdp iface={} map sync failed: {}", x.iface.name, r.error());
+                ok = false;
+                continue;
+            }
+            spdlog::info("xdp iface={} mode={} prog_id={} pinned={} reservations={} blobs={} removed={}{}",
+                         x.iface.name, x.prog->mode_name(), x.prog->prog_id(), bpf::pin_dir(x.iface.name),
+                         r->reservations, r->blobs, r->removed,
+                         r->not_in_kernel ? " not_in_kernel=" + std::to_string(r->not_in_kernel) : "");
+        }
+        return ok;
+    }
 
     void on_packet(size_t si, std::span<const uint8_t> bytes) {
         auto& s = sockets[si];
@@ -135,11 +160,39 @@ struct Daemon {
             spdlog::warn("reload: interface and lease-db changes take effect at the next restart");
         engine->set_config(*fresh);
         cfg = std::move(fresh);
+        sync_xdp();
         spdlog::info("reload config={} subnets={} reservations={}", source.path, cfg->subnets.size(),
                      cfg->reservations.size());
         return true;
     }
 };
+
+// Attaches the fast path to every served interface as configured. With
+// xdp = "auto" a failure leaves the daemon answering everything itself.
+int start_xdp(Daemon& d, const std::vector<daemon::IfaceInfo>& infos) {
+    if (d.cfg->xdp == config::XdpMode::Off) {
+        for (auto& i : infos) bpf::remove_leftover(i.name, i.ifindex);
+        spdlog::info("xdp off: the daemon answers every client");
+        return 0;
+    }
+    bpf::AttachMode mode = d.cfg->xdp == config::XdpMode::Native    ? bpf::AttachMode::Native
+                           : d.cfg->xdp == config::XdpMode::Generic ? bpf::AttachMode::Generic
+                                                                    : bpf::AttachMode::Auto;
+    for (auto& i : infos) {
+        auto p = bpf::XdpProgram::attach(i.name, i.ifindex, mode);
+        if (!p) {
+            if (mode != bpf::AttachMode::Auto) {
+                spdlog::critical("xdp iface={}: {}", i.name, p.error());
+                return 1;
+            }
+            spdlog::warn("xdp iface={}: {}; the daemon answers every client there", i.name, p.error());
+            continue;
+        }
+        d.xdp.push_back(Daemon::Xdp{std::move(p.value()), bpf::IfaceView{i.name, i.ifindex, i.mac, i.addr}});
+    }
+    if (!d.sync_xdp()) return 1;
+    return 0;
+}
 
 int run(Daemon& d) {
     std::error_code ec;
@@ -180,10 +233,11 @@ int run(Daemon& d) {
                      info.prefix, info.mac.str());
         d.sockets.push_back(std::move(s.value()));
     }
+    if (int rc = start_xdp(d, *infos); rc != 0) return rc;
 
     sigset_t mask;
     sigemptyset(&mask);
-    for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask, sig);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR2}) sigaddset(&mask, sig);
     sigprocmask(SIG_BLOCK, &mask, nullptr);
     int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -208,8 +262,26 @@ int run(Daemon& d) {
                 while (read(sfd, &si, sizeof si) == sizeof si) {
                     if (si.ssi_signo == SIGHUP) {
                         d.reload();
+                    } else if (si.ssi_signo == SIGUSR2) {
+                        // Exit for a restart: the kernel keeps answering reserved
+                        // clients until the next pxed takes over the pinned maps.
+                        for (auto& x : d.xdp) x.prog->keep_on_exit();
+                        spdlog::info("signal=SIGUSR2 exiting for a restart; XDP stays attached on {} interface(s)",
+                                     d.xdp.size());
+                        close(ep);
+                        close(sfd);
+                        return 0;
                     } else {
                         spdlog::info("signal={} shutting down", strsignal(int(si.ssi_signo)));
+                        for (auto& x : d.xdp) {
+                            if (auto st = x.prog->read_stats())
+                                spdlog::info("xdp iface={} tx_offer={} tx_ack={} passed={} rate_limited={}", x.iface.name,
+                                             (*st)[PXED_STAT_TX_OFFER], (*st)[PXED_STAT_TX_ACK],
+                                             (*st)[PXED_STAT_RX_TOTAL] - (*st)[PXED_STAT_TX_OFFER] -
+                                                 (*st)[PXED_STAT_TX_ACK] - (*st)[PXED_STAT_DROP_RATE_LIMIT],
+                                             (*st)[PXED_STAT_DROP_RATE_LIMIT]);
+                            x.prog->detach_and_unpin();
+                        }
                         close(ep);
                         close(sfd);
                         return 0;
@@ -256,6 +328,7 @@ int main(int argc, char** argv) {
 
     spdlog::set_level(spdlog::level::from_str(log_level));
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+    bpf::route_library_logs();
 
     auto c = source.load();
     if (!c) {

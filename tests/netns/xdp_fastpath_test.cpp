@@ -1,0 +1,148 @@
+// The kernel answers reserved clients while the daemon is stopped: on a veth
+// (native XDP) and on a bridge with the client behind a bridge port (generic
+// XDP), with busybox udhcpc as the client. The counters and the lease
+// database show which path answered.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "bpf/xdp_program.h"
+#include "netns/netns.h"
+
+using namespace pxed;
+using namespace pxed::test;
+
+namespace {
+
+std::string config(const std::string& iface, const std::string& mode) {
+    return R"([server]
+interfaces = [")" + iface + R"("]
+lease-db = "@DIR@/leases.db"
+xdp = ")" + mode + R"("
+
+[[subnet]]
+cidr = "192.0.2.0/24"
+range = ["192.0.2.100", "192.0.2.150"]
+router = "192.0.2.1"
+lease-time = 600
+boot = { bios = "pxelinux.0" }
+
+[[reservation]]
+mac = "52:54:00:00:00:0a"
+ip = "192.0.2.10"
+hostname = "node10"
+)";
+}
+
+const char* kReserved = "52:54:00:00:00:0a";
+const char* kDynamic = "52:54:00:00:09:01";
+const char* kQuick = "-t 2 -T 1";  // an unanswered client gives up after ~3 s
+
+enum class Topo { Veth, Bridge };
+
+class XdpNetns : public ::testing::TestWithParam<Topo> {
+protected:
+    void SetUp() override {
+        if (!require_root()) GTEST_SKIP_("not root: failure recorded");
+        srv_ = std::make_unique<Netns>("xsrv");
+        cli_ = std::make_unique<Netns>("xcli");
+        if (GetParam() == Topo::Veth) {
+            iface_ = "s0";
+            veth_pair(srv_.get(), "s0", cli_.get(), "c0");
+            ASSERT_EQ(srv_->run("ip addr add 192.0.2.1/24 dev s0 && ip link set s0 up"), 0);
+            // XDP_TX on a veth reaches the peer only when its NAPI runs.
+            ASSERT_EQ(cli_->run(std::string("ip link set dev c0 xdpdrv obj ") + PXED_XDP_PASS_OBJ + " sec xdp"), 0);
+            mode_ = "native";
+        } else {
+            iface_ = "br0";
+            ASSERT_EQ(srv_->run("ip link add br0 type bridge && ip addr add 192.0.2.1/24 dev br0 && ip link set br0 up"), 0);
+            veth_pair(srv_.get(), "p0", cli_.get(), "c0");
+            ASSERT_EQ(srv_->run("ip link set p0 master br0 && ip link set p0 up"), 0);
+            mode_ = "generic";
+        }
+        ASSERT_EQ(cli_->run("ip link set c0 up"), 0);
+        pxed_ = std::make_unique<PxedProcess>(*srv_, config(iface_, mode_));
+        ASSERT_TRUE(pxed_->ready()) << pxed_->log();
+        ASSERT_NE(pxed_->log().find("xdp iface=" + iface_ + " mode=" + mode_), std::string::npos) << pxed_->log();
+    }
+    void TearDown() override {
+        if (pxed_ && pxed_->pid() > 0) {
+            kill(pxed_->pid(), SIGCONT);
+            EXPECT_EQ(pxed_->stop(), 0) << pxed_->log();
+            // A clean shutdown removes the program and the pins.
+            EXPECT_FALSE(std::filesystem::exists(bpf::pin_dir(iface_)));
+            EXPECT_EQ(srv_->out("ip link show " + iface_).find("prog/xdp"), std::string::npos);
+        }
+    }
+    std::map<std::string, std::string> client(const std::string& mac, const std::string& args = "") {
+        EXPECT_EQ(cli_->run("ip link set c0 address " + mac), 0);
+        return udhcpc_once(*cli_, "c0", 15, args);
+    }
+    uint64_t stat(pxed_stat s) {
+        auto r = bpf::read_pinned_stats(iface_);
+        EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error());
+        return r.ok() ? (*r)[s] : 0;
+    }
+    int stored(const std::string& hexmac) {
+        auto s = sh_out("sqlite3 " + pxed_->dir() + "/leases.db \"SELECT count(*) FROM leases WHERE hex(mac)='" +
+                        hexmac + "'\"");
+        return s.empty() ? -1 : std::stoi(s);
+    }
+
+    std::string iface_, mode_;
+    std::unique_ptr<Netns> srv_, cli_;
+    std::unique_ptr<PxedProcess> pxed_;
+};
+
+}  // namespace
+
+TEST_P(XdpNetns, KernelAnswersReservedClientWhileDaemonIsStopped) {
+    ASSERT_EQ(kill(pxed_->pid(), SIGSTOP), 0);
+    auto r = client(kReserved);
+    EXPECT_EQ(r["ip"], "192.0.2.10") << "the kernel did not answer";
+    EXPECT_EQ(r["hostname"], "node10");
+    EXPECT_EQ(r["boot_file"], "pxelinux.0");
+    EXPECT_GE(stat(PXED_STAT_TX_OFFER), 1u);
+    EXPECT_GE(stat(PXED_STAT_TX_ACK), 1u);
+
+    auto d = client(kDynamic, kQuick);
+    EXPECT_TRUE(d["ip"].empty()) << "an unreserved client was answered while pxed was stopped";
+    EXPECT_GE(stat(PXED_STAT_PASS_NOT_RESERVED), 1u);
+
+    ASSERT_EQ(kill(pxed_->pid(), SIGCONT), 0);
+    auto again = client(kDynamic);
+    EXPECT_EQ(again["ip"], "192.0.2.100") << pxed_->log();
+    // The daemon stored the dynamic lease; the kernel's answers store nothing.
+    EXPECT_EQ(stored("525400000901"), 1);
+    EXPECT_EQ(stored("52540000000A"), 0);
+}
+
+TEST_P(XdpNetns, RestartKeepsAnsweringAndReusesThePinnedMaps) {
+    uint64_t before = 0;
+    EXPECT_EQ(client(kReserved)["ip"], "192.0.2.10");
+    before = stat(PXED_STAT_TX_ACK);
+    // SIGUSR2: exit for a restart, leaving the program and its maps.
+    ASSERT_EQ(kill(pxed_->pid(), SIGUSR2), 0);
+    ASSERT_EQ(pxed_->stop(), 0);
+    EXPECT_EQ(client(kReserved)["ip"], "192.0.2.10") << "nobody answered between the two daemons";
+    EXPECT_EQ(stat(PXED_STAT_TX_ACK), before + 1);
+    // bpftool reads the pinned maps with field names.
+    auto dump = sh_out("bpftool map dump pinned " + bpf::pin_dir(iface_) + "/reservations");
+    EXPECT_NE(dump.find("\"mac\""), std::string::npos) << dump;
+    EXPECT_NE(dump.find("\"ip_be\""), std::string::npos) << dump;
+    EXPECT_NE(dump.find("\"lease_time_s\": 600"), std::string::npos) << dump;
+
+    // The next pxed takes the program over and keeps the counters.
+    pxed_ = std::make_unique<PxedProcess>(*srv_, config(iface_, mode_));
+    ASSERT_TRUE(pxed_->ready()) << pxed_->log();
+    EXPECT_GE(stat(PXED_STAT_TX_ACK), before + 1);
+    EXPECT_EQ(client(kReserved)["ip"], "192.0.2.10");
+    EXPECT_EQ(client(kDynamic)["ip"], "192.0.2.100");
+    auto progs = srv_->out("ip link show " + iface_);
+    EXPECT_EQ(progs.find("prog/xdp"), progs.rfind("prog/xdp")) << "two pxed programs attached: " << progs;
+}
+
+INSTANTIATE_TEST_SUITE_P(Topologies, XdpNetns, ::testing::Values(Topo::Veth, Topo::Bridge),
+                         [](const auto& info) { return info.param == Topo::Veth ? "Veth" : "Bridge"; });
