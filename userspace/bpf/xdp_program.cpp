@@ -2,7 +2,12 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/ethtool.h>
 #include <linux/if_link.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <linux/magic.h>
 #include <sys/mount.h>
 #include <sys/statfs.h>
@@ -87,7 +92,8 @@ int lib_log(const char* who, const char* fmt, va_list ap) {
     int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
     std::string line(buf, n > 0 ? std::min<size_t>(size_t(n), sizeof buf - 1) : 0);
     while (!line.empty() && line.back() == '\n') line.pop_back();
-    spdlog::debug("{}: {}", who, line);
+    (void)who;  // both libraries prefix their own name
+    spdlog::debug("{}", line);
     return n;
 }
 int libbpf_log(enum libbpf_print_level, const char* fmt, va_list ap) { return lib_log("libbpf", fmt, ap); }
@@ -124,6 +130,19 @@ Result<std::unique_ptr<XdpProgram>> XdpProgram::load() {
 }
 
 namespace {
+// The kernel driver of an interface ("veth", "bridge", "virtio_net", ...).
+std::string driver_name(const std::string& ifname) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return {};
+    ethtool_drvinfo info{};
+    info.cmd = ETHTOOL_GDRVINFO;
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
+    ifr.ifr_data = reinterpret_cast<char*>(&info);
+    int rc = ioctl(fd, SIOCETHTOOL, &ifr);
+    close(fd);
+    return rc == 0 ? std::string(info.driver) : std::string();
+}
 std::vector<uint32_t> pxed_programs_on(int ifindex);
 void detach_ids(const std::vector<uint32_t>& ids, int ifindex, uint32_t except);
 }  // namespace
@@ -179,7 +198,11 @@ Result<std::unique_ptr<XdpProgram>> XdpProgram::attach(const std::string& ifname
         return Err("libxdp cannot use the XDP object: " + errstr(int(e)));
     }
     std::vector<std::pair<xdp_attach_mode, const char*>> tries;
-    if (mode == AttachMode::Native || mode == AttachMode::Auto) tries.push_back({XDP_MODE_NATIVE, "native"});
+    // A veth delivers native XDP_TX frames only to a peer whose NAPI runs
+    // (an XDP program or GRO on the peer); otherwise they are dropped
+    // silently. Generic mode always reaches the peer, so auto picks it there.
+    bool veth = driver_name(ifname) == "veth";
+    if (mode == AttachMode::Native || (mode == AttachMode::Auto && !veth)) tries.push_back({XDP_MODE_NATIVE, "native"});
     if (mode == AttachMode::Generic || mode == AttachMode::Auto) tries.push_back({XDP_MODE_SKB, "generic"});
     std::string errors;
     for (auto& [m, name] : tries) {
