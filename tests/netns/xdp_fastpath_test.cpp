@@ -146,3 +146,32 @@ TEST_P(XdpNetns, RestartKeepsAnsweringAndReusesThePinnedMaps) {
 
 INSTANTIATE_TEST_SUITE_P(Topologies, XdpNetns, ::testing::Values(Topo::Veth, Topo::Bridge),
                          [](const auto& info) { return info.param == Topo::Veth ? "Veth" : "Bridge"; });
+
+TEST(XdpReload, NewReservationIsAnsweredInTheKernelAfterSighup) {
+    if (!require_root()) return;
+    Netns srv("rsrv"), cli("rcli");
+    veth_pair(&srv, "s0", &cli, "c0");
+    ASSERT_EQ(srv.run("ip addr add 192.0.2.1/24 dev s0 && ip link set s0 up"), 0);
+    ASSERT_EQ(cli.run("ip link set c0 address 52:54:00:00:00:0b && ip link set c0 up"), 0);
+    PxedProcess pxed(srv, config("s0", "generic"));
+    ASSERT_TRUE(pxed.ready()) << pxed.log();
+    // A broken file is refused and the running configuration stays.
+    sh("cp " + pxed.dir() + "/pxed.toml " + pxed.dir() + "/good.toml");
+    sh("echo 'this is = = not toml' >> " + pxed.dir() + "/pxed.toml");
+    ASSERT_EQ(kill(pxed.pid(), SIGHUP), 0);
+    for (int i = 0; i < 100 && pxed.log().find("reload refused") == std::string::npos; i++) usleep(50000);
+    // Then a valid one with a second reservation.
+    sh("cp " + pxed.dir() + "/good.toml " + pxed.dir() + "/pxed.toml");
+    sh("printf '[[reservation]]\\nmac = \"52:54:00:00:00:0b\"\\nip = \"192.0.2.11\"\\nhostname = \"node11\"\\n' >> " +
+       pxed.dir() + "/pxed.toml");
+    ASSERT_EQ(kill(pxed.pid(), SIGHUP), 0);
+    for (int i = 0; i < 100 && pxed.log().find("reservations=2") == std::string::npos; i++) usleep(50000);
+    EXPECT_NE(pxed.log().find("reload refused, keeping the running configuration"), std::string::npos) << pxed.log();
+    ASSERT_NE(pxed.log().find("reservations=2"), std::string::npos) << pxed.log();
+    ASSERT_EQ(kill(pxed.pid(), SIGSTOP), 0);
+    auto v = udhcpc_once(cli, "c0");
+    EXPECT_EQ(v["ip"], "192.0.2.11") << "the kernel did not answer the reloaded reservation";
+    EXPECT_EQ(v["hostname"], "node11");
+    kill(pxed.pid(), SIGCONT);
+    EXPECT_EQ(pxed.stop(), 0);
+}
