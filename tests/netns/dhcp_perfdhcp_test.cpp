@@ -85,7 +85,7 @@ protected:
 }  // namespace
 
 TEST_F(Perfdhcp, TwoThousandPerSecondNoDropsAllDurable) {
-    PxedProcess pxed(*srv_, config(db_));
+    PxedProcess pxed(*srv_, config(db_), "info");  // no per-packet log lines under load
     ASSERT_TRUE(pxed.ready()) << pxed.log();
     auto report = cli_->out("timeout 60 perfdhcp -4 -l c0 -r 2000 -R 5000 -p 10 198.18.0.1 2>&1");
     EXPECT_EQ(drops_in(report), 0) << report;
@@ -111,7 +111,7 @@ TEST_F(Perfdhcp, KillNineUnderLoadLosesNoAcknowledgedLease) {
 
     std::map<std::string, std::string> seen;  // mac -> ip from ACKs
     {
-        PxedProcess pxed(*srv_, config(db_));
+        PxedProcess pxed(*srv_, config(db_), "info");  // no per-packet log lines under load
         ASSERT_TRUE(pxed.ready()) << pxed.log();
         cli_->run("timeout 30 perfdhcp -4 -l c0 -r 2000 -R 5000 -p 5 198.18.0.1 > " + dir_ + "/perf1.txt 2>&1 &");
         std::this_thread::sleep_for(std::chrono::milliseconds(2500));
@@ -132,7 +132,7 @@ TEST_F(Perfdhcp, KillNineUnderLoadLosesNoAcknowledgedLease) {
     for (auto& [m, ip] : seen) EXPECT_TRUE(ips.insert(ip).second) << ip << " acknowledged to two clients";
 
     // Restart on the same database: every acknowledged lease is there.
-    PxedProcess again(*srv_, config(db_));
+    PxedProcess again(*srv_, config(db_), "info");
     ASSERT_TRUE(again.ready()) << again.log();
     auto stored = stored_leases(db_);
     size_t missing = 0;

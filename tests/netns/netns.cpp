@@ -92,7 +92,8 @@ std::string slurp(const std::string& path) {
 }
 }  // namespace
 
-PxedProcess::PxedProcess(const Netns& ns, const std::string& config_toml) : dir_(make_tempdir()) {
+PxedProcess::PxedProcess(const Netns& ns, const std::string& config_toml, const std::string& log_level)
+    : dir_(make_tempdir()) {
     std::string text = config_toml;
     for (size_t at; (at = text.find("@DIR@")) != std::string::npos;) text.replace(at, 5, dir_);
     std::ofstream(dir_ + "/pxed.toml") << text;
@@ -105,7 +106,7 @@ PxedProcess::PxedProcess(const Netns& ns, const std::string& config_toml) : dir_
         (void)f;
         dup2(fileno(stdout), 2);
         execlp("nsenter", "nsenter", netns.c_str(), bin.c_str(), "--config", (dir_ + "/pxed.toml").c_str(),
-               "--log-level", "debug", (char*)nullptr);
+               "--log-level", log_level.c_str(), (char*)nullptr);
         _exit(127);
     }
     for (int i = 0; i < 100 && !ready_; i++) {

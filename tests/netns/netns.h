@@ -49,7 +49,7 @@ namespace pxed::test {
 // "@DIR@" in the configuration is replaced by the process's own temp dir.
 class PxedProcess {
 public:
-    PxedProcess(const Netns& ns, const std::string& config_toml);
+    PxedProcess(const Netns& ns, const std::string& config_toml, const std::string& log_level = "debug");
     ~PxedProcess();
     bool ready() const { return ready_; }
     int pid() const { return pid_; }

@@ -54,6 +54,11 @@ Result<DhcpSocket> DhcpSocket::open(const IfaceInfo& info) {
     int one = 1;
     setsockopt(udp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     setsockopt(udp, SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
+    // Room for bursts while a lease commit waits for the disk: 8 MiB
+    // (SO_RCVBUFFORCE passes net.core.rmem_max; needs CAP_NET_ADMIN).
+    int rcvbuf = 8 << 20;
+    if (setsockopt(udp, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0)
+        setsockopt(udp, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     if (setsockopt(udp, SOL_SOCKET, SO_BINDTODEVICE, info.name.c_str(), socklen_t(info.name.size())) != 0) {
         close(udp);
         return Err("SO_BINDTODEVICE " + info.name + ": " + errstr() + " (needs CAP_NET_RAW)");

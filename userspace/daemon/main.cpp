@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <ctime>
 #include <memory>
+#include <unordered_set>
 #include <vector>
 
 #include "config/config.h"
@@ -76,7 +77,8 @@ struct Daemon {
     std::unique_ptr<dhcp::Engine> engine;
     std::unique_ptr<lease::LeaseStore> store;
     std::vector<daemon::DhcpSocket> sockets;
-    std::vector<Pending> pending;  // replies of this batch, sent after the commit
+    std::vector<Pending> pending;  // ACKs of this batch, sent after the commit
+    std::unordered_set<uint32_t> stored;  // addresses with a row in the lease store
     struct Xdp {
         std::unique_ptr<bpf::XdpProgram> prog;
         bpf::IfaceView iface;
@@ -115,11 +117,18 @@ struct Daemon {
         spdlog::debug("dhcp iface={} type={} mac={} xid={:#010x} result=\"{}\"", s.info().name,
                       type ? dhcp::to_string(*type) : "none", p->mac().str(), p->xid, out.note);
         if (out.drop == dhcp::Drop::PoolExhausted) spdlog::warn("dhcp {}", out.note);
-        if (out.reply) pending.push_back(Pending{si, std::move(*out.reply)});
+        if (!out.reply) return;
+        // Only an ACK promises a lease: it waits for the batch's commit.
+        // OFFERs and NAKs leave at once, whatever the disk is doing.
+        if (out.reply->packet.message_type() == dhcp::MessageType::Ack) {
+            pending.push_back(Pending{si, std::move(*out.reply)});
+        } else if (auto r = s.send(*out.reply); !r) {
+            spdlog::warn("dhcp send failed: {}", r.error());
+        }
     }
 
     // Group commit: every lease changed by this batch goes to the store in
-    // one transaction (one fsync); only then do the batch's replies leave.
+    // one transaction (one fsync); only then do the batch's ACKs leave.
     // If the commit fails, no ACK leaves: a client is never told about a
     // lease that is not durable.
     void flush() {
@@ -131,15 +140,20 @@ struct Daemon {
             for (auto ip : dirty) {
                 auto* l = engine->leases().by_ip(ip);
                 if (l && l->state != lease::State::Offered) upserts.push_back(*l);
-                else deletes.push_back(ip);
+                else if (stored.count(ip.v)) deletes.push_back(ip);  // offers never reach the store
             }
-            if (auto r = store->commit(upserts, deletes); !r) {
+            if (upserts.empty() && deletes.empty()) {
+                // Only offers changed: nothing to make durable.
+            } else if (auto r = store->commit(upserts, deletes); !r) {
                 spdlog::error("lease commit failed, withholding {} ACKs: {}", pending.size(), r.error());
                 durable = false;
+            } else {
+                for (auto& l : upserts) stored.insert(l.ip.v);
+                for (auto ip : deletes) stored.erase(ip.v);
             }
         }
         for (auto& pr : pending) {
-            if (!durable && pr.reply.packet.message_type() == dhcp::MessageType::Ack) continue;
+            if (!durable) continue;
             if (auto r = sockets[pr.socket].send(pr.reply); !r) spdlog::warn("dhcp send failed: {}", r.error());
         }
         pending.clear();
@@ -214,7 +228,10 @@ int run(Daemon& d) {
         spdlog::critical("{}", leases.error());
         return 1;
     }
-    for (auto& l : *leases) d.engine->leases().put(l);
+    for (auto& l : *leases) {
+        d.engine->leases().put(l);
+        d.stored.insert(l.ip.v);
+    }
     d.engine->leases().take_dirty();
     spdlog::info("leases store={} loaded={}", d.store->describe(), leases->size());
 
