@@ -49,7 +49,9 @@ struct Config {
     std::vector<Subnet> subnets;
     std::vector<Reservation> reservations;
     std::string lease_db = "/var/lib/pxed/leases.db";
-    std::string tftp_root;
+    std::string tftp_root;          // empty: no TFTP and no HTTP file service
+    std::optional<uint16_t> tftp_max_blksize;  // default: what fits the interface MTU
+    uint16_t http_port = 80;        // 0: no HTTP server
     bool authoritative = true;
     XdpMode xdp = XdpMode::Auto;
     uint32_t xdp_rate_limit = 20;  // kernel answers per MAC per second; 0 = unlimited

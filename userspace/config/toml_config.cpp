@@ -29,7 +29,8 @@ struct ConfigError {
 [[noreturn]] void fail(std::string msg) { throw ConfigError{std::move(msg)}; }
 
 const std::vector<std::string> kServerKeys = {"interfaces",     "lease-db",       "tftp-root", "authoritative",
-                                              "xdp",            "xdp-rate-limit", "xdp-rate-burst"};
+                                              "xdp",            "xdp-rate-limit", "xdp-rate-burst",
+                                              "tftp-max-blksize", "http-port"};
 const std::vector<std::string> kSubnetKeys = {"cidr", "range", "router", "dns", "domain", "lease-time",
                                               "server-ip", "boot"};
 const std::vector<std::string> kBootKeys = {"bios", "uefi-x64", "uefi-http", "ipxe", "next-server"};
@@ -218,6 +219,17 @@ Result<Config> parse_toml(std::string_view text, const std::string& source_name)
                         fail(c.where(*v.node()) + ": server." + key + " must be a number from 0 to 1000000");
                     *field = uint32_t(*i);
                 }
+            }
+            if (auto v = (*srv)["tftp-max-blksize"]) {
+                auto i = v.value<int64_t>();
+                if (!i || *i < 8 || *i > 65464)
+                    fail(c.where(*v.node()) + ": server.tftp-max-blksize must be from 8 to 65464");
+                cfg.tftp_max_blksize = uint16_t(*i);
+            }
+            if (auto v = (*srv)["http-port"]) {
+                auto i = v.value<int64_t>();
+                if (!i || *i < 0 || *i > 65535) fail(c.where(*v.node()) + ": server.http-port must be from 0 to 65535");
+                cfg.http_port = uint16_t(*i);
             }
             if (auto x = (*srv)["xdp"]) {
                 auto s = x.value<std::string>();

@@ -10,7 +10,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <ctime>
+#include <array>
+#include <atomic>
 #include <memory>
+#include <sstream>
+#include <thread>
 #include <unordered_set>
 #include <vector>
 
@@ -20,7 +24,9 @@
 #include "dhcp/packet.h"
 #include "bpf/map_sync.h"
 #include "bpf/xdp_program.h"
+#include "http/http_server.h"
 #include "lease/lease_store.h"
+#include "tftp/server.h"
 #include "pxed/version.h"
 
 using namespace pxed;
@@ -71,8 +77,20 @@ Result<std::vector<daemon::IfaceInfo>> check_interfaces(const config::Config& cf
     return out;
 }
 
+// Daemon-path DHCP counters, read by /metrics from the HTTP thread.
+struct DhcpCounters {
+    std::array<std::atomic<uint64_t>, 9> received{};  // by message type 1..8 (0: none)
+    std::array<std::atomic<uint64_t>, 9> sent{};      // OFFER, ACK, NAK
+    std::atomic<uint64_t> parse_errors{0};
+    std::atomic<uint64_t> pool_exhausted{0};
+};
+
 struct Daemon {
     std::unique_ptr<config::Config> cfg;
+    DhcpCounters counters;
+    std::unique_ptr<tftp::Server> tftp;
+    std::unique_ptr<http::Server> http;
+    std::thread tftp_thread, http_thread;
     ConfigSource source;
     std::unique_ptr<dhcp::Engine> engine;
     std::unique_ptr<lease::LeaseStore> store;
@@ -107,17 +125,23 @@ struct Daemon {
         auto& s = sockets[si];
         auto p = dhcp::parse(bytes);
         if (!p) {
+            counters.parse_errors++;
             spdlog::debug("dhcp drop iface={} reason=parse error=\"{}\" len={}", s.info().name,
                           dhcp::to_string(p.error()), bytes.size());
             return;
         }
         auto type = p->message_type();
+        counters.received[type ? size_t(*type) : 0]++;
         dhcp::RxInfo rx{s.info().addr};
         auto out = engine->handle(*p, rx, int64_t(std::time(nullptr)));
         spdlog::debug("dhcp iface={} type={} mac={} xid={:#010x} result=\"{}\"", s.info().name,
                       type ? dhcp::to_string(*type) : "none", p->mac().str(), p->xid, out.note);
-        if (out.drop == dhcp::Drop::PoolExhausted) spdlog::warn("dhcp {}", out.note);
+        if (out.drop == dhcp::Drop::PoolExhausted) {
+            counters.pool_exhausted++;
+            spdlog::warn("dhcp {}", out.note);
+        }
         if (!out.reply) return;
+        if (auto t = out.reply->packet.message_type()) counters.sent[size_t(*t)]++;
         // Only an ACK promises a lease: it waits for the batch's commit.
         // OFFERs and NAKs leave at once, whatever the disk is doing.
         if (out.reply->packet.message_type() == dhcp::MessageType::Ack) {
@@ -158,6 +182,113 @@ struct Daemon {
         }
         pending.clear();
     }
+
+    std::string metrics() {
+        std::ostringstream m;
+        auto counter = [&](const char* name, const char* help) {
+            m << "# HELP " << name << " " << help << "\n# TYPE " << name << " counter\n";
+        };
+        counter("pxed_dhcp_received_total", "DHCP messages the daemon received, by message type.");
+        for (size_t t = 1; t <= 8; t++)
+            m << "pxed_dhcp_received_total{type=\"" << dhcp::to_string(dhcp::MessageType(t)) << "\"} "
+              << counters.received[t].load() << "\n";
+        counter("pxed_dhcp_sent_total", "DHCP replies, by message type and path (daemon or kernel).");
+        for (size_t t : {2, 5, 6})
+            m << "pxed_dhcp_sent_total{type=\"" << dhcp::to_string(dhcp::MessageType(t)) << "\",path=\"daemon\"} "
+              << counters.sent[t].load() << "\n";
+        uint64_t k_offer = 0, k_ack = 0;
+        std::ostringstream x;
+        for (auto& xp : xdp) {
+            auto st = xp.prog->read_stats();
+            if (!st) continue;
+            k_offer += (*st)[PXED_STAT_TX_OFFER];
+            k_ack += (*st)[PXED_STAT_TX_ACK];
+            for (uint32_t i = 0; i < PXED_STAT_MAX; i++)
+                x << "pxed_xdp_packets_total{iface=\"" << xp.iface.name << "\",outcome=\""
+                  << bpf::stat_name(pxed_stat(i)) << "\"} " << (*st)[i] << "\n";
+        }
+        m << "pxed_dhcp_sent_total{type=\"OFFER\",path=\"kernel\"} " << k_offer << "\n";
+        m << "pxed_dhcp_sent_total{type=\"ACK\",path=\"kernel\"} " << k_ack << "\n";
+        counter("pxed_dhcp_parse_errors_total", "Datagrams on port 67 that are not DHCP messages.");
+        m << "pxed_dhcp_parse_errors_total " << counters.parse_errors.load() << "\n";
+        counter("pxed_dhcp_pool_exhausted_total", "DISCOVERs left unanswered because the pool was full.");
+        m << "pxed_dhcp_pool_exhausted_total " << counters.pool_exhausted.load() << "\n";
+        counter("pxed_xdp_packets_total", "Frames the XDP program handled, by interface and outcome.");
+        m << x.str();
+        if (tftp) {
+            auto& t = tftp->stats();
+            counter("pxed_tftp_requests_total", "TFTP requests received.");
+            m << "pxed_tftp_requests_total " << t.requests.load() << "\n";
+            counter("pxed_tftp_sessions_total", "TFTP transfers, by result.");
+            m << "pxed_tftp_sessions_total{result=\"completed\"} " << t.sessions_completed.load() << "\n";
+            m << "pxed_tftp_sessions_total{result=\"failed\"} " << t.sessions_failed.load() << "\n";
+            m << "# HELP pxed_tftp_sessions_active TFTP transfers in progress.\n# TYPE pxed_tftp_sessions_active gauge\n";
+            m << "pxed_tftp_sessions_active " << t.active.load() << "\n";
+            counter("pxed_tftp_bytes_total", "File bytes sent over TFTP.");
+            m << "pxed_tftp_bytes_total " << t.bytes_sent.load() << "\n";
+            counter("pxed_tftp_errors_sent_total", "TFTP ERROR packets sent.");
+            m << "pxed_tftp_errors_sent_total " << t.errors_sent.load() << "\n";
+            counter("pxed_tftp_retransmissions_total", "TFTP DATA windows sent again after a timeout (finished transfers).");
+            m << "pxed_tftp_retransmissions_total " << t.retransmissions.load() << "\n";
+        }
+        if (http) {
+            auto& h = http->stats();
+            counter("pxed_http_requests_total", "HTTP requests, /metrics included.");
+            m << "pxed_http_requests_total " << h.requests.load() << "\n";
+            counter("pxed_http_responses_total", "HTTP file responses, by result.");
+            m << "pxed_http_responses_total{result=\"file\"} " << h.files.load() << "\n";
+            m << "pxed_http_responses_total{result=\"not_found\"} " << h.not_found.load() << "\n";
+            m << "pxed_http_responses_total{result=\"refused\"} " << h.refused.load() << "\n";
+            counter("pxed_http_bytes_total", "File bytes sent over HTTP.");
+            m << "pxed_http_bytes_total " << h.bytes_sent.load() << "\n";
+        }
+        return m.str();
+    }
+
+    // TFTP and HTTP on the boot root, each in its own thread.
+    int start_file_service() {
+        if (cfg->tftp_root.empty()) {
+            spdlog::info("tftp-root not set: no TFTP or HTTP file service");
+            return 0;
+        }
+        tftp::ServerOptions to;
+        to.root = cfg->tftp_root;
+        to.max_blksize = cfg->tftp_max_blksize;
+        auto t = tftp::Server::open(to);
+        if (!t) {
+            spdlog::critical("{}", t.error());
+            return 1;
+        }
+        tftp = std::move(t.value());
+        tftp_thread = std::thread([this] { tftp->run(); });
+        spdlog::info("tftp root={} port=69", cfg->tftp_root);
+        if (cfg->http_port) {
+            http::Options ho;
+            ho.root = cfg->tftp_root;
+            ho.port = cfg->http_port;
+            auto h = http::Server::open(ho, [this] { return metrics(); });
+            if (!h) {
+                spdlog::critical("{}", h.error());
+                return 1;
+            }
+            http = std::move(h.value());
+            http_thread = std::thread([this] { http->run(); });
+            spdlog::info("http root={} port={} metrics=/metrics", cfg->tftp_root, cfg->http_port);
+        }
+        return 0;
+    }
+
+    void stop_file_service() {
+        if (http && http_thread.joinable()) {
+            http->stop();
+            http_thread.join();
+        }
+        if (tftp && tftp_thread.joinable()) {
+            tftp->stop();
+            tftp_thread.join();
+        }
+    }
+    ~Daemon() { stop_file_service(); }
 
     bool reload() {
         auto c = source.load();
@@ -209,6 +340,13 @@ int start_xdp(Daemon& d, const std::vector<daemon::IfaceInfo>& infos) {
 }
 
 int run(Daemon& d) {
+    // Blocked before any thread starts, so every thread inherits the mask and
+    // the signals reach only the signalfd below.
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR2}) sigaddset(&mask, sig);
+    pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+
     std::error_code ec;
     auto parent = std::filesystem::path(d.cfg->lease_db).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
@@ -251,11 +389,8 @@ int run(Daemon& d) {
         d.sockets.push_back(std::move(s.value()));
     }
     if (int rc = start_xdp(d, *infos); rc != 0) return rc;
+    if (int rc = d.start_file_service(); rc != 0) return rc;
 
-    sigset_t mask;
-    sigemptyset(&mask);
-    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR2}) sigaddset(&mask, sig);
-    sigprocmask(SIG_BLOCK, &mask, nullptr);
     int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     int ep = epoll_create1(EPOLL_CLOEXEC);
     epoll_event ev{};
@@ -283,6 +418,7 @@ int run(Daemon& d) {
                         // Exit for a restart: the kernel keeps answering reserved
                         // clients until the next pxed takes over the pinned maps.
                         for (auto& x : d.xdp) x.prog->keep_on_exit();
+                        d.stop_file_service();
                         spdlog::info("signal=SIGUSR2 exiting for a restart; XDP stays attached on {} interface(s)",
                                      d.xdp.size());
                         close(ep);
@@ -299,6 +435,7 @@ int run(Daemon& d) {
                                              (*st)[PXED_STAT_DROP_RATE_LIMIT]);
                             x.prog->detach_and_unpin();
                         }
+                        d.stop_file_service();
                         close(ep);
                         close(sfd);
                         return 0;

@@ -1,0 +1,47 @@
+#pragma once
+// HTTP boot: GET and HEAD of the boot root over HTTP/1.1 with Range (for iPXE
+// and UEFI HTTP boot), the same path rules as TFTP, and /metrics in the
+// Prometheus text format. cpp-httplib does the protocol.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "pxed/result.h"
+
+namespace pxed::http {
+
+struct Options {
+    std::string root;
+    std::string address = "0.0.0.0";
+    uint16_t port = 80;
+};
+
+struct Stats {
+    std::atomic<uint64_t> requests{0};
+    std::atomic<uint64_t> files{0};       // file responses (200 and 206)
+    std::atomic<uint64_t> not_found{0};
+    std::atomic<uint64_t> refused{0};
+    std::atomic<uint64_t> bytes_sent{0};
+};
+
+// Returns the Prometheus text exposition of every counter pxed keeps.
+using MetricsFn = std::function<std::string()>;
+
+class Server {
+public:
+    static Result<std::unique_ptr<Server>> open(const Options& o, MetricsFn metrics);
+    ~Server();
+    void run();   // serves until stop()
+    void stop();
+    const Stats& stats() const { return stats_; }
+
+private:
+    struct Impl;
+    explicit Server(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+    Stats stats_;
+};
+
+}  // namespace pxed::http

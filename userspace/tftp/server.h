@@ -1,0 +1,50 @@
+#pragma once
+// The TFTP server: one thread, one epoll loop, a socket per transfer (its
+// own TID, as RFC 1350 asks), timers in a heap. File bytes come from the
+// page cache with pread.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "pxed/result.h"
+#include "tftp/session.h"
+
+namespace pxed::tftp {
+
+struct ServerOptions {
+    std::string root;
+    uint16_t port = 69;
+    std::optional<uint16_t> max_blksize;  // default: what fits the receiving interface's MTU
+    size_t max_sessions = 20000;
+    Limits limits;
+};
+
+struct ServerStats {
+    std::atomic<uint64_t> requests{0};
+    std::atomic<uint64_t> sessions_started{0};
+    std::atomic<uint64_t> sessions_completed{0};
+    std::atomic<uint64_t> sessions_failed{0};  // out of retries or ERROR from the client
+    std::atomic<uint64_t> errors_sent{0};
+    std::atomic<uint64_t> bytes_sent{0};
+    std::atomic<uint64_t> retransmissions{0};
+    std::atomic<uint64_t> active{0};
+};
+
+class Server {
+public:
+    static Result<std::unique_ptr<Server>> open(const ServerOptions& o);
+    ~Server();
+    void run();   // serves until stop()
+    void stop();  // from any thread
+    const ServerStats& stats() const { return stats_; }
+
+private:
+    struct Impl;
+    explicit Server(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+    ServerStats stats_;
+};
+
+}  // namespace pxed::tftp

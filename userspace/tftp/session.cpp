@@ -1,0 +1,130 @@
+#include "tftp/session.h"
+
+#include <algorithm>
+#include <charconv>
+
+namespace pxed::tftp {
+
+namespace {
+std::optional<uint64_t> number(const std::string& s) {
+    uint64_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
+    return v;
+}
+ParseError refuse(const std::string& name, const std::string& value, const char* why) {
+    return ParseError{ErrorCode::OptionRefused, "option " + name + "=" + value + ": " + why};
+}
+}  // namespace
+
+Result<Negotiated, ParseError> negotiate(const Request& r, uint64_t size, const Limits& limits) {
+    Negotiated n;
+    for (auto& [name, value] : r.options) {
+        auto v = number(value);
+        if (name == "blksize") {
+            if (!v || *v < kMinBlksize || *v > kMaxBlksize) return Err(refuse(name, value, "must be 8 to 65464"));
+            n.blksize = uint16_t(std::min<uint64_t>(*v, limits.max_blksize));
+            n.oack.emplace_back(name, std::to_string(n.blksize));
+        } else if (name == "tsize") {
+            if (!v) return Err(refuse(name, value, "must be a number"));
+            // RRQ: the client sends 0 and we tell the size. An empty file's
+            // tsize is left out: curl refuses "tsize 0" in an OACK.
+            if (size > 0) n.oack.emplace_back(name, std::to_string(size));
+        } else if (name == "timeout") {
+            if (!v || *v < 1 || *v > 255) return Err(refuse(name, value, "must be 1 to 255 seconds"));
+            n.timeout_s = uint8_t(*v);
+            n.oack.emplace_back(name, value);
+        } else if (name == "windowsize") {
+            if (!v || *v < 1 || *v > 65535) return Err(refuse(name, value, "must be 1 to 65535"));
+            n.windowsize = uint16_t(*v);
+            n.oack.emplace_back(name, value);
+        }
+        // Other options are not acknowledged (RFC 2347): the client proceeds without them.
+    }
+    return n;
+}
+
+Session::Session(const Negotiated& n, uint64_t size, const Limits& limits)
+    : neg_(n), size_(size), limits_(limits), total_(size / n.blksize + 1), oack_pending_(!n.oack.empty()),
+      rto_(cap(limits.initial_rto_ns)) {}
+
+// The retransmission timeout adapts to the measured round trip (4 x smoothed
+// RTT, within the limits); a client's RFC 2349 timeout is its upper bound.
+int64_t Session::cap(int64_t rto) const {
+    if (neg_.timeout_s) rto = std::min<int64_t>(rto, int64_t(*neg_.timeout_s) * 1'000'000'000);
+    return rto;
+}
+
+size_t Session::length_of(uint64_t b) const {
+    uint64_t off = offset_of(b);
+    return off >= size_ ? 0 : size_t(std::min<uint64_t>(neg_.blksize, size_ - off));
+}
+
+void Session::arm(int64_t now_ns) { deadline_ = now_ns + rto_; }
+
+std::vector<Session::Send> Session::send_window(int64_t now_ns) {
+    std::vector<Send> out;
+    uint64_t end = std::min<uint64_t>(acked_ + neg_.windowsize, total_);
+    if (next_ <= end && timed_block_ <= acked_) {
+        timed_block_ = end;  // time one block per window (Karn: only first transmissions)
+        sent_at_ = now_ns;
+    }
+    for (; next_ <= end; next_++) out.push_back(Send{Send::Data, next_});
+    arm(now_ns);
+    return out;
+}
+
+std::vector<Session::Send> Session::start(int64_t now_ns) {
+    if (oack_pending_) {
+        arm(now_ns);
+        return {Send{Send::Oack, 0}};
+    }
+    return send_window(now_ns);
+}
+
+std::vector<Session::Send> Session::on_ack(uint16_t w, int64_t now_ns) {
+    if (done_ || failed_) return {};
+    if (oack_pending_) {
+        if (w != 0) return {};  // not the OACK's acknowledgement
+        oack_pending_ = false;
+        retries_ = 0;
+        return send_window(now_ns);
+    }
+    // Which outstanding block does the wire number name? Only [acked, next-1].
+    uint64_t abs = acked_ + uint16_t(w - wire(acked_));
+    if (abs >= next_) return {};  // a block not sent yet (or a stale wrap): ignore
+    if (abs <= acked_) return {};  // duplicate ACK: never answered with data (Sorcerer's Apprentice)
+    if (abs == timed_block_ && sent_at_ && retries_ == 0) {
+        int64_t sample = now_ns - sent_at_;
+        srtt_ = srtt_ ? (7 * srtt_ + sample) / 8 : sample;
+        rto_ = cap(std::clamp<int64_t>(4 * srtt_, limits_.min_rto_ns, limits_.max_rto_ns));
+    }
+    acked_ = abs;
+    retries_ = 0;
+    if (acked_ >= total_) {
+        done_ = true;
+        return {};
+    }
+    // RFC 7440: an ACK short of the last block sent means the client lost
+    // the rest of the window: send again from the block after it.
+    next_ = acked_ + 1;
+    return send_window(now_ns);
+}
+
+std::vector<Session::Send> Session::on_timeout(int64_t now_ns) {
+    if (done_ || failed_ || now_ns < deadline_) return {};
+    if (++retries_ > limits_.max_retries) {
+        failed_ = true;
+        return {};
+    }
+    retransmissions_++;
+    rto_ = cap(std::min<int64_t>(rto_ * 2, limits_.max_rto_ns));
+    if (oack_pending_) {
+        arm(now_ns);
+        return {Send{Send::Oack, 0}};
+    }
+    next_ = acked_ + 1;  // go back to the first unacknowledged block
+    return send_window(now_ns);
+}
+
+}  // namespace pxed::tftp

@@ -1,0 +1,84 @@
+#pragma once
+// One TFTP read transfer as a pure state machine: time and ACKs in, what to
+// send out. Block numbers are tracked as 64-bit indexes and put on the wire
+// modulo 65536 (rollover past block 65535 goes on with block 0).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "pxed/result.h"
+#include "tftp/codec.h"
+
+namespace pxed::tftp {
+
+struct Limits {
+    uint16_t max_blksize = kMaxBlksize;  // the interface MTU's cap, unless configured otherwise
+    uint32_t max_retries = 8;            // consecutive timeouts before giving up
+    int64_t initial_rto_ns = 300'000'000;
+    int64_t min_rto_ns = 10'000'000;
+    int64_t max_rto_ns = 1'000'000'000;
+};
+
+struct Negotiated {
+    uint16_t blksize = kDefaultBlksize;
+    uint16_t windowsize = 1;
+    std::optional<uint8_t> timeout_s;  // client's RFC 2349 timeout: the longest we wait
+    // Options for the OACK: only those the client sent and we accepted.
+    std::vector<std::pair<std::string, std::string>> oack;
+};
+
+// RFC 2347/2348/2349/7440 negotiation for a read of `size` bytes. Unknown
+// options are ignored (not acknowledged); a known option with a bad value
+// is an error 8.
+Result<Negotiated, ParseError> negotiate(const Request& r, uint64_t size, const Limits& limits);
+
+class Session {
+public:
+    struct Send {
+        enum Kind { Oack, Data } kind;
+        uint64_t block;  // Data: absolute block index, from 1
+    };
+
+    Session(const Negotiated& n, uint64_t size, const Limits& limits);
+
+    std::vector<Send> start(int64_t now_ns);
+    std::vector<Send> on_ack(uint16_t wire_block, int64_t now_ns);
+    std::vector<Send> on_timeout(int64_t now_ns);
+
+    int64_t deadline() const { return deadline_; }
+    bool done() const { return done_; }
+    bool failed() const { return failed_; }
+    uint64_t total_blocks() const { return total_; }
+    uint16_t blksize() const { return neg_.blksize; }
+    // Bytes of block `b` (absolute, from 1) and where they start in the file.
+    uint64_t offset_of(uint64_t b) const { return (b - 1) * neg_.blksize; }
+    size_t length_of(uint64_t b) const;
+    static uint16_t wire(uint64_t b) { return uint16_t(b & 0xffff); }
+    uint64_t retransmissions() const { return retransmissions_; }
+
+private:
+    std::vector<Send> send_window(int64_t now_ns);
+    int64_t cap(int64_t rto) const;
+    void arm(int64_t now_ns);
+
+    Negotiated neg_;
+    uint64_t size_;
+    Limits limits_;
+    uint64_t total_;         // number of DATA blocks, the last one shorter than blksize (maybe empty)
+    bool oack_pending_;      // OACK sent, ACK 0 not yet received
+    uint64_t acked_ = 0;     // highest block acknowledged
+    uint64_t next_ = 1;      // next block to send
+    uint32_t retries_ = 0;
+    int64_t rto_;
+    int64_t srtt_ = 0;
+    int64_t sent_at_ = 0;    // when the block that will be timed was first sent
+    uint64_t timed_block_ = 0;
+    int64_t deadline_ = 0;
+    bool done_ = false;
+    bool failed_ = false;
+    uint64_t retransmissions_ = 0;
+};
+
+}  // namespace pxed::tftp
