@@ -162,6 +162,15 @@ TEST(TftpSession, RetransmitsOnTimeoutAndGivesUp) {
     EXPECT_EQ(s.retransmissions(), 3u);
 }
 
+TEST(TftpSession, ErrorFromTheClientEndsTheTransfer) {
+    Session s(Negotiated{}, 5000, Limits{});
+    s.start(0);
+    s.on_error();
+    EXPECT_TRUE(s.failed());
+    EXPECT_TRUE(s.on_ack(1, ms).empty());
+    EXPECT_TRUE(s.on_timeout(s.deadline()).empty());
+}
+
 TEST(TftpSession, ClientTimeoutOptionBoundsTheRetransmissionTimer) {
     Negotiated n;
     n.timeout_s = 1;

@@ -254,6 +254,7 @@ struct Server::Impl {
             }
             std::span<const uint8_t> p(pkt, size_t(n));
             if (is_error(p)) {
+                it->second.session->on_error();
                 finish(it->second, false, "error from the client");
                 return;
             }

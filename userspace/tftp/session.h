@@ -46,6 +46,8 @@ public:
     std::vector<Send> start(int64_t now_ns);
     std::vector<Send> on_ack(uint16_t wire_block, int64_t now_ns);
     std::vector<Send> on_timeout(int64_t now_ns);
+    // An ERROR packet from the client ends the transfer (RFC 1350): nothing more is sent.
+    void on_error() { failed_ = true; }
 
     int64_t deadline() const { return deadline_; }
     bool done() const { return done_; }
