@@ -96,6 +96,11 @@ PxedProcess::PxedProcess(const Netns& ns, const std::string& config_toml, const 
     : dir_(make_tempdir()) {
     std::string text = config_toml;
     for (size_t at; (at = text.find("@DIR@")) != std::string::npos;) text.replace(at, 5, dir_);
+    // Each test daemon gets its own control socket.
+    if (text.find("control-socket") == std::string::npos) {
+        if (auto at = text.find("[server]\n"); at != std::string::npos)
+            text.insert(at + 9, "control-socket = \"" + dir_ + "/pxed.sock\"\n");
+    }
     std::ofstream(dir_ + "/pxed.toml") << text;
     std::string bin = std::string(PXED_BINARY_DIR) + "/userspace/pxed";
     std::string netns = "--net=/run/netns/" + ns.name();

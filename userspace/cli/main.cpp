@@ -1,51 +1,110 @@
-// pxectl: administers a running pxed.
+// pxectl: administers a running pxed through its control socket.
+// Exit codes: 0 ok, 1 error, 2 usage.
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <cstdio>
-#include <filesystem>
+#include <cstring>
+#include <ctime>
+#include <string>
 
-#include "bpf/xdp_program.h"
+#include "control/control.h"
 #include "pxed/version.h"
 
-using namespace pxed;
+using nlohmann::json;
 
 namespace {
 
-// `pxectl stats`: the XDP counters, summed over CPUs, from the pinned maps.
-int cmd_stats(const std::string& only_iface, bool json) {
-    std::vector<std::string> ifaces;
-    if (!only_iface.empty()) {
-        ifaces.push_back(only_iface);
-    } else {
-        std::error_code ec;
-        for (auto& e : std::filesystem::directory_iterator(PXED_PIN_ROOT, ec))
-            if (e.is_directory()) ifaces.push_back(e.path().filename().string());
-        std::sort(ifaces.begin(), ifaces.end());
-        if (ifaces.empty()) {
-            std::fprintf(stderr, "pxectl: no XDP maps under %s: is pxed running with XDP on?\n", PXED_PIN_ROOT);
-            return 1;
+struct Failure {
+    std::string message;
+};
+
+// One request, one response line.
+json call(const std::string& path, const std::string& command, const json& args) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    if (path.size() >= sizeof a.sun_path) throw Failure{"socket path " + path + " is too long"};
+    std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        int e = errno;
+        close(fd);
+        if (e == ENOENT || e == ECONNREFUSED)
+            throw Failure{"pxed is not running (no control socket at " + path + "): start it, or pass --socket"};
+        if (e == EACCES)
+            throw Failure{"permission denied on " + path + ": run as root or as a member of the pxed group"};
+        throw Failure{"cannot connect to " + path + ": " + std::strerror(e)};
+    }
+    timeval tv{30, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string req = json{{"version", pxed::control::kProtocolVersion}, {"command", command}, {"args", args}}.dump() + "\n";
+    if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) != ssize_t(req.size())) {
+        close(fd);
+        throw Failure{"cannot send to pxed: " + std::string(std::strerror(errno))};
+    }
+    std::string resp;
+    char buf[4096];
+    while (resp.find('\n') == std::string::npos) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        resp.append(buf, size_t(n));
+    }
+    close(fd);
+    json j = json::parse(resp, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) throw Failure{"pxed sent no valid answer"};
+    if (!j.value("ok", false)) throw Failure{j.value("error", std::string("unknown error"))};
+    return j.value("data", json());
+}
+
+std::string cell(const json& v) {
+    if (v.is_null()) return "-";
+    if (v.is_string()) return v.get<std::string>().empty() ? "-" : v.get<std::string>();
+    if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
+    return v.dump();
+}
+
+std::string when(const json& v) {
+    if (v.is_number_integer()) {
+        time_t t = v.get<int64_t>();
+        char b[32];
+        std::strftime(b, sizeof b, "%Y-%m-%d %H:%M:%S", std::localtime(&t));
+        return b;
+    }
+    return cell(v);
+}
+
+void print_leases(const json& list) {
+    std::printf("%-16s %-18s %-9s %-20s %-18s %-8s %s\n", "ADDRESS", "MAC", "STATE", "EXPIRES", "SUBNET", "SOURCE",
+                "HOSTNAME");
+    for (auto& l : list)
+        std::printf("%-16s %-18s %-9s %-20s %-18s %-8s %s\n", cell(l["ip"]).c_str(), cell(l["mac"]).c_str(),
+                    cell(l["state"]).c_str(), when(l["expires"]).c_str(), cell(l["subnet"]).c_str(),
+                    cell(l["source"]).c_str(), cell(l["hostname"]).c_str());
+}
+
+void print_object(const json& j, const std::string& indent = "") {
+    for (auto& [k, v] : j.items()) {
+        if (v.is_object()) {
+            std::printf("%s%s:\n", indent.c_str(), k.c_str());
+            print_object(v, indent + "  ");
+        } else if (v.is_array()) {
+            std::printf("%s%s:\n", indent.c_str(), k.c_str());
+            for (auto& e : v) {
+                if (e.is_object()) {
+                    print_object(e, indent + "  - ");
+                } else {
+                    std::printf("%s  - %s\n", indent.c_str(), cell(e).c_str());
+                }
+            }
+        } else {
+            std::printf("%s%-22s %s\n", indent.c_str(), k.c_str(), cell(v).c_str());
         }
     }
-    nlohmann::json out = nlohmann::json::object();
-    for (auto& i : ifaces) {
-        auto s = bpf::read_pinned_stats(i);
-        if (!s) {
-            std::fprintf(stderr, "pxectl: %s\n", s.error().c_str());
-            return 1;
-        }
-        nlohmann::json xdp = nlohmann::json::object();
-        for (uint32_t k = 0; k < PXED_STAT_MAX; k++) xdp[std::string(bpf::stat_name(pxed_stat(k)))] = (*s)[k];
-        out[i]["xdp"] = xdp;
-        if (!json) {
-            std::printf("%s (kernel path, XDP)\n", i.c_str());
-            for (uint32_t k = 0; k < PXED_STAT_MAX; k++)
-                std::printf("  %-20s %llu\n", std::string(bpf::stat_name(pxed_stat(k))).c_str(),
-                            static_cast<unsigned long long>((*s)[k]));
-        }
-    }
-    if (json) std::printf("%s\n", out.dump(2).c_str());
-    return 0;
 }
 
 }  // namespace
@@ -54,19 +113,90 @@ int main(int argc, char** argv) {
     CLI::App app{"pxectl: administer a running pxed", "pxectl"};
     app.set_version_flag("-V,--version", "pxectl " PXED_VERSION);
     app.require_subcommand(1);
-    bool json = false;
-    app.add_flag("--json", json, "machine-readable output");
+    bool as_json = false;
+    std::string sock = pxed::control::kDefaultSocket;
+    app.add_flag("--json", as_json, "machine-readable output");
+    app.add_option("-s,--socket", sock, "control socket of pxed")->capture_default_str();
 
-    std::string iface;
-    auto* stats = app.add_subcommand("stats", "counters: the XDP fast path by outcome and pass reason");
-    stats->add_option("-i,--interface", iface, "only this interface");
+    auto* lease = app.add_subcommand("lease", "leases and reservations");
+    lease->require_subcommand(1);
+    std::string subnet, state, key, mac, ip, hostname, lease_time;
+    bool is_static = false;
+    auto* list = lease->add_subcommand("list", "list leases and reservations");
+    list->add_option("--subnet", subnet, "only this subnet (CIDR)");
+    list->add_option("--state", state, "static, bound, offered, released or declined");
+    auto* show = lease->add_subcommand("show", "one lease or reservation");
+    show->add_option("key", key, "MAC or IP address")->required();
+    auto* add = lease->add_subcommand("add", "add a lease; with --static a reservation answered in the kernel");
+    add->add_option("mac", mac, "MAC address")->required();
+    add->add_option("ip", ip, "IPv4 address")->required();
+    add->add_option("--hostname", hostname, "hostname (option 12)");
+    add->add_option("--lease-time", lease_time, "seconds, or infinite");
+    add->add_flag("--static", is_static, "a reservation: durable, in the XDP map at once");
+    auto* del = lease->add_subcommand("del", "delete a lease or a reservation added with pxectl");
+    del->add_option("key", key, "MAC or IP address")->required();
+    auto* rel = lease->add_subcommand("release", "release a bound lease");
+    rel->add_option("key", key, "MAC or IP address")->required();
+    auto* stats = app.add_subcommand("stats", "DHCP by type and path, XDP pass reasons, TFTP and HTTP");
+    auto* status = app.add_subcommand("status", "interfaces, XDP mode and program, maps, lease database, uptime");
+    auto* reload = app.add_subcommand("reload", "re-read the configuration (an invalid one is refused)");
 
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         int rc = app.exit(e);
-        return e.get_exit_code() == 0 ? 0 : (rc == 0 ? 0 : 2);
+        return rc == 0 ? 0 : 2;
     }
-    if (stats->parsed()) return cmd_stats(iface, json);
-    return 2;
+
+    try {
+        json out;
+        if (list->parsed()) {
+            json args = json::object();
+            if (!subnet.empty()) args["subnet"] = subnet;
+            if (!state.empty()) args["state"] = state;
+            out = call(sock, "lease-list", args);
+            if (!as_json) print_leases(out);
+        } else if (show->parsed()) {
+            out = call(sock, "lease-show", {{"key", key}});
+            if (!as_json) print_object(out);
+        } else if (add->parsed()) {
+            json args{{"mac", mac}, {"ip", ip}, {"static", is_static}};
+            if (!hostname.empty()) args["hostname"] = hostname;
+            if (!lease_time.empty()) {
+                if (lease_time == "infinite") {
+                    args["lease_time"] = "infinite";
+                } else {
+                    char* end = nullptr;
+                    unsigned long v = std::strtoul(lease_time.c_str(), &end, 10);
+                    if (!end || *end || lease_time.empty()) {
+                        std::fprintf(stderr, "pxectl: --lease-time '%s' must be seconds or infinite\n", lease_time.c_str());
+                        return 2;
+                    }
+                    args["lease_time"] = v;
+                }
+            }
+            out = call(sock, "lease-add", args);
+            if (!as_json) print_object(out);
+        } else if (del->parsed()) {
+            out = call(sock, "lease-del", {{"key", key}});
+            if (!as_json) std::printf("deleted %s\n", cell(out["deleted"]).c_str());
+        } else if (rel->parsed()) {
+            out = call(sock, "lease-release", {{"key", key}});
+            if (!as_json) std::printf("released %s\n", cell(out["released"]).c_str());
+        } else if (stats->parsed()) {
+            out = call(sock, "stats", json::object());
+            if (!as_json) print_object(out);
+        } else if (status->parsed()) {
+            out = call(sock, "status", json::object());
+            if (!as_json) print_object(out);
+        } else if (reload->parsed()) {
+            out = call(sock, "reload", json::object());
+            if (!as_json) std::printf("%s\n", cell(out["message"]).c_str());
+        }
+        if (as_json) std::printf("%s\n", out.dump(2).c_str());
+        return 0;
+    } catch (const Failure& f) {
+        std::fprintf(stderr, "pxectl: %s\n", f.message.c_str());
+        return 1;
+    }
 }

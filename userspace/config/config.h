@@ -52,6 +52,8 @@ struct Config {
     std::string tftp_root;          // empty: no TFTP and no HTTP file service
     std::optional<uint16_t> tftp_max_blksize;  // default: what fits the interface MTU
     uint16_t http_port = 80;        // 0: no HTTP server
+    std::string control_socket = "/run/pxed/pxed.sock";
+    std::string control_group = "pxed";  // may use the control socket besides root
     bool authoritative = true;
     XdpMode xdp = XdpMode::Auto;
     uint32_t xdp_rate_limit = 20;  // kernel answers per MAC per second; 0 = unlimited

@@ -30,7 +30,7 @@ struct ConfigError {
 
 const std::vector<std::string> kServerKeys = {"interfaces",     "lease-db",       "tftp-root", "authoritative",
                                               "xdp",            "xdp-rate-limit", "xdp-rate-burst",
-                                              "tftp-max-blksize", "http-port"};
+                                              "tftp-max-blksize", "http-port", "control-socket", "control-group"};
 const std::vector<std::string> kSubnetKeys = {"cidr", "range", "router", "dns", "domain", "lease-time",
                                               "server-ip", "boot"};
 const std::vector<std::string> kBootKeys = {"bios", "uefi-x64", "uefi-http", "ipxe", "next-server"};
@@ -206,6 +206,8 @@ Result<Config> parse_toml(std::string_view text, const std::string& source_name)
             }
             if (auto v = get_str(c, *srv, "lease-db", "server"); !v.empty()) cfg.lease_db = v;
             cfg.tftp_root = get_str(c, *srv, "tftp-root", "server");
+            if (auto v = get_str(c, *srv, "control-socket", "server"); !v.empty()) cfg.control_socket = v;
+            if (auto v = get_str(c, *srv, "control-group", "server"); !v.empty()) cfg.control_group = v;
             if (auto a = (*srv)["authoritative"]) {
                 auto b = a.value<bool>();
                 if (!b) fail(c.where(*a.node()) + ": server.authoritative must be true or false");

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -29,288 +30,14 @@
 #include "tftp/server.h"
 #include "pxed/version.h"
 
+#include "daemon/daemon.h"
+
 using namespace pxed;
+using pxed::daemon::ConfigSource;
+using pxed::daemon::Daemon;
+using pxed::daemon::check_interfaces;
 
 namespace {
-
-struct Pending {
-    size_t socket;
-    dhcp::Reply reply;
-};
-
-// The configuration front end chosen on the command line.
-struct ConfigSource {
-    std::string path;
-    bool dnsmasq = false;
-
-    Result<config::Config> load() const {
-        if (!dnsmasq) return config::load_toml_file(path);
-        std::vector<std::string> warnings;
-        auto lookup = [](const std::string& ifname) -> std::optional<Ipv4Net> {
-            auto i = daemon::IfaceInfo::lookup(ifname);
-            if (!i) return std::nullopt;
-            return Ipv4Net{i->addr, i->prefix};
-        };
-        auto c = config::load_dnsmasq_file(path, lookup, warnings);
-        for (auto& w : warnings) spdlog::warn("{}", w);
-        return c;
-    }
-};
-
-// Start-up checks that need the live interfaces: each must exist and have an
-// address, and no reservation or range may hand out a server's own address.
-Result<std::vector<daemon::IfaceInfo>> check_interfaces(const config::Config& cfg) {
-    std::vector<daemon::IfaceInfo> out;
-    for (auto& name : cfg.interfaces) {
-        auto info = daemon::IfaceInfo::lookup(name);
-        if (!info) return Err(info.error());
-        for (auto& r : cfg.reservations)
-            if (r.ip == info->addr)
-                return Err(cfg.source + ": reservation " + r.mac.str() + " -> " + r.ip.str() +
-                           " is the address of interface " + name + " itself");
-        for (auto& sn : cfg.subnets)
-            if (info->addr >= sn.range_start && info->addr <= sn.range_end)
-                return Err(cfg.source + ": range " + sn.range_start.str() + "-" + sn.range_end.str() + " contains " +
-                           info->addr.str() + ", the address of interface " + name);
-        out.push_back(*info);
-    }
-    return out;
-}
-
-// Daemon-path DHCP counters, read by /metrics from the HTTP thread.
-struct DhcpCounters {
-    std::array<std::atomic<uint64_t>, 9> received{};  // by message type 1..8 (0: none)
-    std::array<std::atomic<uint64_t>, 9> sent{};      // OFFER, ACK, NAK
-    std::atomic<uint64_t> parse_errors{0};
-    std::atomic<uint64_t> pool_exhausted{0};
-};
-
-struct Daemon {
-    std::unique_ptr<config::Config> cfg;
-    DhcpCounters counters;
-    std::unique_ptr<tftp::Server> tftp;
-    std::unique_ptr<http::Server> http;
-    std::thread tftp_thread, http_thread;
-    ConfigSource source;
-    std::unique_ptr<dhcp::Engine> engine;
-    std::unique_ptr<lease::LeaseStore> store;
-    std::vector<daemon::DhcpSocket> sockets;
-    std::vector<Pending> pending;  // ACKs of this batch, sent after the commit
-    std::unordered_set<uint32_t> stored;  // addresses with a row in the lease store
-    struct Xdp {
-        std::unique_ptr<bpf::XdpProgram> prog;
-        bpf::IfaceView iface;
-    };
-    std::vector<Xdp> xdp;
-
-    // The XDP maps follow the configuration: at start, at every reload.
-    bool sync_xdp() {
-        bool ok = true;
-        for (auto& x : xdp) {
-            auto r = bpf::sync_maps(*x.prog, *cfg, x.iface, bpf::RateLimit{cfg->xdp_rate_limit, cfg->xdp_rate_burst});
-            if (!r) {
-                spdlog::error("xdp iface={} map sync failed: {}", x.iface.name, r.error());
-                ok = false;
-                continue;
-            }
-            spdlog::info("xdp iface={} mode={} prog_id={} pinned={} reservations={} blobs={} removed={}{}",
-                         x.iface.name, x.prog->mode_name(), x.prog->prog_id(), bpf::pin_dir(x.iface.name),
-                         r->reservations, r->blobs, r->removed,
-                         r->not_in_kernel ? " not_in_kernel=" + std::to_string(r->not_in_kernel) : "");
-        }
-        return ok;
-    }
-
-    void on_packet(size_t si, std::span<const uint8_t> bytes) {
-        auto& s = sockets[si];
-        auto p = dhcp::parse(bytes);
-        if (!p) {
-            counters.parse_errors++;
-            spdlog::debug("dhcp drop iface={} reason=parse error=\"{}\" len={}", s.info().name,
-                          dhcp::to_string(p.error()), bytes.size());
-            return;
-        }
-        auto type = p->message_type();
-        counters.received[type ? size_t(*type) : 0]++;
-        dhcp::RxInfo rx{s.info().addr};
-        auto out = engine->handle(*p, rx, int64_t(std::time(nullptr)));
-        spdlog::debug("dhcp iface={} type={} mac={} xid={:#010x} result=\"{}\"", s.info().name,
-                      type ? dhcp::to_string(*type) : "none", p->mac().str(), p->xid, out.note);
-        if (out.drop == dhcp::Drop::PoolExhausted) {
-            counters.pool_exhausted++;
-            spdlog::warn("dhcp {}", out.note);
-        }
-        if (!out.reply) return;
-        if (auto t = out.reply->packet.message_type()) counters.sent[size_t(*t)]++;
-        // Only an ACK promises a lease: it waits for the batch's commit.
-        // OFFERs and NAKs leave at once, whatever the disk is doing.
-        if (out.reply->packet.message_type() == dhcp::MessageType::Ack) {
-            pending.push_back(Pending{si, std::move(*out.reply)});
-        } else if (auto r = s.send(*out.reply); !r) {
-            spdlog::warn("dhcp send failed: {}", r.error());
-        }
-    }
-
-    // Group commit: every lease changed by this batch goes to the store in
-    // one transaction (one fsync); only then do the batch's ACKs leave.
-    // If the commit fails, no ACK leaves: a client is never told about a
-    // lease that is not durable.
-    void flush() {
-        auto dirty = engine->leases().take_dirty();
-        bool durable = true;
-        if (!dirty.empty()) {
-            std::vector<lease::Lease> upserts;
-            std::vector<Ipv4> deletes;
-            for (auto ip : dirty) {
-                auto* l = engine->leases().by_ip(ip);
-                if (l && l->state != lease::State::Offered) upserts.push_back(*l);
-                else if (stored.count(ip.v)) deletes.push_back(ip);  // offers never reach the store
-            }
-            if (upserts.empty() && deletes.empty()) {
-                // Only offers changed: nothing to make durable.
-            } else if (auto r = store->commit(upserts, deletes); !r) {
-                spdlog::error("lease commit failed, withholding {} ACKs: {}", pending.size(), r.error());
-                durable = false;
-            } else {
-                for (auto& l : upserts) stored.insert(l.ip.v);
-                for (auto ip : deletes) stored.erase(ip.v);
-            }
-        }
-        for (auto& pr : pending) {
-            if (!durable) continue;
-            if (auto r = sockets[pr.socket].send(pr.reply); !r) spdlog::warn("dhcp send failed: {}", r.error());
-        }
-        pending.clear();
-    }
-
-    std::string metrics() {
-        std::ostringstream m;
-        auto counter = [&](const char* name, const char* help) {
-            m << "# HELP " << name << " " << help << "\n# TYPE " << name << " counter\n";
-        };
-        counter("pxed_dhcp_received_total", "DHCP messages the daemon received, by message type.");
-        for (size_t t = 1; t <= 8; t++)
-            m << "pxed_dhcp_received_total{type=\"" << dhcp::to_string(dhcp::MessageType(t)) << "\"} "
-              << counters.received[t].load() << "\n";
-        counter("pxed_dhcp_sent_total", "DHCP replies, by message type and path (daemon or kernel).");
-        for (size_t t : {2, 5, 6})
-            m << "pxed_dhcp_sent_total{type=\"" << dhcp::to_string(dhcp::MessageType(t)) << "\",path=\"daemon\"} "
-              << counters.sent[t].load() << "\n";
-        uint64_t k_offer = 0, k_ack = 0;
-        std::ostringstream x;
-        for (auto& xp : xdp) {
-            auto st = xp.prog->read_stats();
-            if (!st) continue;
-            k_offer += (*st)[PXED_STAT_TX_OFFER];
-            k_ack += (*st)[PXED_STAT_TX_ACK];
-            for (uint32_t i = 0; i < PXED_STAT_MAX; i++)
-                x << "pxed_xdp_packets_total{iface=\"" << xp.iface.name << "\",outcome=\""
-                  << bpf::stat_name(pxed_stat(i)) << "\"} " << (*st)[i] << "\n";
-        }
-        m << "pxed_dhcp_sent_total{type=\"OFFER\",path=\"kernel\"} " << k_offer << "\n";
-        m << "pxed_dhcp_sent_total{type=\"ACK\",path=\"kernel\"} " << k_ack << "\n";
-        counter("pxed_dhcp_parse_errors_total", "Datagrams on port 67 that are not DHCP messages.");
-        m << "pxed_dhcp_parse_errors_total " << counters.parse_errors.load() << "\n";
-        counter("pxed_dhcp_pool_exhausted_total", "DISCOVERs left unanswered because the pool was full.");
-        m << "pxed_dhcp_pool_exhausted_total " << counters.pool_exhausted.load() << "\n";
-        counter("pxed_xdp_packets_total", "Frames the XDP program handled, by interface and outcome.");
-        m << x.str();
-        if (tftp) {
-            auto& t = tftp->stats();
-            counter("pxed_tftp_requests_total", "TFTP requests received.");
-            m << "pxed_tftp_requests_total " << t.requests.load() << "\n";
-            counter("pxed_tftp_sessions_total", "TFTP transfers, by result.");
-            m << "pxed_tftp_sessions_total{result=\"completed\"} " << t.sessions_completed.load() << "\n";
-            m << "pxed_tftp_sessions_total{result=\"failed\"} " << t.sessions_failed.load() << "\n";
-            m << "# HELP pxed_tftp_sessions_active TFTP transfers in progress.\n# TYPE pxed_tftp_sessions_active gauge\n";
-            m << "pxed_tftp_sessions_active " << t.active.load() << "\n";
-            counter("pxed_tftp_bytes_total", "File bytes sent over TFTP.");
-            m << "pxed_tftp_bytes_total " << t.bytes_sent.load() << "\n";
-            counter("pxed_tftp_errors_sent_total", "TFTP ERROR packets sent.");
-            m << "pxed_tftp_errors_sent_total " << t.errors_sent.load() << "\n";
-            counter("pxed_tftp_retransmissions_total", "TFTP DATA windows sent again after a timeout (finished transfers).");
-            m << "pxed_tftp_retransmissions_total " << t.retransmissions.load() << "\n";
-        }
-        if (http) {
-            auto& h = http->stats();
-            counter("pxed_http_requests_total", "HTTP requests, /metrics included.");
-            m << "pxed_http_requests_total " << h.requests.load() << "\n";
-            counter("pxed_http_responses_total", "HTTP file responses, by result.");
-            m << "pxed_http_responses_total{result=\"file\"} " << h.files.load() << "\n";
-            m << "pxed_http_responses_total{result=\"not_found\"} " << h.not_found.load() << "\n";
-            m << "pxed_http_responses_total{result=\"refused\"} " << h.refused.load() << "\n";
-            counter("pxed_http_bytes_total", "File bytes sent over HTTP.");
-            m << "pxed_http_bytes_total " << h.bytes_sent.load() << "\n";
-        }
-        return m.str();
-    }
-
-    // TFTP and HTTP on the boot root, each in its own thread.
-    int start_file_service() {
-        if (cfg->tftp_root.empty()) {
-            spdlog::info("tftp-root not set: no TFTP or HTTP file service");
-            return 0;
-        }
-        tftp::ServerOptions to;
-        to.root = cfg->tftp_root;
-        to.max_blksize = cfg->tftp_max_blksize;
-        auto t = tftp::Server::open(to);
-        if (!t) {
-            spdlog::critical("{}", t.error());
-            return 1;
-        }
-        tftp = std::move(t.value());
-        tftp_thread = std::thread([this] { tftp->run(); });
-        spdlog::info("tftp root={} port=69", cfg->tftp_root);
-        if (cfg->http_port) {
-            http::Options ho;
-            ho.root = cfg->tftp_root;
-            ho.port = cfg->http_port;
-            auto h = http::Server::open(ho, [this] { return metrics(); });
-            if (!h) {
-                spdlog::critical("{}", h.error());
-                return 1;
-            }
-            http = std::move(h.value());
-            http_thread = std::thread([this] { http->run(); });
-            spdlog::info("http root={} port={} metrics=/metrics", cfg->tftp_root, cfg->http_port);
-        }
-        return 0;
-    }
-
-    void stop_file_service() {
-        if (http && http_thread.joinable()) {
-            http->stop();
-            http_thread.join();
-        }
-        if (tftp && tftp_thread.joinable()) {
-            tftp->stop();
-            tftp_thread.join();
-        }
-    }
-    ~Daemon() { stop_file_service(); }
-
-    bool reload() {
-        auto c = source.load();
-        if (!c) {
-            spdlog::error("reload refused, keeping the running configuration: {}", c.error());
-            return false;
-        }
-        if (auto chk = check_interfaces(*c); !chk) {
-            spdlog::error("reload refused, keeping the running configuration: {}", chk.error());
-            return false;
-        }
-        auto fresh = std::make_unique<config::Config>(std::move(c.value()));
-        if (fresh->interfaces != cfg->interfaces || fresh->lease_db != cfg->lease_db)
-            spdlog::warn("reload: interface and lease-db changes take effect at the next restart");
-        engine->set_config(*fresh);
-        cfg = std::move(fresh);
-        sync_xdp();
-        spdlog::info("reload config={} subnets={} reservations={}", source.path, cfg->subnets.size(),
-                     cfg->reservations.size());
-        return true;
-    }
-};
 
 // Attaches the fast path to every served interface as configured. With
 // xdp = "auto" a failure leaves the daemon answering everything itself.
@@ -370,6 +97,20 @@ int run(Daemon& d) {
         d.engine->leases().put(l);
         d.stored.insert(l.ip.v);
     }
+    auto runtime = d.store->load_reservations();
+    if (!runtime) {
+        spdlog::critical("{}", runtime.error());
+        return 1;
+    }
+    d.runtime_resv = std::move(runtime.value());
+    {
+        auto merged = d.merge_runtime(*d.cfg);
+        if (!merged) {
+            spdlog::critical("{}", merged.error());
+            return 1;
+        }
+        d.apply(std::move(merged.value()));
+    }
     d.engine->leases().take_dirty();
     spdlog::info("leases store={} loaded={}", d.store->describe(), leases->size());
 
@@ -393,27 +134,60 @@ int run(Daemon& d) {
 
     int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     int ep = epoll_create1(EPOLL_CLOEXEC);
+    constexpr uint64_t kSignal = UINT64_MAX, kControlListen = UINT64_MAX - 1, kControlConn = 1ull << 62;
+    auto control = control::Server::open(d.cfg->control_socket, d.cfg->control_group,
+                                         [&d](const control::Request& r) { return d.handle(r); });
+    if (!control) {
+        spdlog::critical("{}", control.error());
+        return 1;
+    }
+    d.control = std::move(control.value());
+    spdlog::info("control socket={} group={}", d.control->path(), d.cfg->control_group);
+    auto watch = [ep](int fd) {
+        epoll_event e{};
+        e.events = EPOLLIN;
+        e.data.u64 = kControlConn | uint64_t(fd);
+        epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
+    };
+    auto unwatch = [ep](int fd) { epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr); };
     epoll_event ev{};
     ev.events = EPOLLIN;
-    ev.data.u64 = UINT64_MAX;
+    ev.data.u64 = kControlListen;
+    epoll_ctl(ep, EPOLL_CTL_ADD, d.control->listen_fd(), &ev);
+    ev.events = EPOLLIN;
+    ev.data.u64 = kSignal;
     epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
     for (size_t i = 0; i < d.sockets.size(); i++) {
         ev.data.u64 = i;
         epoll_ctl(ep, EPOLL_CTL_ADD, d.sockets[i].fd(), &ev);
     }
+    d.started_at = int64_t(std::time(nullptr));
     spdlog::info("pxed {} ready", PXED_VERSION);
+    sd_notify(0, "READY=1");
 
     std::vector<uint8_t> buf(65536);
     epoll_event events[16];
     for (;;) {
-        int n = epoll_wait(ep, events, 16, -1);
+        int n = epoll_wait(ep, events, 16, 1000);
         if (n < 0 && errno == EINTR) continue;
+        d.control->expire(unwatch);
         for (int i = 0; i < n; i++) {
-            if (events[i].data.u64 == UINT64_MAX) {
+            uint64_t tag = events[i].data.u64;
+            if (tag == kControlListen) {
+                d.control->on_listen(watch);
+                continue;
+            }
+            if (tag != kSignal && (tag & kControlConn)) {
+                d.control->on_readable(int(tag & ~kControlConn), unwatch);
+                continue;
+            }
+            if (tag == kSignal) {
                 signalfd_siginfo si{};
                 while (read(sfd, &si, sizeof si) == sizeof si) {
                     if (si.ssi_signo == SIGHUP) {
-                        d.reload();
+                        sd_notify(0, "RELOADING=1");
+                        (void)d.reload();
+                        sd_notify(0, "READY=1");
                     } else if (si.ssi_signo == SIGUSR2) {
                         // Exit for a restart: the kernel keeps answering reserved
                         // clients until the next pxed takes over the pinned maps.
@@ -426,6 +200,7 @@ int run(Daemon& d) {
                         return 0;
                     } else {
                         spdlog::info("signal={} shutting down", strsignal(int(si.ssi_signo)));
+                        sd_notify(0, "STOPPING=1");
                         for (auto& x : d.xdp) {
                             if (auto st = x.prog->read_stats())
                                 spdlog::info("xdp iface={} tx_offer={} tx_ack={} passed={} rate_limited={}", x.iface.name,

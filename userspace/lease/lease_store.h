@@ -2,6 +2,7 @@
 // Durable lease storage. Small on purpose, so that the embedded SQLite store
 // and a PostgreSQL store shared by several daemons both fit it.
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -11,6 +12,13 @@
 
 namespace pxed::lease {
 
+struct StoredReservation {
+    Mac mac;
+    Ipv4 ip;
+    std::string hostname;
+    std::optional<uint32_t> lease_time;  // 0xffffffff: infinite
+};
+
 class LeaseStore {
 public:
     virtual ~LeaseStore() = default;
@@ -19,6 +27,11 @@ public:
     // One transaction: upserts by address, then deletes. Durable on return
     // (fsync'd): the caller sends the replies about these leases only then.
     virtual Result<bool> commit(std::span<const Lease> upserts, std::span<const Ipv4> deletes) = 0;
+    // Static reservations added at run time (pxectl lease add --static);
+    // those of the configuration file live in the file.
+    virtual Result<std::vector<StoredReservation>> load_reservations() = 0;
+    virtual Result<bool> put_reservation(const StoredReservation& r) = 0;
+    virtual Result<bool> delete_reservation(const Mac& mac) = 0;
     // For status output and log lines: backend and location.
     virtual std::string describe() const = 0;
 };

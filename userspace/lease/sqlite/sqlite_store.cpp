@@ -27,6 +27,12 @@ CREATE TABLE IF NOT EXISTS leases (
     state INTEGER NOT NULL,
     is_static INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS reservations (
+    mac BLOB PRIMARY KEY,
+    ip INTEGER NOT NULL UNIQUE,
+    hostname TEXT NOT NULL DEFAULT '',
+    lease_time INTEGER            -- NULL: the subnet's
+);
 )";
 
 class SqliteStore final : public LeaseStore {
@@ -110,6 +116,57 @@ public:
             if (sqlite3_step(del_) != SQLITE_DONE) return rollback("deleting lease " + ip.str());
         }
         if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return rollback("COMMIT");
+        return true;
+    }
+
+    Result<std::vector<StoredReservation>> load_reservations() override {
+        sqlite3_stmt* st = nullptr;
+        if (sqlite3_prepare_v2(db_, "SELECT mac, ip, hostname, lease_time FROM reservations ORDER BY ip", -1, &st,
+                               nullptr) != SQLITE_OK)
+            return Err(err("reading reservations"));
+        std::vector<StoredReservation> out;
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            StoredReservation r;
+            if (sqlite3_column_bytes(st, 0) != 6) continue;
+            std::memcpy(r.mac.b.data(), sqlite3_column_blob(st, 0), 6);
+            r.ip = Ipv4(uint32_t(sqlite3_column_int64(st, 1)));
+            auto* h = sqlite3_column_text(st, 2);
+            r.hostname = h ? reinterpret_cast<const char*>(h) : "";
+            if (sqlite3_column_type(st, 3) != SQLITE_NULL) r.lease_time = uint32_t(sqlite3_column_int64(st, 3));
+            out.push_back(std::move(r));
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) return Err(err("reading reservations"));
+        return out;
+    }
+
+    Result<bool> put_reservation(const StoredReservation& r) override {
+        sqlite3_stmt* st = nullptr;
+        if (sqlite3_prepare_v2(db_,
+                               "INSERT INTO reservations (mac, ip, hostname, lease_time) VALUES (?1, ?2, ?3, ?4) "
+                               "ON CONFLICT(mac) DO UPDATE SET ip=?2, hostname=?3, lease_time=?4",
+                               -1, &st, nullptr) != SQLITE_OK)
+            return Err(err("storing a reservation"));
+        sqlite3_bind_blob(st, 1, r.mac.b.data(), 6, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, r.ip.v);
+        sqlite3_bind_text(st, 3, r.hostname.c_str(), int(r.hostname.size()), SQLITE_STATIC);
+        if (r.lease_time) sqlite3_bind_int64(st, 4, *r.lease_time);
+        else sqlite3_bind_null(st, 4);
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) return Err(err("storing the reservation of " + r.mac.str()));
+        return true;
+    }
+
+    Result<bool> delete_reservation(const Mac& mac) override {
+        sqlite3_stmt* st = nullptr;
+        if (sqlite3_prepare_v2(db_, "DELETE FROM reservations WHERE mac=?1", -1, &st, nullptr) != SQLITE_OK)
+            return Err(err("deleting a reservation"));
+        sqlite3_bind_blob(st, 1, mac.b.data(), 6, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) return Err(err("deleting the reservation of " + mac.str()));
         return true;
     }
 
