@@ -107,6 +107,36 @@ void print_object(const json& j, const std::string& indent = "") {
     }
 }
 
+void print_stats(const json& j) {
+    auto& d = j["dhcp"];
+    std::printf("DHCP received      ");
+    for (auto& [k, v] : d["received"].items()) std::printf(" %s %s", k.c_str(), cell(v).c_str());
+    std::printf("\nDHCP replies        daemon: OFFER %s ACK %s NAK %s   kernel (XDP): OFFER %s ACK %s\n",
+                cell(d["sent"]["daemon"]["OFFER"]).c_str(), cell(d["sent"]["daemon"]["ACK"]).c_str(),
+                cell(d["sent"]["daemon"]["NAK"]).c_str(), cell(d["sent"]["kernel"]["OFFER"]).c_str(),
+                cell(d["sent"]["kernel"]["ACK"]).c_str());
+    std::printf("DHCP not answered   parse errors %s, pool exhausted %s\n", cell(d["parse_errors"]).c_str(),
+                cell(d["pool_exhausted"]).c_str());
+    for (auto& [iface, x] : j["xdp"].items()) {
+        std::printf("XDP %-15s", iface.c_str());
+        for (auto& [k, v] : x.items())
+            if (v.is_number() && v.get<uint64_t>() != 0) std::printf(" %s %s", k.c_str(), cell(v).c_str());
+        std::printf("\n");
+    }
+    if (j.contains("tftp")) {
+        auto& t = j["tftp"];
+        std::printf("TFTP                requests %s, completed %s, failed %s, active %s, bytes %s, retransmissions %s\n",
+                    cell(t["requests"]).c_str(), cell(t["completed"]).c_str(), cell(t["failed"]).c_str(),
+                    cell(t["active"]).c_str(), cell(t["bytes"]).c_str(), cell(t["retransmissions"]).c_str());
+    }
+    if (j.contains("http")) {
+        auto& h = j["http"];
+        std::printf("HTTP                requests %s, files %s, bytes %s, not found %s, refused %s\n",
+                    cell(h["requests"]).c_str(), cell(h["files"]).c_str(), cell(h["bytes"]).c_str(),
+                    cell(h["not_found"]).c_str(), cell(h["refused"]).c_str());
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -185,7 +215,7 @@ int main(int argc, char** argv) {
             if (!as_json) std::printf("released %s\n", cell(out["released"]).c_str());
         } else if (stats->parsed()) {
             out = call(sock, "stats", json::object());
-            if (!as_json) print_object(out);
+            if (!as_json) print_stats(out);
         } else if (status->parsed()) {
             out = call(sock, "status", json::object());
             if (!as_json) print_object(out);
