@@ -216,12 +216,18 @@ TEST_F(EngineTest, ArchitectureSelectsBootFile) {
     auto o = handle(d);
     EXPECT_EQ(o.reply->packet.file_str(), "bootnetx64.efi");
     EXPECT_EQ(o.reply->packet.options.get_str(opt::VendorClass), "PXEClient");
+    // With PXEClient, PXE_DISCOVERY_CONTROL = 8: boot this file, no discovery
+    // on port 4011 (EDK2 firmware gives up without it: PXE-E16).
+    auto* vendor = o.reply->packet.options.find(opt::VendorSpecific);
+    ASSERT_NE(vendor, nullptr);
+    EXPECT_EQ(vendor->data, (std::vector<uint8_t>{6, 1, 8, 255}));
 
     d.options.set_u16(opt::ClientArch, 16);
     d.options.set_str(opt::VendorClass, "HTTPClient:Arch:00016:UNDI:003016");
     o = handle(d);
     EXPECT_EQ(o.reply->packet.file_str(), "http://192.0.2.1/boot.efi");
     EXPECT_EQ(o.reply->packet.options.get_str(opt::VendorClass), "HTTPClient");
+    EXPECT_EQ(o.reply->packet.options.find(opt::VendorSpecific), nullptr);
 
     d.options.set_u16(opt::ClientArch, 0);
     d.options.set_str(opt::UserClass, "iPXE");

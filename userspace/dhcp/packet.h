@@ -28,7 +28,7 @@ std::string_view to_string(MessageType t);
 
 namespace opt {
 inline constexpr uint8_t Pad = 0, SubnetMask = 1, Router = 3, DnsServers = 6, Hostname = 12,
-    DomainName = 15, BroadcastAddr = 28, RequestedIp = 50, LeaseTime = 51, Overload = 52,
+    DomainName = 15, BroadcastAddr = 28, VendorSpecific = 43, RequestedIp = 50, LeaseTime = 51, Overload = 52,
     MessageType = 53, ServerId = 54, ParamRequestList = 55, Message = 56, MaxMessageSize = 57,
     RenewalT1 = 58, RebindingT2 = 59, VendorClass = 60, ClientId = 61, TftpServerName = 66,
     BootfileName = 67, UserClass = 77, RelayAgentInfo = 82, ClientArch = 93, ClientNdi = 94,

@@ -5,6 +5,11 @@
 namespace pxed::dhcp {
 
 namespace {
+// PXE 2.1 vendor option (43) sub-option 6, PXE_DISCOVERY_CONTROL; bit 3:
+// "download the boot file named in the offer, no discovery, no menu".
+constexpr uint8_t kPxeDiscoveryControl = 6;
+constexpr uint8_t kPxeUseBootfile = 8;
+
 bool starts_with(const std::optional<std::string>& s, std::string_view p) {
     return s && s->compare(0, p.size(), p) == 0;
 }
@@ -76,6 +81,14 @@ Options render_options(const RenderInput& in) {
     if (!in.boot.file.empty()) {
         o.set_str(opt::TftpServerName, next_server(in).str());
         o.set_str(opt::BootfileName, in.boot.file);
+        // PXE 2.1: an offer that says "PXEClient" without vendor options sends
+        // the client on to boot-server discovery (port 4011), which UEFI
+        // firmware (EDK2, OVMF) insists on. Discovery control bit 3 tells it
+        // to boot the file named here instead.
+        if (in.boot.pxe_client) {
+            static constexpr uint8_t kDiscovery[] = {kPxeDiscoveryControl, 1, kPxeUseBootfile, opt::End};
+            o.set(opt::VendorSpecific, kDiscovery);
+        }
     }
     return o;
 }
