@@ -1,0 +1,196 @@
+# shellcheck shell=bash
+# The PXE lab of the classic tutorial, inside a network namespace: a bridge
+# br0 (192.0.2.1/24), one tap port per VM, pxed serving br0 with XDP in
+# generic mode, and a boot root built from Debian 12's netboot tree (text
+# variant). Sourced by scripts/demo and tests/e2e; lab_down removes
+# everything lab_up made.
+#
+# Variables: LAB_NS (namespace), LAB_DIR (work directory), LAB_BUILD (build
+# directory with userspace/pxed). Functions set LAB_PXED_PID and LAB_VM_PIDS.
+
+LAB_NS=${LAB_NS:-pxed-lab}
+LAB_NETBOOT=/usr/lib/debian-installer/images/12/amd64/text
+LAB_VM_PIDS=()
+LAB_PXED_PID=
+LAB_TSHARK_PID=
+
+# nsenter without --fork execs the program: a background "nsenter ... &"
+# leaves $! the program's own pid, so lab_down's signals reach it (a shell
+# function run in the background would leave $! a subshell's pid).
+lab_nsexec() { nsenter --net="/run/netns/$LAB_NS" "$@"; }
+
+# The boot root: the netboot tree as the tutorial serves it, plus per-VM
+# pxelinux.cfg/01-<mac> entries and a GRUB menu that boot the installer on
+# the serial console without waiting.
+lab_root() {
+  local root=$LAB_DIR/root
+  cp -a "$LAB_NETBOOT" "$root"
+  rm -f "$root/pxelinux.cfg"
+  mkdir -p "$root/pxelinux.cfg"
+  ln -s ../debian-installer/amd64/boot-screens/syslinux.cfg "$root/pxelinux.cfg/default"
+  cat >"$root/debian-installer/amd64/grub/grub.cfg" <<'GRUB'
+set timeout=1
+set default=0
+serial --unit=0 --speed=115200
+terminal_input serial console
+terminal_output serial console
+menuentry 'Install over the serial console (pxed lab)' {
+    linux /debian-installer/amd64/linux console=ttyS0,115200n8 --- console=ttyS0,115200n8
+    initrd /debian-installer/amd64/initrd.gz
+}
+GRUB
+  chmod 644 "$root/debian-installer/amd64/grub/grub.cfg"
+}
+
+# pxelinux entry for one MAC: the tutorial's menu (menu files, splash.png),
+# then after a second the installer with console=ttyS0.
+lab_pxelinux_entry() {
+  local mac=$1 f
+  f="$LAB_DIR/root/pxelinux.cfg/01-$(echo "$mac" | tr ':' '-' | tr 'A-F' 'a-f')"
+  cat >"$f" <<ENTRY
+serial 0 115200
+path debian-installer/amd64/boot-screens/
+include debian-installer/amd64/boot-screens/menu.cfg
+default debian-installer/amd64/boot-screens/vesamenu.c32
+label pxedlab
+  menu label ^Install over the serial console (pxed lab)
+  kernel debian-installer/amd64/linux
+  append vga=normal initrd=debian-installer/amd64/initrd.gz console=ttyS0,115200n8 --- console=ttyS0,115200n8
+timeout 10
+ontimeout pxedlab
+ENTRY
+  chmod 644 "$f"
+}
+
+# lab_up RESERVED_MAC...: namespace, bridge, boot root, configuration, pxed.
+lab_up() {
+  [ -d "$LAB_NETBOOT" ] || { echo "lab: $LAB_NETBOOT missing: install debian-installer-12-netboot-amd64" >&2; return 1; }
+  ip netns del "$LAB_NS" 2>/dev/null || true
+  mkdir -p "$LAB_DIR"
+  ip netns add "$LAB_NS"
+  ip -n "$LAB_NS" link set lo up
+  ip -n "$LAB_NS" link add br0 type bridge
+  ip -n "$LAB_NS" addr add 192.0.2.1/24 dev br0
+  ip -n "$LAB_NS" link set br0 up
+  lab_root
+  {
+    echo '[server]'
+    echo 'interfaces = ["br0"]'
+    echo "lease-db = \"$LAB_DIR/leases.db\""
+    echo "tftp-root = \"$LAB_DIR/root\""
+    echo "control-socket = \"$LAB_DIR/pxed.sock\""
+    echo 'xdp = "generic"'
+    echo
+    echo '[[subnet]]'
+    echo 'cidr = "192.0.2.0/24"'
+    echo 'range = ["192.0.2.100", "192.0.2.150"]'
+    echo 'router = "192.0.2.1"'
+    echo 'dns = ["192.0.2.1"]'
+    echo 'lease-time = 3600'
+    echo 'boot = { bios = "pxelinux.0", uefi-x64 = "debian-installer/amd64/bootnetx64.efi" }'
+    local i=10 mac
+    for mac in "$@"; do
+      echo
+      echo '[[reservation]]'
+      echo "mac = \"$mac\""
+      echo "ip = \"192.0.2.$i\""
+      echo "hostname = \"vm$i\""
+      i=$((i + 1))
+    done
+  } >"$LAB_DIR/pxed.toml"
+  nsenter --net="/run/netns/$LAB_NS" "$LAB_BUILD/userspace/pxed" --config "$LAB_DIR/pxed.toml" --log-level debug >"$LAB_DIR/pxed.log" 2>&1 &
+  LAB_PXED_PID=$!
+  local _
+  for _ in $(seq 100); do grep -q ' ready' "$LAB_DIR/pxed.log" && return 0; sleep 0.1; done
+  cat "$LAB_DIR/pxed.log" >&2
+  echo "lab: pxed did not start" >&2
+  return 1
+}
+
+# lab_port NAME: the VM's tap port on br0, lab_tap NAME its name.
+lab_tap() { echo "tap-${1:0:11}"; }
+lab_port() {
+  local tap
+  tap=$(lab_tap "$1")
+  ip -n "$LAB_NS" link show "$tap" >/dev/null 2>&1 && return 0
+  ip -n "$LAB_NS" tuntap add "$tap" mode tap
+  ip -n "$LAB_NS" link set "$tap" master br0
+  ip -n "$LAB_NS" link set "$tap" up
+}
+
+# lab_capture: tshark on br0 and on every VM port made so far (DHCP and TFTP)
+# into $LAB_DIR/capture.pcap (pcapng, one interface per port). br0 shows
+# what reaches the daemon, as in the tutorial; the replies the XDP program
+# sends with XDP_TX, and the requests it answers, bypass br0's packet taps
+# and are seen only on the VM's port.
+lab_capture() {
+  local ifs=(-i br0) tap
+  for tap in $(ip -n "$LAB_NS" -o link show type tun | awk -F': ' '{ print $2 }' | cut -d@ -f1); do
+    ifs+=(-i "$tap")
+  done
+  nsenter --net="/run/netns/$LAB_NS" tshark "${ifs[@]}" -n -q -w "$LAB_DIR/capture.pcap" \
+    -f 'udp port 67 or udp port 68 or udp port 69' >"$LAB_DIR/tshark.log" 2>&1 &
+  LAB_TSHARK_PID=$!
+  local _
+  for _ in $(seq 100); do grep -q 'Capturing on' "$LAB_DIR/tshark.log" && return 0; sleep 0.1; done
+  echo "lab: tshark did not start" >&2
+  return 1
+}
+
+# lab_vm NAME MAC bios|uefi: a QEMU VM (TCG) on its tap port of br0 (made
+# here unless lab_port made it before), serial console in $LAB_DIR/NAME.serial.
+lab_vm() {
+  local name=$1 mac=$2 fw=$3 tap
+  tap=$(lab_tap "$name")
+  lab_port "$name"
+  # UEFI: OVMF's own PXE; QEMU's iPXE ROM cannot load the Debian shim's grubx64.efi.
+  local rom=""
+  [ "$fw" = uefi ] && rom=",romfile="
+  local args=(-machine q35 -accel tcg -m 1024 -display none -monitor none -no-reboot
+    -serial "file:$LAB_DIR/$name.serial"
+    -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no"
+    -device "virtio-net-pci,netdev=n0,mac=$mac${rom}")
+  if [ "$fw" = uefi ]; then
+    cp /usr/share/OVMF/OVMF_VARS_4M.fd "$LAB_DIR/$name.vars"
+    args+=(-drive "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd"
+      -drive "if=pflash,format=raw,file=$LAB_DIR/$name.vars")
+  else
+    args+=(-boot n)
+  fi
+  lab_pxelinux_entry "$mac"
+  nsenter --net="/run/netns/$LAB_NS" qemu-system-x86_64 "${args[@]}" >"$LAB_DIR/$name.qemu.log" 2>&1 &
+  LAB_VM_PIDS+=($!)
+}
+
+# lab_wait_serial NAME PATTERN SECONDS: waits until the VM's console shows PATTERN.
+lab_wait_serial() {
+  local name=$1 pattern=$2 secs=$3 _
+  for _ in $(seq $((secs * 2))); do
+    grep -aq -- "$pattern" "$LAB_DIR/$name.serial" 2>/dev/null && return 0
+    sleep 0.5
+  done
+  return 1
+}
+
+# lab_stop PID SIGNAL: sends SIGNAL, waits up to 10 s, then SIGKILL.
+lab_stop() {
+  local pid=$1 sig=$2 _
+  [ -n "$pid" ] || return 0
+  kill "-$sig" "$pid" 2>/dev/null || return 0
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+lab_down() {
+  local p
+  for p in "${LAB_VM_PIDS[@]}"; do lab_stop "$p" TERM; done
+  # tshark writes out the capture on SIGTERM.
+  lab_stop "$LAB_TSHARK_PID" TERM
+  # SIGTERM: pxed detaches its XDP program and removes its pins.
+  lab_stop "$LAB_PXED_PID" TERM
+  ip netns del "$LAB_NS" 2>/dev/null || true
+  LAB_VM_PIDS=()
+  LAB_PXED_PID=
+  LAB_TSHARK_PID=
+}
