@@ -79,3 +79,20 @@ TEST(Config, InfiniteLeaseAndBootFiles) {
     EXPECT_EQ(r->reservations.at(0).lease_time, config::kInfiniteLease);
     EXPECT_EQ(r->subnets.at(0).boot.uefi_x64, "bootnetx64.efi");
 }
+
+TEST(Config, DaemonRateLimitsPerClientAndPerRelay) {
+    auto r = config::parse_toml(kBase, "pxed.toml");
+    ASSERT_TRUE(r.ok()) << r.error();
+    EXPECT_EQ(r->dhcp_rate_limit, 20u);
+    EXPECT_EQ(r->relay_rate_limit, 0u) << "per relay: off unless configured";
+    std::string server = "[server]\ninterfaces = [\"eth0\"]\ndhcp-rate-limit = 5\ndhcp-rate-burst = 10\n"
+                         "relay-rate-limit = 1000\nrelay-rate-burst = 2000\n";
+    auto s = config::parse_toml(server + kBase.substr(kBase.find("[[subnet]]")), "pxed.toml");
+    ASSERT_TRUE(s.ok()) << s.error();
+    EXPECT_EQ(s->dhcp_rate_limit, 5u);
+    EXPECT_EQ(s->dhcp_rate_burst, 10u);
+    EXPECT_EQ(s->relay_rate_limit, 1000u);
+    EXPECT_EQ(s->relay_rate_burst, 2000u);
+    EXPECT_EQ(error_of("[server]\ninterfaces = [\"eth0\"]\nrelay-rate-limit = -1\n"),
+              "pxed.toml:3: server.relay-rate-limit must be a number from 0 to 1000000");
+}

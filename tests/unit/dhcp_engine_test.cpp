@@ -184,6 +184,25 @@ TEST_F(EngineTest, PoolExhaustionGivesNoOfferAndExpiredLeasesAreReclaimed) {
     EXPECT_TRUE(out.reply);
 }
 
+TEST_F(EngineTest, ClientsThatNeverRequestCannotUseUpThePool) {
+    // A flood of DISCOVERs from MACs that never REQUEST fills the three
+    // addresses with offers; a real client still gets one (the oldest
+    // offer yields), and its REQUEST is acknowledged.
+    for (int i = 0; i < 100; i++) {
+        char mac[32];
+        std::snprintf(mac, sizeof mac, "02:00:00:00:%02x:%02x", i / 256, i % 256);
+        EXPECT_TRUE(handle(req(MessageType::Discover, mac), 1000 + i / 10).reply);
+    }
+    auto a = offer_then_request("52:54:00:00:01:01", 1011);
+    EXPECT_EQ(a.message_type(), MessageType::Ack);
+    // Bound leases never yield: with all three bound, the pool is exhausted.
+    offer_then_request("52:54:00:00:01:02", 1011);
+    offer_then_request("52:54:00:00:01:03", 1011);
+    auto out = handle(req(MessageType::Discover, "02:00:00:00:ff:ff"), 1012);
+    EXPECT_FALSE(out.reply);
+    EXPECT_EQ(out.drop, Drop::PoolExhausted);
+}
+
 TEST_F(EngineTest, ClientIdentityIsOption61WhenPresent) {
     auto d1 = req(MessageType::Discover, "52:54:00:00:01:01");
     const uint8_t id[] = {0xff, 1, 2, 3};

@@ -133,6 +133,26 @@ TEST(LeaseTable, DirtyTracksEveryChangedAddress) {
     EXPECT_EQ(t.take_dirty(), std::vector<Ipv4>{Ipv4(192, 0, 2, 20)});
 }
 
+TEST(LeaseTable, ThePoolsOldestPendingOfferYieldsButNeverABoundLease) {
+    LeaseTable t;
+    Ipv4 a(192, 0, 2, 100), b(192, 0, 2, 101);
+    auto x = sample(100, State::Offered);
+    x.start = 990;
+    t.put(x);
+    auto y = sample(101, State::Offered);
+    y.start = 995;
+    t.put(y);
+    auto z = sample(3);
+    EXPECT_EQ(t.pick(z.client, a, b, 1000, {}), a);    // x's offer is the oldest
+    EXPECT_EQ(t.pick(z.client, a, b, 1000, {a}), b);   // but never an excluded address
+    EXPECT_EQ(t.pick(y.client, a, b, 1000, {}), b);    // y keeps its own
+    y.state = State::Bound;
+    t.put(y);
+    x.state = State::Bound;
+    t.put(x);
+    EXPECT_EQ(t.pick(z.client, a, b, 1000, {}), std::nullopt);
+}
+
 TEST(LeaseTable, PickPrefersPreviousThenFreshThenExpired) {
     LeaseTable t;
     Ipv4 a(192, 0, 2, 100), b(192, 0, 2, 101);

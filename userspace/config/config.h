@@ -58,6 +58,10 @@ struct Config {
     XdpMode xdp = XdpMode::Auto;
     uint32_t xdp_rate_limit = 20;  // kernel answers per MAC per second; 0 = unlimited
     uint32_t xdp_rate_burst = 40;
+    uint32_t dhcp_rate_limit = 20;  // requests the daemon takes per client MAC per second; 0 = unlimited
+    uint32_t dhcp_rate_burst = 40;
+    uint32_t relay_rate_limit = 0;  // requests per relay (giaddr) per second; 0 = unlimited
+    uint32_t relay_rate_burst = 0;  // 0: the same as the limit
     std::string source;  // where it came from, for messages
 
     const Subnet* subnet_for(Ipv4 a) const;

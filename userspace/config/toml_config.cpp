@@ -29,7 +29,7 @@ struct ConfigError {
 [[noreturn]] void fail(std::string msg) { throw ConfigError{std::move(msg)}; }
 
 const std::vector<std::string> kServerKeys = {"interfaces",     "lease-db",       "tftp-root", "authoritative",
-                                              "xdp",            "xdp-rate-limit", "xdp-rate-burst",
+                                              "xdp",            "xdp-rate-limit", "xdp-rate-burst", "dhcp-rate-limit", "dhcp-rate-burst", "relay-rate-limit", "relay-rate-burst",
                                               "tftp-max-blksize", "http-port", "control-socket", "control-group"};
 const std::vector<std::string> kSubnetKeys = {"cidr", "range", "router", "dns", "domain", "lease-time",
                                               "server-ip", "boot"};
@@ -214,7 +214,11 @@ Result<Config> parse_toml(std::string_view text, const std::string& source_name)
                 cfg.authoritative = *b;
             }
             for (auto [key, field] : {std::pair{"xdp-rate-limit", &cfg.xdp_rate_limit},
-                                      std::pair{"xdp-rate-burst", &cfg.xdp_rate_burst}}) {
+                                      std::pair{"xdp-rate-burst", &cfg.xdp_rate_burst},
+                                      std::pair{"dhcp-rate-limit", &cfg.dhcp_rate_limit},
+                                      std::pair{"dhcp-rate-burst", &cfg.dhcp_rate_burst},
+                                      std::pair{"relay-rate-limit", &cfg.relay_rate_limit},
+                                      std::pair{"relay-rate-burst", &cfg.relay_rate_burst}}) {
                 if (auto v = (*srv)[key]) {
                     auto i = v.value<int64_t>();
                     if (!i || *i < 0 || *i > 1000000)

@@ -8,11 +8,13 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <ctime>
 #include <array>
+#include <chrono>
 #include <atomic>
 #include <memory>
 #include <sstream>
@@ -23,6 +25,7 @@
 #include "config/config.h"
 #include "daemon/interface.h"
 #include "dhcp/engine.h"
+#include "dhcp/rate_limit.h"
 #include "dhcp/packet.h"
 #include "bpf/map_sync.h"
 #include "bpf/xdp_program.h"
@@ -86,6 +89,8 @@ struct DhcpCounters {
     std::array<std::atomic<uint64_t>, 9> sent{};      // OFFER, ACK, NAK
     std::atomic<uint64_t> parse_errors{0};
     std::atomic<uint64_t> pool_exhausted{0};
+    std::atomic<uint64_t> rate_limited_client{0};  // over dhcp-rate-limit for its MAC
+    std::atomic<uint64_t> rate_limited_relay{0};   // over relay-rate-limit for its giaddr
 };
 
 struct Daemon {
@@ -106,6 +111,8 @@ struct Daemon {
     std::thread tftp_thread, http_thread;
     ConfigSource source;
     std::unique_ptr<dhcp::Engine> engine;
+    dhcp::RateLimiter client_limit{0, 0};
+    dhcp::RateLimiter relay_limit{0, 0};
     std::unique_ptr<lease::LeaseStore> store;
     std::vector<daemon::DhcpSocket> sockets;
     std::vector<Pending> pending;  // ACKs of this batch, sent after the commit
@@ -134,6 +141,12 @@ struct Daemon {
         return ok;
     }
 
+    static uint64_t mac_key(const Mac& m) {
+        uint64_t k = 0;
+        for (auto b : m.b) k = k << 8 | b;
+        return k;
+    }
+
     void on_packet(size_t si, std::span<const uint8_t> bytes) {
         auto& s = sockets[si];
         auto p = dhcp::parse(bytes);
@@ -145,6 +158,20 @@ struct Daemon {
         }
         auto type = p->message_type();
         counters.received[type ? size_t(*type) : 0]++;
+        // Before the engine: a flood costs a hash lookup per datagram, not
+        // an allocation or a store write.
+        int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch()).count();
+        if (!p->giaddr.is_zero() && !relay_limit.allow(p->giaddr.v, now_ms)) {
+            counters.rate_limited_relay++;
+            spdlog::debug("dhcp drop iface={} reason=relay-rate-limit giaddr={}", s.info().name, p->giaddr.str());
+            return;
+        }
+        if (!client_limit.allow(mac_key(p->mac()), now_ms)) {
+            counters.rate_limited_client++;
+            spdlog::debug("dhcp drop iface={} reason=client-rate-limit mac={}", s.info().name, p->mac().str());
+            return;
+        }
         dhcp::RxInfo rx{s.info().addr};
         auto out = engine->handle(*p, rx, int64_t(std::time(nullptr)));
         spdlog::debug("dhcp iface={} type={} mac={} xid={:#010x} result=\"{}\"", s.info().name,
@@ -226,6 +253,9 @@ struct Daemon {
         m << "pxed_dhcp_parse_errors_total " << counters.parse_errors.load() << "\n";
         counter("pxed_dhcp_pool_exhausted_total", "DISCOVERs left unanswered because the pool was full.");
         m << "pxed_dhcp_pool_exhausted_total " << counters.pool_exhausted.load() << "\n";
+        counter("pxed_dhcp_rate_limited_total", "Requests dropped by the daemon's rate limits, by key.");
+        m << "pxed_dhcp_rate_limited_total{by=\"client\"} " << counters.rate_limited_client.load() << "\n";
+        m << "pxed_dhcp_rate_limited_total{by=\"relay\"} " << counters.rate_limited_relay.load() << "\n";
         counter("pxed_xdp_packets_total", "Frames the XDP program handled, by interface and outcome.");
         m << x.str();
         if (tftp) {
@@ -303,6 +333,11 @@ struct Daemon {
     }
     ~Daemon() { stop_file_service(); }
 
+    void configure_limits(const config::Config& c) {
+        client_limit.configure(c.dhcp_rate_limit, c.dhcp_rate_burst);
+        relay_limit.configure(c.relay_rate_limit, c.relay_rate_burst);
+    }
+
     // Makes `c` (file configuration + run-time reservations) the running
     // configuration: the engine and the XDP maps follow at once.
     void apply(config::Config c) {
@@ -310,6 +345,7 @@ struct Daemon {
         if (cfg && (fresh->interfaces != cfg->interfaces || fresh->lease_db != cfg->lease_db))
             spdlog::warn("reload: interface and lease-db changes take effect at the next restart");
         engine->set_config(*fresh);
+        configure_limits(*fresh);
         cfg = std::move(fresh);
         sync_xdp();
     }

@@ -277,5 +277,6 @@ int main(int argc, char** argv) {
     d.source = source;
     d.cfg = std::make_unique<config::Config>(std::move(c.value()));
     d.engine = std::make_unique<dhcp::Engine>(*d.cfg);
+    d.configure_limits(*d.cfg);
     return run(d);
 }

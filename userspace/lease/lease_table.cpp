@@ -58,7 +58,21 @@ std::optional<Ipv4> LeaseTable::pick(const ClientKey& client, Ipv4 first, Ipv4 l
         Ipv4 ip(uint32_t(first.v + i));
         if (!excluded(ip) && is_free(ip, now)) return ip;
     }
-    return std::nullopt;
+    // Third pass: an offer is a short hold, not a lease. When the pool holds
+    // nothing but leases and other clients' pending offers, the oldest offer
+    // yields, so clients that DISCOVER and never REQUEST cannot use it up.
+    std::optional<Ipv4> oldest;
+    int64_t oldest_start = 0;
+    for (uint64_t i = 0; i < span; i++) {
+        Ipv4 ip(uint32_t(first.v + i));
+        auto* l = by_ip(ip);
+        if (!l || l->state != State::Offered || l->client == client || excluded(ip)) continue;
+        if (!oldest || l->start < oldest_start) {
+            oldest = ip;
+            oldest_start = l->start;
+        }
+    }
+    return oldest;
 }
 
 void LeaseTable::put(const Lease& l) {

@@ -43,7 +43,8 @@ public:
 
     // Picks an address for `client` in [first, last], skipping `exclude`
     // (reserved addresses): its previous address when still free, else the
-    // next free one. nullopt when the range is exhausted.
+    // next free one, else the address of another client's oldest pending
+    // offer. nullopt when every address is leased (or declined).
     std::optional<Ipv4> pick(const ClientKey& client, Ipv4 first, Ipv4 last, int64_t now,
                              const std::vector<Ipv4>& exclude);
 
