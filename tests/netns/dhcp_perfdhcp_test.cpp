@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -153,4 +154,56 @@ TEST_F(Perfdhcp, KillNineUnderLoadLosesNoAcknowledgedLease) {
     for (auto& [mac, ip] : seen)
         if (after.count(mac) && after[mac] != ip) moved++;
     EXPECT_EQ(moved, 0u);
+}
+
+TEST_F(Perfdhcp, RepeatedKillNineAtRandomMomentsLosesNothing) {
+    std::string acks = dir_ + "/acks.txt";
+    std::string tlog = dir_ + "/tshark.log";
+    cli_->run("tshark -i c0 -l -n -f 'udp port 67' -Y 'dhcp.option.dhcp == 5' -T fields -e dhcp.hw.mac_addr "
+              "-e dhcp.ip.your > " + acks + " 2> " + tlog + " & echo $! > " + dir_ + "/tshark.pid");
+    bool capturing = false;
+    for (int i = 0; i < 200 && !capturing; i++) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        capturing = sh_out("cat " + tlog).find("Capturing on") != std::string::npos;
+    }
+    ASSERT_TRUE(capturing) << sh_out("cat " + tlog);
+
+    unsigned seed = unsigned(std::chrono::steady_clock::now().time_since_epoch().count());
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int> when(200, 2500);
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    for (int round = 0; round < 5; round++) {
+        PxedProcess pxed(*srv_, config(db_), "info");
+        ASSERT_TRUE(pxed.ready()) << "round " << round << ": " << pxed.log();
+        cli_->run("timeout 20 perfdhcp -4 -l c0 -r 1500 -R 4000 -p 4 198.18.0.1 > " + dir_ + "/perf" +
+                  std::to_string(round) + ".txt 2>&1 & echo $! > " + dir_ + "/perf.pid");
+        std::this_thread::sleep_for(std::chrono::milliseconds(when(rng)));
+        kill(pxed.pid(), SIGKILL);  // the destructor reaps it
+        cli_->run("kill $(cat " + dir_ + "/perf.pid) 2>/dev/null; sleep 0.2");
+    }
+    sh("kill -INT $(cat " + dir_ + "/tshark.pid); sleep 1");
+
+    std::map<std::string, std::string> seen;
+    {
+        std::istringstream in(sh_out("cat " + acks));
+        std::string mac, ip;
+        while (in >> mac >> ip) {
+            auto [it, fresh] = seen.emplace(mac, ip);
+            EXPECT_EQ(it->second, ip) << mac << " was acknowledged two addresses across restarts";
+        }
+    }
+    ASSERT_GT(seen.size(), 500u) << "too few ACKs captured to prove anything";
+    EXPECT_EQ(sh_out("sqlite3 " + db_ + " 'PRAGMA integrity_check'"), "ok\n");
+    PxedProcess again(*srv_, config(db_), "info");
+    ASSERT_TRUE(again.ready()) << again.log();
+    auto stored = stored_leases(db_);
+    size_t missing = 0;
+    for (auto& [mac, ip] : seen) {
+        auto it = stored.find(mac);
+        if (it == stored.end() || it->second != ip) missing++;
+    }
+    EXPECT_EQ(missing, 0u) << "of " << seen.size() << " acknowledged leases";
+    EXPECT_EQ(count_of(db_, "SELECT count(DISTINCT ip) FROM leases"), count_of(db_, "SELECT count(*) FROM leases"));
+    EXPECT_EQ(count_of(db_, "SELECT count(DISTINCT mac) FROM leases"), count_of(db_, "SELECT count(*) FROM leases"));
+    EXPECT_EQ(again.stop(), 0);
 }

@@ -129,6 +129,8 @@ void print_stats(const json& j) {
         std::printf("TFTP                requests %s, completed %s, failed %s, active %s, bytes %s, retransmissions %s\n",
                     cell(t["requests"]).c_str(), cell(t["completed"]).c_str(), cell(t["failed"]).c_str(),
                     cell(t["active"]).c_str(), cell(t["bytes"]).c_str(), cell(t["retransmissions"]).c_str());
+        std::printf("TFTP not served     errors sent %s, ignored (not a request) %s, over session limits %s\n",
+                    cell(t["errors_sent"]).c_str(), cell(t["ignored"]).c_str(), cell(t["busy"]).c_str());
     }
     if (j.contains("http")) {
         auto& h = j["http"];

@@ -51,6 +51,7 @@ struct Config {
     std::string lease_db = "/var/lib/pxed/leases.db";
     std::string tftp_root;          // empty: no TFTP and no HTTP file service
     std::optional<uint16_t> tftp_max_blksize;  // default: what fits the interface MTU
+    uint32_t tftp_max_sessions_per_client = 256;  // concurrent transfers per client address
     uint16_t http_port = 80;        // 0: no HTTP server
     std::string control_socket = "/run/pxed/pxed.sock";
     std::string control_group = "pxed";  // may use the control socket besides root

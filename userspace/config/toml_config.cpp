@@ -30,7 +30,7 @@ struct ConfigError {
 
 const std::vector<std::string> kServerKeys = {"interfaces",     "lease-db",       "tftp-root", "authoritative",
                                               "xdp",            "xdp-rate-limit", "xdp-rate-burst", "dhcp-rate-limit", "dhcp-rate-burst", "relay-rate-limit", "relay-rate-burst",
-                                              "tftp-max-blksize", "http-port", "control-socket", "control-group"};
+                                              "tftp-max-blksize", "tftp-max-sessions-per-client", "http-port", "control-socket", "control-group"};
 const std::vector<std::string> kSubnetKeys = {"cidr", "range", "router", "dns", "domain", "lease-time",
                                               "server-ip", "boot"};
 const std::vector<std::string> kBootKeys = {"bios", "uefi-x64", "uefi-http", "ipxe", "next-server"};
@@ -225,6 +225,12 @@ Result<Config> parse_toml(std::string_view text, const std::string& source_name)
                         fail(c.where(*v.node()) + ": server." + key + " must be a number from 0 to 1000000");
                     *field = uint32_t(*i);
                 }
+            }
+            if (auto v = (*srv)["tftp-max-sessions-per-client"]) {
+                auto i = v.value<int64_t>();
+                if (!i || *i < 1 || *i > 20000)
+                    fail(c.where(*v.node()) + ": server.tftp-max-sessions-per-client must be from 1 to 20000");
+                cfg.tftp_max_sessions_per_client = uint32_t(*i);
             }
             if (auto v = (*srv)["tftp-max-blksize"]) {
                 auto i = v.value<int64_t>();

@@ -290,7 +290,8 @@ json Daemon::handle(const control::Request& r) {
             j["tftp"] = {{"requests", t.requests.load()},         {"completed", t.sessions_completed.load()},
                          {"failed", t.sessions_failed.load()},     {"active", t.active.load()},
                          {"bytes", t.bytes_sent.load()},           {"errors_sent", t.errors_sent.load()},
-                         {"retransmissions", t.retransmissions.load()}};
+                         {"retransmissions", t.retransmissions.load()}, {"ignored", t.ignored.load()},
+                         {"busy", t.busy.load()}};
         }
         if (http) {
             auto& h = http->stats();

@@ -273,6 +273,10 @@ struct Daemon {
             m << "pxed_tftp_errors_sent_total " << t.errors_sent.load() << "\n";
             counter("pxed_tftp_retransmissions_total", "TFTP DATA windows sent again after a timeout (finished transfers).");
             m << "pxed_tftp_retransmissions_total " << t.retransmissions.load() << "\n";
+            counter("pxed_tftp_ignored_total", "Datagrams on port 69 that are not requests (never answered).");
+            m << "pxed_tftp_ignored_total " << t.ignored.load() << "\n";
+            counter("pxed_tftp_busy_total", "Requests over the session limits (per client, total, netascii memory).");
+            m << "pxed_tftp_busy_total " << t.busy.load() << "\n";
         }
         if (http) {
             auto& h = http->stats();
@@ -297,6 +301,7 @@ struct Daemon {
         tftp::ServerOptions to;
         to.root = cfg->tftp_root;
         to.max_blksize = cfg->tftp_max_blksize;
+        to.max_sessions_per_client = cfg->tftp_max_sessions_per_client;
         auto t = tftp::Server::open(to);
         if (!t) {
             spdlog::critical("{}", t.error());

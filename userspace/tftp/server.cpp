@@ -7,12 +7,14 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <queue>
@@ -73,6 +75,9 @@ struct Server::Impl {
         std::string file;
     };
     std::unordered_map<int, Transfer> transfers;
+    std::unordered_map<uint32_t, size_t> per_client;  // client address -> open transfers
+    size_t netascii_bytes = 0;
+    size_t session_cap = 0;  // max_sessions, within the open-file limit
     using TimerEntry = std::tuple<int64_t, int, uint64_t>;  // deadline, fd, generation
     std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers;
     uint64_t next_gen = 1;
@@ -125,6 +130,22 @@ struct Server::Impl {
 
     void handle_request(std::span<const uint8_t> pkt, const sockaddr_in& peer, in_addr local, int ifindex) {
         stats->requests++;
+        // Only requests are answered on port 69. RFC 1350: an ERROR is never
+        // answered; DATA, ACK and OACK belong to a transfer's own port; and
+        // answering garbage would let anyone make pxed send a datagram for
+        // each one it receives.
+        if (pkt.size() < 2 || pkt[0] != 0 || (pkt[1] != uint8_t(Opcode::Rrq) && pkt[1] != uint8_t(Opcode::Wrq))) {
+            stats->ignored++;
+            return;
+        }
+        // A client holding its share of transfers gets no more (it retries
+        // later); nor does anyone when the server is full. Dropped quietly:
+        // a flood must not be answered datagram for datagram.
+        if (transfers.size() >= session_cap || per_client[peer.sin_addr.s_addr] >= opt.max_sessions_per_client) {
+            if (per_client[peer.sin_addr.s_addr] == 0) per_client.erase(peer.sin_addr.s_addr);
+            stats->busy++;
+            return;
+        }
         auto req = parse_request(pkt);
         if (!req) {
             send_error(local, peer, req.error().code, req.error().message);
@@ -132,10 +153,6 @@ struct Server::Impl {
         }
         if (req->op == Opcode::Wrq) {
             send_error(local, peer, ErrorCode::AccessViolation, "write requests are refused: the boot root is read-only");
-            return;
-        }
-        if (transfers.size() >= opt.max_sessions) {
-            send_error(local, peer, ErrorCode::NotDefined, "server busy");
             return;
         }
         auto f = open_beneath(root_fd, req->filename);
@@ -157,6 +174,12 @@ struct Server::Impl {
                 send_error(local, peer, ErrorCode::NotDefined, "file too large for netascii mode");
                 return;
             }
+            if (netascii_bytes + 2 * size > opt.max_netascii_bytes) {
+                close(t.file_fd);
+                stats->busy++;
+                send_error(local, peer, ErrorCode::NotDefined, "server busy: too many netascii transfers, use octet");
+                return;
+            }
             std::vector<uint8_t> raw(size);
             ssize_t n = size ? pread(t.file_fd, raw.data(), size, 0) : 0;
             close(t.file_fd);
@@ -167,6 +190,7 @@ struct Server::Impl {
             }
             t.mem = to_netascii(raw);
             size = t.mem.size();
+            netascii_bytes += t.mem.size();
         }
         Limits lim = opt.limits;
         lim.max_blksize = mtu_cap(ifindex);
@@ -191,6 +215,7 @@ struct Server::Impl {
         spdlog::debug("tftp peer={} file=\"{}\" size={} blksize={} windowsize={}", peer_str(peer), t.file, size,
                       neg->blksize, neg->windowsize);
         auto [it, ok] = transfers.emplace(fd, std::move(t));
+        per_client[peer.sin_addr.s_addr]++;
         stats->sessions_started++;
         stats->active++;
         auto out = it->second.session->start(now_ns());
@@ -235,6 +260,9 @@ struct Server::Impl {
         epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nullptr);
         close(fd);
         if (t.file_fd >= 0) close(t.file_fd);
+        netascii_bytes -= t.mem.size();
+        if (auto pc = per_client.find(t.peer.sin_addr.s_addr); pc != per_client.end() && --pc->second == 0)
+            per_client.erase(pc);
         transfers.erase(fd);
     }
 
@@ -323,6 +351,19 @@ Server::~Server() = default;
 Result<std::unique_ptr<Server>> Server::open(const ServerOptions& o) {
     auto impl = std::make_unique<Impl>();
     impl->opt = o;
+    // Each transfer holds two descriptors (its socket and its file): the
+    // session cap stays inside the open-file limit, raised to its maximum.
+    rlimit nofile{};
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+        if (nofile.rlim_cur < nofile.rlim_max) {
+            rlimit raised{nofile.rlim_max, nofile.rlim_max};
+            if (setrlimit(RLIMIT_NOFILE, &raised) == 0) nofile = raised;
+        }
+        size_t usable = nofile.rlim_cur > 256 ? size_t(nofile.rlim_cur - 128) / 2 : 64;
+        impl->session_cap = std::min(o.max_sessions, usable);
+    } else {
+        impl->session_cap = std::min<size_t>(o.max_sessions, 448);
+    }
     impl->root_fd = ::open(o.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (impl->root_fd < 0) return Err("tftp-root " + o.root + ": " + std::strerror(errno));
     impl->listen_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

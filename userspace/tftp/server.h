@@ -17,7 +17,9 @@ struct ServerOptions {
     std::string root;
     uint16_t port = 69;
     std::optional<uint16_t> max_blksize;  // default: what fits the receiving interface's MTU
-    size_t max_sessions = 20000;
+    size_t max_sessions = 20000;            // also capped by the open-file limit (two fds each)
+    size_t max_sessions_per_client = 256;   // per client IPv4 address; more are dropped
+    size_t max_netascii_bytes = 64 << 20;   // converted netascii files held at once
     Limits limits;
 };
 
@@ -30,6 +32,8 @@ struct ServerStats {
     std::atomic<uint64_t> bytes_sent{0};
     std::atomic<uint64_t> retransmissions{0};
     std::atomic<uint64_t> active{0};
+    std::atomic<uint64_t> ignored{0};  // ERROR, DATA, ACK on port 69: never answered
+    std::atomic<uint64_t> busy{0};     // requests dropped or refused: session limits
 };
 
 class Server {
