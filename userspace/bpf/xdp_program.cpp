@@ -217,12 +217,20 @@ Result<std::unique_ptr<XdpProgram>> XdpProgram::attach(const std::string& ifname
     if (self->mode_name_ == "none")
         return Err("cannot attach the XDP program to " + ifname + " (" + errors + ")");
 
+    // libxdp attaches a single program without its dispatcher where the
+    // kernel refuses freplace: then it is ours to detach over netlink.
+    uint32_t attached = 0;
+    uint32_t mode_flag = self->attach_mode_ == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+    if (bpf_xdp_query_id(ifindex, int(mode_flag), &attached) == 0 && attached == self->prog_id())
+        self->raw_flags_ = mode_flag;
+
     detach_ids(old_ids, ifindex, self->prog_id());
     return self;
 }
 
 void XdpProgram::detach_and_unpin() {
     if (raw_flags_ && ifindex_) {
+        // Netlink only (CAP_NET_ADMIN), and only if it is still ours.
         LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = prog_fd());
         bpf_xdp_detach(ifindex_, raw_flags_ | XDP_FLAGS_REPLACE, &opts);
         ifindex_ = 0;

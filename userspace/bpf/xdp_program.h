@@ -55,6 +55,11 @@ public:
     int config_fd() const;
     int stats_fd() const;
     const std::string& mode_name() const { return mode_name_; }
+    // Attached through libxdp's dispatcher (not as the interface's only
+    // program): detaching then needs CAP_SYS_ADMIN, as libxdp opens the
+    // dispatcher by id. A program attached directly detaches over netlink
+    // with CAP_NET_ADMIN alone.
+    bool behind_dispatcher() const { return xdp_ && !raw_flags_; }
     const std::string& ifname() const { return ifname_; }
 
     Result<bool> set_config(const pxed_xdp_config& c);

@@ -43,10 +43,10 @@ json call(const std::string& path, const std::string& command, const json& args)
     timeval tv{30, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     std::string req = json{{"version", pxed::control::kProtocolVersion}, {"command", command}, {"args", args}}.dump() + "\n";
-    if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) != ssize_t(req.size())) {
-        close(fd);
-        throw Failure{"cannot send to pxed: " + std::string(std::strerror(errno))};
-    }
+    // pxed may answer before the request is read (a refusal) and close: then
+    // the send fails, but the answer is waiting to be read.
+    std::string send_error;
+    if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) != ssize_t(req.size())) send_error = std::strerror(errno);
     std::string resp;
     char buf[4096];
     while (resp.find('\n') == std::string::npos) {
@@ -55,6 +55,7 @@ json call(const std::string& path, const std::string& command, const json& args)
         resp.append(buf, size_t(n));
     }
     close(fd);
+    if (resp.empty() && !send_error.empty()) throw Failure{"cannot send to pxed: " + send_error};
     json j = json::parse(resp, nullptr, false);
     if (j.is_discarded() || !j.is_object()) throw Failure{"pxed sent no valid answer"};
     if (!j.value("ok", false)) throw Failure{j.value("error", std::string("unknown error"))};

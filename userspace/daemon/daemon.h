@@ -26,6 +26,7 @@
 #include "daemon/interface.h"
 #include "dhcp/engine.h"
 #include "dhcp/rate_limit.h"
+#include "daemon/privileges.h"
 #include "dhcp/packet.h"
 #include "bpf/map_sync.h"
 #include "bpf/xdp_program.h"
@@ -308,7 +309,11 @@ struct Daemon {
             return 1;
         }
         tftp = std::move(t.value());
-        tftp_thread = std::thread([this] { tftp->run(); });
+        tftp_thread = std::thread([this] {
+            // Bound to port 69 already: this thread needs no privilege.
+            spdlog::info("tftp thread: {}", daemon::drop_capabilities(daemon::Keep::Nothing));
+            tftp->run();
+        });
         spdlog::info("tftp root={} port=69", cfg->tftp_root);
         if (cfg->http_port) {
             http::Options ho;
@@ -320,7 +325,10 @@ struct Daemon {
                 return 1;
             }
             http = std::move(h.value());
-            http_thread = std::thread([this] { http->run(); });
+            http_thread = std::thread([this] {
+                spdlog::info("http thread: {}", daemon::drop_capabilities(daemon::Keep::Nothing));
+                http->run();
+            });
             spdlog::info("http root={} port={} metrics=/metrics", cfg->tftp_root, cfg->http_port);
         }
         return 0;

@@ -161,6 +161,10 @@ int run(Daemon& d) {
         ev.data.u64 = i;
         epoll_ctl(ep, EPOLL_CTL_ADD, d.sockets[i].fd(), &ev);
     }
+    // Everything privileged is done: sockets bound, XDP attached, maps pinned.
+    bool dispatcher = false;
+    for (auto& x : d.xdp) dispatcher = dispatcher || x.prog->behind_dispatcher();
+    spdlog::info("main thread: {}", daemon::drop_capabilities(daemon::Keep::ControlPlane, dispatcher));
     d.started_at = int64_t(std::time(nullptr));
     spdlog::info("pxed {} ready", PXED_VERSION);
     sd_notify(0, "READY=1");
