@@ -6,9 +6,14 @@
 # everything lab_up made.
 #
 # Variables: LAB_NS (namespace), LAB_DIR (work directory), LAB_BUILD (build
-# directory with userspace/pxed). Functions set LAB_PXED_PID and LAB_VM_PIDS.
+# directory with userspace/pxed), LAB_BR (the bridge, default br0: pxed pins
+# its maps under /sys/fs/bpf/pxed/<bridge>, which all namespaces share),
+# LAB_BOOT_IPXE (optional: the [subnet.boot] ipxe URL for iPXE clients).
+# Functions set LAB_PXED_PID and LAB_VM_PIDS.
 
 LAB_NS=${LAB_NS:-pxed-lab}
+LAB_BR=${LAB_BR:-br0}
+LAB_BOOT_IPXE=${LAB_BOOT_IPXE:-}
 LAB_NETBOOT=/usr/lib/debian-installer/images/12/amd64/text
 LAB_VM_PIDS=()
 LAB_PXED_PID=
@@ -62,20 +67,27 @@ ENTRY
   chmod 644 "$f"
 }
 
-# lab_up RESERVED_MAC...: namespace, bridge, boot root, configuration, pxed.
-lab_up() {
+# lab_net: namespace, bridge and boot root, no server (lab_up adds pxed).
+lab_net() {
   [ -d "$LAB_NETBOOT" ] || { echo "lab: $LAB_NETBOOT missing: install debian-installer-12-netboot-amd64" >&2; return 1; }
   ip netns del "$LAB_NS" 2>/dev/null || true
   mkdir -p "$LAB_DIR"
   ip netns add "$LAB_NS"
   ip -n "$LAB_NS" link set lo up
-  ip -n "$LAB_NS" link add br0 type bridge
-  ip -n "$LAB_NS" addr add 192.0.2.1/24 dev br0
-  ip -n "$LAB_NS" link set br0 up
+  ip -n "$LAB_NS" link add "$LAB_BR" type bridge
+  ip -n "$LAB_NS" addr add 192.0.2.1/24 dev "$LAB_BR"
+  ip -n "$LAB_NS" link set "$LAB_BR" up
   lab_root
+}
+
+# lab_up RESERVED_MAC...: namespace, bridge, boot root, configuration, pxed.
+lab_up() {
+  lab_net || return 1
+  local ipxe=""
+  [ -n "$LAB_BOOT_IPXE" ] && ipxe=", ipxe = \"$LAB_BOOT_IPXE\""
   {
     echo '[server]'
-    echo 'interfaces = ["br0"]'
+    echo "interfaces = [\"$LAB_BR\"]"
     echo "lease-db = \"$LAB_DIR/leases.db\""
     echo "tftp-root = \"$LAB_DIR/root\""
     echo "control-socket = \"$LAB_DIR/pxed.sock\""
@@ -87,7 +99,7 @@ lab_up() {
     echo 'router = "192.0.2.1"'
     echo 'dns = ["192.0.2.1"]'
     echo 'lease-time = 3600'
-    echo 'boot = { bios = "pxelinux.0", uefi-x64 = "debian-installer/amd64/bootnetx64.efi" }'
+    echo "boot = { bios = \"pxelinux.0\", uefi-x64 = \"debian-installer/amd64/bootnetx64.efi\"$ipxe }"
     local i=10 mac
     for mac in "$@"; do
       echo
@@ -114,7 +126,7 @@ lab_port() {
   tap=$(lab_tap "$1")
   ip -n "$LAB_NS" link show "$tap" >/dev/null 2>&1 && return 0
   ip -n "$LAB_NS" tuntap add "$tap" mode tap
-  ip -n "$LAB_NS" link set "$tap" master br0
+  ip -n "$LAB_NS" link set "$tap" master "$LAB_BR"
   ip -n "$LAB_NS" link set "$tap" up
 }
 
@@ -124,7 +136,7 @@ lab_port() {
 # sends with XDP_TX, and the requests it answers, bypass br0's packet taps
 # and are seen only on the VM's port.
 lab_capture() {
-  local ifs=(-i br0) tap
+  local ifs=(-i "$LAB_BR") tap
   for tap in $(ip -n "$LAB_NS" -o link show type tun | awk -F': ' '{ print $2 }' | cut -d@ -f1); do
     ifs+=(-i "$tap")
   done
