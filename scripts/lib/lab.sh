@@ -113,7 +113,7 @@ lab_up() {
   nsenter --net="/run/netns/$LAB_NS" "$LAB_BUILD/userspace/pxed" --config "$LAB_DIR/pxed.toml" --log-level debug >"$LAB_DIR/pxed.log" 2>&1 &
   LAB_PXED_PID=$!
   local _
-  for _ in $(seq 100); do grep -q ' ready' "$LAB_DIR/pxed.log" && return 0; sleep 0.1; done
+  for _ in $(seq 100); do grep -q ' ready' "$LAB_DIR/pxed.log" 2>/dev/null && return 0; sleep 0.1; done
   cat "$LAB_DIR/pxed.log" >&2
   echo "lab: pxed did not start" >&2
   return 1
