@@ -144,7 +144,7 @@ lab_capture() {
     -f 'udp port 67 or udp port 68 or udp port 69' >"$LAB_DIR/tshark.log" 2>&1 &
   LAB_TSHARK_PID=$!
   local _
-  for _ in $(seq 100); do grep -q 'Capturing on' "$LAB_DIR/tshark.log" && return 0; sleep 0.1; done
+  for _ in $(seq 100); do grep -q 'Capturing on' "$LAB_DIR/tshark.log" 2>/dev/null && return 0; sleep 0.1; done
   echo "lab: tshark did not start" >&2
   return 1
 }
