@@ -123,6 +123,7 @@ struct Daemon {
         bpf::IfaceView iface;
     };
     std::vector<Xdp> xdp;
+    std::vector<bpf::PinLock> pin_locks;  // held while serving; see PinLock
 
     // The XDP maps follow the configuration: at start, at every reload.
     bool sync_xdp() {

@@ -43,7 +43,14 @@ namespace {
 // xdp = "auto" a failure leaves the daemon answering everything itself.
 int start_xdp(Daemon& d, const std::vector<daemon::IfaceInfo>& infos) {
     if (d.cfg->xdp == config::XdpMode::Off) {
-        for (auto& i : infos) bpf::remove_leftover(i.name, i.ifindex);
+        // Remove what an earlier pxed left, unless another pxed serves an
+        // interface of the same name now: then those pins are its own.
+        for (auto& i : infos) {
+            if (auto lock = bpf::PinLock::acquire(i.name, 0); lock)
+                bpf::remove_leftover(i.name, i.ifindex);
+            else
+                spdlog::warn("xdp iface={}: {}; leaving its pins alone", i.name, lock.error());
+        }
         spdlog::info("xdp off: the daemon answers every client");
         return 0;
     }
@@ -51,6 +58,12 @@ int start_xdp(Daemon& d, const std::vector<daemon::IfaceInfo>& infos) {
                            : d.cfg->xdp == config::XdpMode::Generic ? bpf::AttachMode::Generic
                                                                     : bpf::AttachMode::Auto;
     for (auto& i : infos) {
+        auto lock = bpf::PinLock::acquire(i.name);
+        if (!lock) {
+            spdlog::critical("xdp iface={}: {}", i.name, lock.error());
+            return 1;
+        }
+        d.pin_locks.push_back(std::move(lock.value()));
         auto p = bpf::XdpProgram::attach(i.name, i.ifindex, mode);
         if (!p) {
             if (mode != bpf::AttachMode::Auto) {
