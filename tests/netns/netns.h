@@ -59,6 +59,7 @@ public:
     int stop();
 
 private:
+    void check_sanitizers() const;
     std::string dir_;
     int pid_ = -1;
     bool ready_ = false;
