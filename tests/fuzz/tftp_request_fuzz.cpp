@@ -1,11 +1,19 @@
-// Fuzzes the TFTP request and option parser, the option negotiation, and
-// the read-session state machine driven with a fake clock by ACKs, ERRORs,
-// garbage and timeouts derived from the input.
+// Fuzzes the TFTP request and option parser, the option negotiation, the
+// safe open of the requested name under a boot root (with a symlink out, a
+// symlink to .., an unreadable file and a FIFO in it), and the read-session
+// state machine driven with a fake clock by ACKs, ERRORs, garbage and
+// timeouts derived from the input.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "tftp/codec.h"
+#include "tftp/safe_open.h"
 #include "tftp/session.h"
 
 using namespace pxed::tftp;
@@ -31,6 +39,68 @@ void check_sends(const Session& s, const Negotiated& n, const std::vector<Sessio
     }
 }
 
+struct Root {
+    std::string path;
+    int fd = -1;
+};
+
+const Root& boot_root() {
+    static Root r = [] {
+        char t[] = "/tmp/pxed-fuzz-tftp-XXXXXX";
+        if (!mkdtemp(t)) std::abort();
+        Root x;
+        std::string top = t;
+        x.path = top + "/root";
+        auto put = [](const std::string& p, mode_t mode) {
+            int fd = open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC, mode);
+            if (fd < 0 || write(fd, "boot", 4) != 4) std::abort();
+            close(fd);
+            chmod(p.c_str(), mode);
+        };
+        mkdir(x.path.c_str(), 0755);
+        mkdir((x.path + "/pxelinux.cfg").c_str(), 0755);
+        mkdir((x.path + "/boot-screens").c_str(), 0755);
+        put(x.path + "/pxelinux.0", 0644);
+        put(x.path + "/ldlinux.c32", 0644);
+        put(x.path + "/pxelinux.cfg/default", 0644);
+        put(x.path + "/boot-screens/splash.png", 0644);
+        put(x.path + "/secret", 0600);
+        put(top + "/outside", 0644);
+        if (symlink("../outside", (x.path + "/escape").c_str()) != 0) std::abort();
+        if (symlink("..", (x.path + "/up").c_str()) != 0) std::abort();
+        if (symlink("/etc/passwd", (x.path + "/passwd").c_str()) != 0) std::abort();
+        if (mkfifo((x.path + "/fifo").c_str(), 0644) != 0) std::abort();
+        x.fd = open(x.path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (x.fd < 0) std::abort();
+        return x;
+    }();
+    return r;
+}
+
+// What the server would open for this name must be a world-readable
+// regular file inside the root.
+void check_open(const std::string& name) {
+    const Root& root = boot_root();
+    auto f = open_beneath(root.fd, name);
+    if (!f.ok()) {
+        if (f.error().message.empty()) fail("open refused without a reason");
+        return;
+    }
+    char link[4096];
+    std::string proc = "/proc/self/fd/" + std::to_string(f->fd);
+    ssize_t n = readlink(proc.c_str(), link, sizeof link - 1);
+    if (n <= 0) fail("opened fd has no path");
+    link[n] = 0;
+    std::string got(link);
+    if (got.compare(0, root.path.size() + 1, root.path + "/") != 0) {
+        std::fprintf(stderr, "'%s' opened %s\n", name.c_str(), got.c_str());
+        fail("a file outside the boot root was opened");
+    }
+    struct stat st{};
+    if (fstat(f->fd, &st) != 0 || !S_ISREG(st.st_mode) || !(st.st_mode & S_IROTH)) fail("opened a file not to be served");
+    close(f->fd);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -45,6 +115,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return 0;
     }
     if (r->filename.empty()) fail("accepted an empty filename");
+    check_open(r->filename);
     for (auto& [name, value] : r->options)
         for (char c : name)
             if (c >= 'A' && c <= 'Z') fail("option name not lower-cased");
