@@ -128,11 +128,15 @@ std::string PxedProcess::log() const { return slurp(dir_ + "/pxed.log"); }
 
 // A sanitizer (ASan, LSan, UBSan) report in pxed's log fails the test, even
 // when the test does not look at pxed's exit status (scripts/test-asan).
-void PxedProcess::check_sanitizers() const {
-    std::string l = log();
+void expect_no_sanitizer_report(const std::string& output, const std::string& what) {
     for (const char* mark : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"})
-        if (l.find(mark) != std::string::npos) ADD_FAILURE() << "sanitizer report in pxed's log " << dir_ << "/pxed.log:\n" << l;
+        if (output.find(mark) != std::string::npos) {
+            ADD_FAILURE() << "sanitizer report in " << what << ":\n" << output;
+            return;
+        }
 }
+
+void PxedProcess::check_sanitizers() const { expect_no_sanitizer_report(log(), dir_ + "/pxed.log"); }
 
 int PxedProcess::stop() {
     if (pid_ <= 0) return -1;
