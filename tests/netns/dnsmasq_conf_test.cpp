@@ -29,6 +29,7 @@ TEST(DnsmasqConf, ServesUdhcpcAndChecksTheServerAddress) {
               std::string::npos)
         << out;
     EXPECT_NE(out.find("rc=1"), std::string::npos) << out;
+    expect_no_sanitizer_report(out, "pxed --check of bad.conf");
 
     std::string conf = "interface=br0\nbind-interfaces\ndhcp-range=192.0.2.100,192.0.2.200,12h\n"
                        "dhcp-host=52:54:00:00:07:01,192.0.2.50,pc,infinite\ndhcp-option=3,192.0.2.1\n"
@@ -36,6 +37,7 @@ TEST(DnsmasqConf, ServesUdhcpcAndChecksTheServerAddress) {
     std::ofstream(dir + "/good.conf") << conf;
     auto chk = srv.out(pxed_bin() + " --dnsmasq-conf " + dir + "/good.conf --check 2>&1");
     EXPECT_NE(chk.find("ok (1 interfaces, 1 subnets, 1 reservations)"), std::string::npos) << chk;
+    expect_no_sanitizer_report(chk, "pxed --check of good.conf");
 
     srv.run("nohup " + pxed_bin() + " --dnsmasq-conf " + dir + "/good.conf > " + dir + "/pxed.log 2>&1 & echo $! > " +
             dir + "/pid");
@@ -45,7 +47,9 @@ TEST(DnsmasqConf, ServesUdhcpcAndChecksTheServerAddress) {
     EXPECT_EQ(v["hostname"], "pc");
     EXPECT_EQ(v["boot_file"], "pxelinux.0");
     EXPECT_EQ(v["router"], "192.0.2.1");
-    sh("kill $(cat " + dir + "/pid); sleep 0.2");
+    // Wait for pxed to exit (a sanitized pxed checks for leaks on the way out).
+    sh("p=$(cat " + dir + "/pid); kill $p; for i in $(seq 100); do kill -0 $p 2>/dev/null || break; sleep 0.1; done");
+    expect_no_sanitizer_report(sh_out("cat " + dir + "/pxed.log"), dir + "/pxed.log");
     EXPECT_NE(sh_out("cat " + dir + "/pxed.log").find("bind-interfaces: ignored"), std::string::npos);
     EXPECT_EQ(sh("test -s " + dir + "/dnsmasq.leases.pxed.db"), 0);
     sh("rm -rf " + dir);

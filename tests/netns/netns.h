@@ -45,6 +45,10 @@ void veth_pair(const Netns* a, const std::string& a_if, const Netns* b, const st
 
 namespace pxed::test {
 
+// Fails the current test if `output` (a log, a command's output) holds an
+// ASan, LSan or UBSan report (scripts/test-asan runs sanitized binaries).
+void expect_no_sanitizer_report(const std::string& output, const std::string& what);
+
 // A pxed process running inside a namespace with a given configuration;
 // "@DIR@" in the configuration is replaced by the process's own temp dir.
 class PxedProcess {
@@ -59,6 +63,7 @@ public:
     int stop();
 
 private:
+    void check_sanitizers() const;
     std::string dir_;
     int pid_ = -1;
     bool ready_ = false;

@@ -66,6 +66,7 @@ protected:
         std::string cmd = prefix + std::string(PXED_BINARY_DIR) + "/userspace/pxectl -s " + sock_ + " " + args +
                           " 2>&1; echo \"rc=$?\"";
         std::string out = sh_out(cmd);
+        expect_no_sanitizer_report(out, "pxectl " + args);
         auto at = out.rfind("rc=");
         return CtlResult{std::stoi(out.substr(at + 3)), out.substr(0, at)};
     }

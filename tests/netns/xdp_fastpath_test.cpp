@@ -175,3 +175,35 @@ TEST(XdpReload, NewReservationIsAnsweredInTheKernelAfterSighup) {
     kill(pxed.pid(), SIGCONT);
     EXPECT_EQ(pxed.stop(), 0);
 }
+
+// Pins are keyed by interface name: a second pxed serving an interface of the
+// same name in another namespace is refused, naming the first, instead of
+// sharing its maps; once the first has gone, the name is free again.
+TEST(XdpPins, SameInterfaceNameInAnotherNamespaceIsRefusedUntilTheFirstExits) {
+    if (!require_root()) return;
+    Netns a("pa"), ac("pac"), b("pb"), bc("pbc");
+    veth_pair(&a, "s0", &ac, "c0");
+    veth_pair(&b, "s0", &bc, "c0");
+    for (const Netns* ns : {&a, &b}) ASSERT_EQ(ns->run("ip addr add 192.0.2.1/24 dev s0 && ip link set s0 up"), 0);
+    PxedProcess first(a, config("s0", "generic"));
+    ASSERT_TRUE(first.ready()) << first.log();
+    {
+        PxedProcess second(b, config("s0", "generic"));
+        EXPECT_FALSE(second.ready()) << second.log();
+        EXPECT_NE(second.log().find("another pxed (pid " + std::to_string(first.pid()) + ") holds " +
+                                    bpf::pin_dir("s0")),
+                  std::string::npos)
+            << second.log();
+    }
+    // The refused daemon touched nothing: the first still answers in the kernel.
+    ASSERT_EQ(ac.run(std::string("ip link set dev c0 xdpdrv obj ") + PXED_XDP_PASS_OBJ + " sec xdp"), 0);
+    ASSERT_EQ(ac.run(std::string("ip link set c0 address ") + kReserved + " && ip link set c0 up"), 0);
+    ASSERT_EQ(kill(first.pid(), SIGSTOP), 0);
+    auto got = udhcpc_once(ac, "c0", 10, kQuick);
+    kill(first.pid(), SIGCONT);
+    EXPECT_EQ(got["ip"], "192.0.2.10") << first.log();
+
+    EXPECT_EQ(first.stop(), 0);
+    PxedProcess third(b, config("s0", "generic"));
+    EXPECT_TRUE(third.ready()) << third.log();
+}

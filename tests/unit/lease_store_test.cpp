@@ -174,3 +174,50 @@ TEST(LeaseTable, PickPrefersPreviousThenFreshThenExpired) {
     EXPECT_EQ(t.pick(z.client, a, b, 400, {}), std::nullopt);  // nothing free yet
     EXPECT_EQ(t.pick(z.client, a, b, 1000, {a}), std::nullopt);  // excluded
 }
+
+namespace {
+std::string slurp(const std::string& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+// A database the store wrote, then changed with the sqlite3 tool.
+void make_db(const std::string& path, const std::string& sql) {
+    {
+        auto s = open_sqlite_store(path);
+        ASSERT_TRUE(s.ok()) << s.error();
+        ASSERT_TRUE((*s)->commit(std::vector<Lease>{sample(10), sample(11)}, {}).ok());
+    }
+    ASSERT_EQ(system(("sqlite3 " + path + " \"" + sql + "\" >/dev/null").c_str()), 0);
+}
+void expect_refused_untouched(const std::string& path, const std::string& why) {
+    std::string before = slurp(path);
+    auto s = open_sqlite_store(path);
+    ASSERT_FALSE(s.ok()) << "opened a database it should refuse (" << why << ")";
+    EXPECT_NE(s.error().find(path), std::string::npos) << s.error();
+    EXPECT_NE(s.error().find(why), std::string::npos) << s.error();
+    EXPECT_NE(s.error().find("does not replace it"), std::string::npos) << s.error();
+    EXPECT_TRUE(slurp(path) == before) << "a refused database was written to (" << why << ")";
+}
+}  // namespace
+
+// Found by fuzz.lease_store: the store switched a file to WAL mode (a write
+// to its header) and created its tables before it knew it would refuse it.
+TEST(SqliteStore, ARefusedDatabaseIsNeverWrittenTo) {
+    TempDir d;
+    std::string newer = d.file("newer.db");
+    make_db(newer, "PRAGMA journal_mode=DELETE; UPDATE pxed_meta SET value='2' WHERE key='schema_version';");
+    expect_refused_untouched(newer, "has schema version 2");
+
+    std::string other = d.file("other-leases.db");
+    ASSERT_EQ(system(("sqlite3 " + other + " 'CREATE TABLE leases(x); INSERT INTO leases VALUES (1);'").c_str()), 0);
+    expect_refused_untouched(other, "table leases has no column named ip");
+}
+
+// A lease the daemon cannot read is refused when the file is opened, before
+// anything is written, not later by the loader.
+TEST(SqliteStore, AnUnreadableLeaseIsRefusedAtOpen) {
+    TempDir d;
+    std::string path = d.file("leases.db");
+    make_db(path, "PRAGMA journal_mode=DELETE; UPDATE leases SET state=9 WHERE ip=3221225995;");
+    expect_refused_untouched(path, "lease for 192.0.2.11 has an unknown state 9");
+}

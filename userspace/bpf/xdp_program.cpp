@@ -10,6 +10,9 @@
 #include <sys/socket.h>
 #include <linux/magic.h>
 #include <sys/mount.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 #include <xdp/libxdp.h>
@@ -20,7 +23,11 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
 #include <vector>
 
 #include "pxed_xdp.skel.h"
@@ -116,6 +123,72 @@ Result<bool> ensure_bpffs() {
 }
 
 std::string pin_dir(const std::string& ifname) { return std::string(PXED_PIN_ROOT) + "/" + ifname; }
+
+namespace {
+// The pid holding an flock on the inode, from /proc/locks ("1: FLOCK
+// ADVISORY WRITE <pid> <maj>:<min>:<inode> 0 EOF"); 0 if not found.
+long flock_holder(ino_t ino) {
+    std::ifstream in("/proc/locks");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.find(" FLOCK ") == std::string::npos) continue;
+        std::string id, kind, adv, rw, pid, dev;
+        std::istringstream f(line);
+        f >> id >> kind >> adv >> rw >> pid >> dev;
+        auto colon = dev.rfind(':');
+        if (colon != std::string::npos && dev.substr(colon + 1) == std::to_string(ino)) return std::atol(pid.c_str());
+    }
+    return 0;
+}
+}  // namespace
+
+Result<PinLock> PinLock::acquire(const std::string& ifname, int wait_ms) {
+    if (auto r = ensure_bpffs(); !r) return Err(r.error());
+    std::string dir = pin_dir(ifname);
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+    for (;;) {
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        if (ec) return Err("cannot create " + dir + ": " + ec.message());
+        int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) return Err("cannot open " + dir + ": " + errstr(errno));
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            // The holder may have removed the directory between our open and
+            // our lock: then the lock is on an orphan; take the new one.
+            struct stat a{}, b{};
+            if (fstat(fd, &a) == 0 && stat(dir.c_str(), &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+                return PinLock(fd);
+            close(fd);
+            continue;
+        }
+        int err = errno;
+        struct stat st{};
+        fstat(fd, &st);
+        close(fd);
+        if (err != EWOULDBLOCK) return Err("cannot lock " + dir + ": " + errstr(err));
+        if (std::chrono::steady_clock::now() >= give_up) {
+            long pid = flock_holder(st.st_ino);
+            return Err("another pxed" + (pid > 0 ? " (pid " + std::to_string(pid) + ")" : std::string()) +
+                       " holds " + dir + ": it serves an interface named " + ifname +
+                       ", perhaps in another network namespace; BPF pins are keyed by interface name, so "
+                       "only one pxed at a time may serve each name with XDP");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
+PinLock& PinLock::operator=(PinLock&& o) noexcept {
+    if (this != &o) {
+        if (fd_ >= 0) close(fd_);
+        fd_ = o.fd_;
+        o.fd_ = -1;
+    }
+    return *this;
+}
+
+PinLock::~PinLock() {
+    if (fd_ >= 0) close(fd_);
+}
 
 Result<std::unique_ptr<XdpProgram>> XdpProgram::load() {
     pxed_xdp* skel = pxed_xdp__open();

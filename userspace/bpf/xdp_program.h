@@ -30,6 +30,28 @@ void route_library_logs();
 Result<bool> ensure_bpffs();
 std::string pin_dir(const std::string& ifname);
 
+// One pxed at a time per pin directory. Pins are keyed by interface name, so
+// two daemons serving interfaces of the same name (in different network
+// namespaces) would share maps and remove each other's pins; the second is
+// refused instead. An flock on the directory itself: the kernel releases it
+// however the holder exits, so a restart after kill -9 finds it free.
+class PinLock {
+public:
+    // Creates pin_dir(ifname) if needed and locks it, waiting up to wait_ms
+    // for a previous pxed that is exiting. The error names the holder's pid.
+    static Result<PinLock> acquire(const std::string& ifname, int wait_ms = 3000);
+    PinLock() = default;
+    PinLock(PinLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+    PinLock& operator=(PinLock&& o) noexcept;
+    PinLock(const PinLock&) = delete;
+    PinLock& operator=(const PinLock&) = delete;
+    ~PinLock();
+
+private:
+    explicit PinLock(int fd) : fd_(fd) {}
+    int fd_ = -1;
+};
+
 class XdpProgram {
 public:
     // Opens and loads the embedded object into the kernel (not attached, no pins).

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <vector>
@@ -30,9 +31,33 @@ void send_all(int fd, const std::string& s) {
         off += size_t(n);
     }
 }
+// The deepest nesting of arrays and objects outside strings.
+int json_depth(std::string_view s) {
+    int depth = 0, deepest = 0;
+    bool in_string = false, escaped = false;
+    for (char c : s) {
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            deepest = std::max(deepest, ++depth);
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return deepest;
+}
 }  // namespace
 
 Result<Request> parse_request(std::string_view line) {
+    if (line.size() > kMaxRequestBytes)
+        return Err("request of " + std::to_string(line.size()) + " bytes is longer than 64 KiB");
+    if (int d = json_depth(line); d > kMaxJsonDepth)
+        return Err("request nests arrays and objects " + std::to_string(d) + " deep; at most " +
+                   std::to_string(kMaxJsonDepth) + " are allowed");
     nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded()) return Err(std::string("request is not JSON"));
     if (!j.is_object()) return Err(std::string("request must be a JSON object"));

@@ -21,6 +21,7 @@ namespace pxed::control {
 
 inline constexpr int kProtocolVersion = 1;
 inline constexpr size_t kMaxRequestBytes = 64 * 1024;
+inline constexpr int kMaxJsonDepth = 16;  // arrays and objects inside each other
 inline constexpr int64_t kRequestDeadlineNs = 5'000'000'000;
 inline constexpr size_t kMaxConnections = 64;
 inline constexpr const char* kDefaultSocket = "/run/pxed/pxed.sock";
@@ -35,7 +36,9 @@ struct CommandError {
     std::string message;
 };
 
-// Parses one request line; the error is the message to send back.
+// Parses one request line; the error is the message to send back. A request
+// that nests arrays and objects deeper than kMaxJsonDepth is refused before
+// it is parsed (the parser and the value's copies recurse per level).
 Result<Request> parse_request(std::string_view line);
 std::string ok_response(const nlohmann::json& data);
 std::string error_response(const std::string& message);

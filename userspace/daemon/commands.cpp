@@ -97,6 +97,9 @@ Result<config::Config> Daemon::merge_runtime(config::Config c) const {
 }
 
 json Daemon::handle(const control::Request& r) {
+    // Commands read and write the store: every commit under way finishes
+    // first (and the answers it held leave), and theirs are synchronous.
+    flush_sync();
     const std::string& cmd = r.command;
     int64_t now = now_s();
 
@@ -198,7 +201,7 @@ json Daemon::handle(const control::Request& r) {
                     engine->leases().erase(lip);
                     break;
                 }
-            flush();
+            flush_sync();
             spdlog::info("reservation added mac={} ip={} hostname={}", mac.str(), ip.str(), hostname);
             return resv_json(*cfg->reservation_for(mac), *cfg, true);
         }
@@ -215,7 +218,7 @@ json Daemon::handle(const control::Request& r) {
         l.expires = lt == config::kInfiniteLease ? std::numeric_limits<int64_t>::max() : now + lt;
         l.state = lease::State::Bound;
         engine->leases().put(l);
-        flush();  // durable before we answer
+        flush_sync();  // durable before we answer
         spdlog::info("lease added mac={} ip={} lease_time={}", mac.str(), ip.str(), lt);
         return lease_json(*engine->leases().by_ip(ip), *cfg);
     }
@@ -256,7 +259,7 @@ json Daemon::handle(const control::Request& r) {
             l.expires = now;
             engine->leases().put(l);
         }
-        flush();
+        flush_sync();
         spdlog::info("lease {} ip={} mac={}", cmd == "lease-del" ? "deleted" : "released", l.ip.str(), l.mac.str());
         return json{{cmd == "lease-del" ? "deleted" : "released", l.ip.str()}};
     }

@@ -31,6 +31,10 @@
 #include "bpf/map_sync.h"
 #include "bpf/xdp_program.h"
 #include "http/http_server.h"
+#include <optional>
+#include <unordered_map>
+
+#include "lease/committer.h"
 #include "lease/lease_store.h"
 #include "tftp/server.h"
 #include "pxed/version.h"
@@ -115,14 +119,19 @@ struct Daemon {
     dhcp::RateLimiter client_limit{0, 0};
     dhcp::RateLimiter relay_limit{0, 0};
     std::unique_ptr<lease::LeaseStore> store;
+    std::unique_ptr<lease::Committer> committer;  // declared after store: stops first
     std::vector<daemon::DhcpSocket> sockets;
-    std::vector<Pending> pending;  // ACKs of this batch, sent after the commit
+    std::vector<Pending> pending;  // ACKs of this turn of the loop
+    std::unordered_map<uint32_t, std::optional<lease::Lease>> next_changes;  // by address; nullopt: delete
+    std::vector<Pending> next_acks;      // wait for the next commit
+    std::vector<Pending> inflight_acks;  // wait for the running commit
     std::unordered_set<uint32_t> stored;  // addresses with a row in the lease store
     struct Xdp {
         std::unique_ptr<bpf::XdpProgram> prog;
         bpf::IfaceView iface;
     };
     std::vector<Xdp> xdp;
+    std::vector<bpf::PinLock> pin_locks;  // held while serving; see PinLock
 
     // The XDP maps follow the configuration: at start, at every reload.
     bool sync_xdp() {
@@ -192,36 +201,67 @@ struct Daemon {
         }
     }
 
-    // Group commit: every lease changed by this batch goes to the store in
-    // one transaction (one fsync); only then do the batch's ACKs leave.
-    // If the commit fails, no ACK leaves: a client is never told about a
-    // lease that is not durable.
+    // Group commit: every lease changed by a batch goes to the store in one
+    // transaction (one fsync), on the committer's thread, while this loop
+    // goes on receiving. A batch's ACKs leave once its commit has finished;
+    // if it fails, they never leave: a client is never told about a lease
+    // that is not durable. Called after every turn of the loop; never blocks.
     void flush() {
-        auto dirty = engine->leases().take_dirty();
-        bool durable = true;
-        if (!dirty.empty()) {
-            std::vector<lease::Lease> upserts;
-            std::vector<Ipv4> deletes;
-            for (auto ip : dirty) {
-                auto* l = engine->leases().by_ip(ip);
-                if (l && l->state != lease::State::Offered) upserts.push_back(*l);
-                else if (stored.count(ip.v)) deletes.push_back(ip);  // offers never reach the store
-            }
-            if (upserts.empty() && deletes.empty()) {
-                // Only offers changed: nothing to make durable.
-            } else if (auto r = store->commit(upserts, deletes); !r) {
-                spdlog::error("lease commit failed, withholding {} ACKs: {}", pending.size(), r.error());
-                durable = false;
-            } else {
-                for (auto& l : upserts) stored.insert(l.ip.v);
-                for (auto ip : deletes) stored.erase(ip.v);
+        for (auto ip : engine->leases().take_dirty()) {
+            auto* l = engine->leases().by_ip(ip);
+            if (l && l->state != lease::State::Offered) {
+                next_changes[ip.v] = *l;
+                stored.insert(ip.v);  // what the store holds once the queued commits are done
+            } else if (stored.erase(ip.v)) {
+                next_changes[ip.v] = std::nullopt;  // offers never reach the store
             }
         }
-        for (auto& pr : pending) {
-            if (!durable) continue;
-            if (auto r = sockets[pr.socket].send(pr.reply); !r) spdlog::warn("dhcp send failed: {}", r.error());
-        }
+        for (auto& p : pending) next_acks.push_back(std::move(p));
         pending.clear();
+        if (!committer->busy()) start_commit();
+    }
+
+    // Everything received so far is durable and answered (commands, exit).
+    void flush_sync() {
+        flush();
+        while (committer->busy()) on_commit(*committer->wait());
+    }
+
+    // The committer's eventfd is readable.
+    void on_commit_readable() {
+        if (auto r = committer->finished()) on_commit(*r);
+    }
+
+    void on_commit(const Result<bool>& r) {
+        if (!r) {
+            spdlog::error("lease commit failed, withholding {} ACKs: {}", inflight_acks.size(), r.error());
+        } else {
+            for (auto& pr : inflight_acks)
+                if (auto s = sockets[pr.socket].send(pr.reply); !s) spdlog::warn("dhcp send failed: {}", s.error());
+        }
+        inflight_acks.clear();
+        start_commit();
+    }
+
+    void start_commit() {
+        if (next_changes.empty()) {
+            // These ACKs changed nothing on disk: they only had to wait for
+            // the commits before them, which have finished.
+            for (auto& pr : next_acks)
+                if (auto s = sockets[pr.socket].send(pr.reply); !s) spdlog::warn("dhcp send failed: {}", s.error());
+            next_acks.clear();
+            return;
+        }
+        std::vector<lease::Lease> upserts;
+        std::vector<Ipv4> deletes;
+        for (auto& [ip, l] : next_changes) {
+            if (l) upserts.push_back(std::move(*l));
+            else deletes.push_back(Ipv4(ip));
+        }
+        next_changes.clear();
+        inflight_acks = std::move(next_acks);
+        next_acks.clear();
+        committer->start(std::move(upserts), std::move(deletes));
     }
 
     std::string metrics() {

@@ -43,7 +43,14 @@ namespace {
 // xdp = "auto" a failure leaves the daemon answering everything itself.
 int start_xdp(Daemon& d, const std::vector<daemon::IfaceInfo>& infos) {
     if (d.cfg->xdp == config::XdpMode::Off) {
-        for (auto& i : infos) bpf::remove_leftover(i.name, i.ifindex);
+        // Remove what an earlier pxed left, unless another pxed serves an
+        // interface of the same name now: then those pins are its own.
+        for (auto& i : infos) {
+            if (auto lock = bpf::PinLock::acquire(i.name, 0); lock)
+                bpf::remove_leftover(i.name, i.ifindex);
+            else
+                spdlog::warn("xdp iface={}: {}; leaving its pins alone", i.name, lock.error());
+        }
         spdlog::info("xdp off: the daemon answers every client");
         return 0;
     }
@@ -51,6 +58,12 @@ int start_xdp(Daemon& d, const std::vector<daemon::IfaceInfo>& infos) {
                            : d.cfg->xdp == config::XdpMode::Generic ? bpf::AttachMode::Generic
                                                                     : bpf::AttachMode::Auto;
     for (auto& i : infos) {
+        auto lock = bpf::PinLock::acquire(i.name);
+        if (!lock) {
+            spdlog::critical("xdp iface={}: {}", i.name, lock.error());
+            return 1;
+        }
+        d.pin_locks.push_back(std::move(lock.value()));
         auto p = bpf::XdpProgram::attach(i.name, i.ifindex, mode);
         if (!p) {
             if (mode != bpf::AttachMode::Auto) {
@@ -113,6 +126,9 @@ int run(Daemon& d) {
     }
     d.engine->leases().take_dirty();
     spdlog::info("leases store={} loaded={}", d.store->describe(), leases->size());
+    d.committer = std::make_unique<lease::Committer>(*d.store, [] {
+        spdlog::info("lease commit thread: {}", daemon::drop_capabilities(daemon::Keep::Nothing));
+    });
 
     auto infos = check_interfaces(*d.cfg);
     if (!infos) {
@@ -134,7 +150,8 @@ int run(Daemon& d) {
 
     int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     int ep = epoll_create1(EPOLL_CLOEXEC);
-    constexpr uint64_t kSignal = UINT64_MAX, kControlListen = UINT64_MAX - 1, kControlConn = 1ull << 62;
+    constexpr uint64_t kSignal = UINT64_MAX, kControlListen = UINT64_MAX - 1, kCommit = UINT64_MAX - 2,
+                       kControlConn = 1ull << 62;
     auto control = control::Server::open(d.cfg->control_socket, d.cfg->control_group,
                                          [&d](const control::Request& r) { return d.handle(r); });
     if (!control) {
@@ -157,6 +174,8 @@ int run(Daemon& d) {
     ev.events = EPOLLIN;
     ev.data.u64 = kSignal;
     epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+    ev.data.u64 = kCommit;
+    epoll_ctl(ep, EPOLL_CTL_ADD, d.committer->fd(), &ev);
     for (size_t i = 0; i < d.sockets.size(); i++) {
         ev.data.u64 = i;
         epoll_ctl(ep, EPOLL_CTL_ADD, d.sockets[i].fd(), &ev);
@@ -181,6 +200,10 @@ int run(Daemon& d) {
                 d.control->on_listen(watch);
                 continue;
             }
+            if (tag == kCommit) {
+                d.on_commit_readable();
+                continue;
+            }
             if (tag != kSignal && (tag & kControlConn)) {
                 d.control->on_readable(int(tag & ~kControlConn), unwatch);
                 continue;
@@ -196,6 +219,7 @@ int run(Daemon& d) {
                         // Exit for a restart: the kernel keeps answering reserved
                         // clients until the next pxed takes over the pinned maps.
                         for (auto& x : d.xdp) x.prog->keep_on_exit();
+                        d.flush_sync();
                         d.stop_file_service();
                         spdlog::info("signal=SIGUSR2 exiting for a restart; XDP stays attached on {} interface(s)",
                                      d.xdp.size());
@@ -205,6 +229,7 @@ int run(Daemon& d) {
                     } else {
                         spdlog::info("signal={} shutting down", strsignal(int(si.ssi_signo)));
                         sd_notify(0, "STOPPING=1");
+                        d.flush_sync();
                         for (auto& x : d.xdp) {
                             if (auto st = x.prog->read_stats())
                                 spdlog::info("xdp iface={} tx_offer={} tx_ack={} passed={} rate_limited={}", x.iface.name,

@@ -208,6 +208,52 @@ std::string single_text(sqlite3* db, const char* sql, int* rc_out) {
     return v;
 }
 
+// Every check of an existing file, on a read-only connection: a file pxed
+// refuses is never written to (not even the WAL switch in its header).
+Result<bool> check_existing(const std::string& path, const std::string& keep) {
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+        std::string e = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+        sqlite3_close(db);
+        return Err("cannot open lease database " + path + ": " + e + keep);
+    }
+    sqlite3_busy_timeout(db, 5000);
+    auto fail = [&](const std::string& what) -> Result<bool> {
+        std::string e = "lease database " + path + ": " + what + keep;
+        sqlite3_close(db);
+        return Err(e);
+    };
+    int qrc = 0;
+    std::string check = single_text(db, "PRAGMA quick_check", &qrc);
+    if (qrc != SQLITE_OK) return fail(std::string("is not a readable SQLite database (") + sqlite3_errmsg(db) + ")");
+    if (check != "ok") return fail("is corrupt (quick_check: " + check + ")");
+    auto has_table = [&](const char* name) {
+        std::string sql = std::string("SELECT name FROM sqlite_master WHERE type='table' AND name='") + name + "'";
+        return !single_text(db, sql.c_str(), &qrc).empty();
+    };
+    std::string any = single_text(db, "SELECT count(*) FROM sqlite_master", &qrc);
+    if (qrc != SQLITE_OK) return fail(std::string("is not a readable SQLite database (") + sqlite3_errmsg(db) + ")");
+    if (any == "0") {  // an empty SQLite file: pxed creates its schema in it
+        sqlite3_close(db);
+        return true;
+    }
+    if (!has_table("leases")) return fail("is an SQLite database of something else (no leases table)");
+    if (has_table("pxed_meta")) {
+        std::string ver = single_text(db, "SELECT value FROM pxed_meta WHERE key='schema_version'", &qrc);
+        if (qrc != SQLITE_OK) return fail(std::string("has an unreadable pxed_meta table (") + sqlite3_errmsg(db) + ")");
+        if (!ver.empty() && ver != std::to_string(kSchemaVersion))
+            return fail("has schema version " + ver + ", this pxed knows version " + std::to_string(kSchemaVersion));
+    }
+    // What the daemon reads at start must read: the same queries, here.
+    SqliteStore ro(db, path);  // closes db
+    if (auto r = ro.prepare(); !r) return Err(r.error() + keep);  // the statements that write, compiled only
+    if (auto r = ro.load_all(); !r) return Err(r.error() + keep);
+    if (has_table("reservations"))
+        if (auto r = ro.load_reservations(); !r) return Err(r.error() + keep);
+    return true;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<LeaseStore>> open_sqlite_store(const std::string& path) {
@@ -215,6 +261,8 @@ Result<std::unique_ptr<LeaseStore>> open_sqlite_store(const std::string& path) {
     bool existed = ::stat(path.c_str(), &sb) == 0;
     if (existed && !S_ISREG(sb.st_mode)) return Err("lease database " + path + " is not a regular file");
     std::string keep = " — pxed does not replace it: move it aside to start with an empty lease database";
+    if (existed)
+        if (auto r = check_existing(path, keep); !r) return Err(r.error());
 
     sqlite3* db = nullptr;
     int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -231,15 +279,6 @@ Result<std::unique_ptr<LeaseStore>> open_sqlite_store(const std::string& path) {
         return Err(e);
     };
 
-    if (existed) {
-        int qrc = 0;
-        std::string check = single_text(db, "PRAGMA quick_check", &qrc);
-        if (qrc != SQLITE_OK) return fail(std::string("is not a readable SQLite database (") + sqlite3_errmsg(db) + ")");
-        if (check != "ok") return fail("is corrupt (quick_check: " + check + ")");
-        std::string app = single_text(db, "SELECT name FROM sqlite_master WHERE type='table' AND name='leases'", &qrc);
-        std::string any = single_text(db, "SELECT count(*) FROM sqlite_master", &qrc);
-        if (app.empty() && any != "0") return fail("is an SQLite database of something else (no leases table)");
-    }
     int prc = 0;
     std::string mode = single_text(db, "PRAGMA journal_mode=WAL", &prc);
     if (prc != SQLITE_OK || mode != "wal") return fail("cannot switch to WAL mode (" + mode + ")");
