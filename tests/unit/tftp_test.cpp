@@ -191,8 +191,40 @@ TEST(TftpSession, AdaptiveTimerFollowsTheRoundTrip) {
         t += 2 * ms;  // 2 ms round trips
         s.on_ack(b, t);
     }
-    EXPECT_LE(s.deadline() - t, 10 * ms);  // 4 x 2 ms, at least the 10 ms floor
+    EXPECT_LE(s.deadline() - t, 10 * ms);  // 2 ms + 4 x a deviation near 0, at least the 10 ms floor
     EXPECT_GE(s.deadline() - t, lim.min_rto_ns);
+}
+
+TEST(TftpSession, AStallRaisesTheTimerAboveItSoTheNextOneIsNotRetransmitted) {
+    // 1 ms round trips, then a client that falls behind (a loaded CPU): two
+    // ACKs in a row take 40 ms. The first stall is measured; the second must
+    // not draw a retransmission. 4 x smoothed RTT alone gave 23 ms here; with
+    // the mean deviation (RFC 6298) the timer is above 40 ms.
+    Limits lim;
+    Session s(Negotiated{}, 512 * 100, lim);
+    s.start(0);
+    int64_t t = 0;
+    for (uint16_t b = 1; b <= 9; b++) {
+        t += 1 * ms;
+        s.on_ack(b, t);
+    }
+    t += 40 * ms;
+    s.on_ack(10, t);
+    EXPECT_GT(s.deadline() - t, 40 * ms);
+    EXPECT_TRUE(s.on_timeout(t + 40 * ms).empty()) << "the second 40 ms stall would be retransmitted";
+    EXPECT_EQ(s.retransmissions(), 0u);
+}
+
+TEST(TftpSession, AnOackIsSentAgainOnlyAfterASecond) {
+    Negotiated n;
+    n.blksize = 1408;
+    n.oack = {{"blksize", "1408"}};
+    Session s(n, 1408 * 10, Limits{});
+    auto out = s.start(0);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].kind, Session::Send::Oack);
+    EXPECT_TRUE(s.on_timeout(999 * ms).empty()) << "an OACK repeated within a second (atftp 0.8 aborts on one)";
+    EXPECT_EQ(s.on_timeout(1000 * ms).size(), 1u);
 }
 
 TEST(TftpSession, WindowsizeSendsWindowsAndResendsAfterAPartialAck) {

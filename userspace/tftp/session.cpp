@@ -1,5 +1,7 @@
 #include "tftp/session.h"
 
+#include <cstdlib>
+
 #include <algorithm>
 #include <charconv>
 
@@ -48,8 +50,11 @@ Session::Session(const Negotiated& n, uint64_t size, const Limits& limits)
     : neg_(n), size_(size), limits_(limits), total_(size / n.blksize + 1), oack_pending_(!n.oack.empty()),
       rto_(cap(limits.initial_rto_ns)) {}
 
-// The retransmission timeout adapts to the measured round trip (4 x smoothed
-// RTT, within the limits); a client's RFC 2349 timeout is its upper bound.
+// The retransmission timeout adapts to the measured round trip as TCP's does
+// (RFC 6298: smoothed RTT + 4 x its mean deviation, within the limits), so a
+// client whose ACKs come late now and then (a loaded machine, a slow disk)
+// raises it instead of drawing spurious retransmissions; a client's RFC 2349
+// timeout is its upper bound.
 int64_t Session::cap(int64_t rto) const {
     if (neg_.timeout_s) rto = std::min<int64_t>(rto, int64_t(*neg_.timeout_s) * 1'000'000'000);
     return rto;
@@ -76,7 +81,10 @@ std::vector<Session::Send> Session::send_window(int64_t now_ns) {
 
 std::vector<Session::Send> Session::start(int64_t now_ns) {
     if (oack_pending_) {
-        arm(now_ns);
+        // A client that is slow to acknowledge the OACK (a loaded machine)
+        // must not see it twice too soon: atftp 0.8 ends the transfer on a
+        // repeated OACK. Loss of the OACK itself is rare and costs a second.
+        deadline_ = now_ns + cap(std::max(rto_, limits_.oack_rto_ns));
         return {Send{Send::Oack, 0}};
     }
     return send_window(now_ns);
@@ -96,8 +104,14 @@ std::vector<Session::Send> Session::on_ack(uint16_t w, int64_t now_ns) {
     if (abs <= acked_) return {};  // duplicate ACK: never answered with data (Sorcerer's Apprentice)
     if (abs == timed_block_ && sent_at_ && retries_ == 0) {
         int64_t sample = now_ns - sent_at_;
-        srtt_ = srtt_ ? (7 * srtt_ + sample) / 8 : sample;
-        rto_ = cap(std::clamp<int64_t>(4 * srtt_, limits_.min_rto_ns, limits_.max_rto_ns));
+        if (srtt_ == 0) {
+            srtt_ = sample;
+            rttvar_ = sample / 2;
+        } else {
+            rttvar_ = (3 * rttvar_ + std::abs(srtt_ - sample)) / 4;
+            srtt_ = (7 * srtt_ + sample) / 8;
+        }
+        rto_ = cap(std::clamp<int64_t>(srtt_ + 4 * rttvar_, limits_.min_rto_ns, limits_.max_rto_ns));
     }
     acked_ = abs;
     retries_ = 0;

@@ -16,7 +16,8 @@ namespace pxed::tftp {
 struct Limits {
     uint16_t max_blksize = kMaxBlksize;  // the interface MTU's cap, unless configured otherwise
     uint32_t max_retries = 8;            // consecutive timeouts before giving up
-    int64_t initial_rto_ns = 300'000'000;
+    int64_t initial_rto_ns = 300'000'000;   // before a round trip is measured
+    int64_t oack_rto_ns = 1'000'000'000;    // before an OACK is sent again: atftp 0.8 aborts on a repeated OACK
     int64_t min_rto_ns = 10'000'000;
     int64_t max_rto_ns = 1'000'000'000;
 };
@@ -75,6 +76,7 @@ private:
     uint32_t retries_ = 0;
     int64_t rto_;
     int64_t srtt_ = 0;
+    int64_t rttvar_ = 0;
     int64_t sent_at_ = 0;    // when the block that will be timed was first sent
     uint64_t timed_block_ = 0;
     int64_t deadline_ = 0;
