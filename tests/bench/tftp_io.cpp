@@ -183,13 +183,15 @@ size_t mmap_sendmsg(const File& f, int s, const Run& r) {
     return sent;
 }
 
-size_t mmap_sendmmsg(const File& f, int s, const Run& r) {
-    std::vector<uint8_t> h(4 * r.window);
-    std::vector<iovec> iov(2 * r.window);
-    std::vector<mmsghdr> msgs(r.window);
-    size_t nblk = f.size / r.blksize, sent = 0;
-    for (size_t i = 0; i < r.blocks; i += r.window) {
-        size_t w = std::min(r.window, r.blocks - i);
+// A window of blocks starting at block i, each a header and its mapped
+// block, ready for sendmmsg (or, one msghdr each, for io_uring).
+struct Window {
+    std::vector<uint8_t> h;
+    std::vector<iovec> iov;
+    std::vector<mmsghdr> msgs;
+    explicit Window(size_t n) : h(4 * n), iov(2 * n), msgs(n) {}
+    size_t fill(const File& f, const Run& r, size_t i) {
+        size_t nblk = f.size / r.blksize, w = std::min(r.window, r.blocks - i);
         for (size_t k = 0; k < w; k++) {
             header(&h[4 * k], uint32_t(i + k + 1));
             iov[2 * k] = {&h[4 * k], 4};
@@ -198,7 +200,16 @@ size_t mmap_sendmmsg(const File& f, int s, const Run& r) {
             msgs[k].msg_hdr.msg_iov = &iov[2 * k];
             msgs[k].msg_hdr.msg_iovlen = 2;
         }
-        int n = sendmmsg(s, msgs.data(), unsigned(w), 0);
+        return w;
+    }
+};
+
+size_t mmap_sendmmsg(const File& f, int s, const Run& r) {
+    Window win(r.window);
+    size_t sent = 0;
+    for (size_t i = 0; i < r.blocks; i += r.window) {
+        size_t w = win.fill(f, r, i);
+        int n = sendmmsg(s, win.msgs.data(), unsigned(w), 0);
         if (n > 0) sent += size_t(n);
     }
     return sent;
@@ -210,22 +221,11 @@ size_t uring_send(const File& f, int s, const Run& r) {
         errno = -e;
         die("io_uring_queue_init");
     }
-    std::vector<uint8_t> h(4 * r.window);
-    std::vector<iovec> iov(2 * r.window);
-    std::vector<msghdr> msgs(r.window);
-    size_t nblk = f.size / r.blksize, sent = 0;
+    Window win(r.window);
+    size_t sent = 0;
     for (size_t i = 0; i < r.blocks; i += r.window) {
-        size_t w = std::min(r.window, r.blocks - i);
-        for (size_t k = 0; k < w; k++) {
-            header(&h[4 * k], uint32_t(i + k + 1));
-            iov[2 * k] = {&h[4 * k], 4};
-            iov[2 * k + 1] = {const_cast<uint8_t*>(f.map + ((i + k) % nblk) * r.blksize), r.blksize};
-            msgs[k] = {};
-            msgs[k].msg_iov = &iov[2 * k];
-            msgs[k].msg_iovlen = 2;
-            io_uring_sqe* sqe = io_uring_get_sqe(&ring);
-            io_uring_prep_sendmsg(sqe, s, &msgs[k], 0);
-        }
+        size_t w = win.fill(f, r, i);
+        for (size_t k = 0; k < w; k++) io_uring_prep_sendmsg(io_uring_get_sqe(&ring), s, &win.msgs[k].msg_hdr, 0);
         io_uring_submit_and_wait(&ring, unsigned(w));
         io_uring_cqe* cqe;
         unsigned head, seen = 0;
