@@ -1,7 +1,19 @@
 #pragma once
-// A small Result type (std::expected arrives with C++23): functions that can
-// fail on input return Result<T, E>; exceptions are for start-up only.
+// The one error rule of pxed (std::expected arrives with C++23):
+//
+//  - A function that can fail on input (bytes from the network, a file, a
+//    command's arguments, a system call) returns Result<T>; one that can fail
+//    but has no value to give returns Result<void>, never Result<bool>.
+//    The error is a sentence for a person: it names the bad value and where
+//    it came from.
+//  - Start-up steps (opening the store, attaching XDP, binding sockets)
+//    return Result too; only main() turns an error into an exit status.
+//  - Exceptions are thrown only inside a parser (toml++, nlohmann-json) or a
+//    control command, and caught at that boundary, which turns them into a
+//    Result or an error reply. Nothing else throws on purpose.
+//  - Bad input from the network is counted and dropped: never an assert.
 #include <cassert>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -36,6 +48,22 @@ public:
 
 private:
     std::variant<T, E> v_;
+};
+
+// Success or an error, with no value: `return {};` for success.
+template <typename E>
+class Result<void, E> {
+public:
+    Result() = default;
+    template <typename E2>
+    Result(Err<E2> e) : e_(E(std::move(e.error))) {}
+
+    bool ok() const { return !e_.has_value(); }
+    explicit operator bool() const { return ok(); }
+    const E& error() const { assert(!ok()); return *e_; }
+
+private:
+    std::optional<E> e_;
 };
 
 }  // namespace pxed

@@ -24,18 +24,18 @@ public:
     bool fail = false, throw_ = false;
 
     Result<std::vector<Lease>> load_all() override { return std::vector<Lease>{}; }
-    Result<bool> commit(std::span<const Lease> up, std::span<const Ipv4> del) override {
+    Result<void> commit(std::span<const Lease> up, std::span<const Ipv4> del) override {
         opened.wait();
         commits++;
         last_upserts = up.size();
         last_deletes = del.size();
         if (throw_) throw std::runtime_error("disk on fire");
         if (fail) return Err(std::string("disk full"));
-        return true;
+        return {};
     }
     Result<std::vector<StoredReservation>> load_reservations() override { return std::vector<StoredReservation>{}; }
-    Result<bool> put_reservation(const StoredReservation&) override { return true; }
-    Result<bool> delete_reservation(const Mac&) override { return true; }
+    Result<void> put_reservation(const StoredReservation&) override { return {}; }
+    Result<void> delete_reservation(const Mac&) override { return {}; }
     std::string describe() const override { return "gated"; }
 };
 

@@ -112,14 +112,14 @@ void route_library_logs() {
     libxdp_set_print(libxdp_log);
 }
 
-Result<bool> ensure_bpffs() {
+Result<void> ensure_bpffs() {
     struct statfs st{};
-    if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC) return true;
+    if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC) return {};
     std::error_code ec;
     std::filesystem::create_directories("/sys/fs/bpf", ec);
     if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") != 0)
         return Err("cannot mount bpffs on /sys/fs/bpf: " + errstr(errno) + " (needs CAP_SYS_ADMIN)");
-    return true;
+    return {};
 }
 
 std::string pin_dir(const std::string& ifname) { return std::string(PXED_PIN_ROOT) + "/" + ifname; }
@@ -340,11 +340,11 @@ int XdpProgram::reply_blobs_fd() const { return bpf_map__fd(skel_->maps.reply_bl
 int XdpProgram::config_fd() const { return bpf_map__fd(skel_->maps.config); }
 int XdpProgram::stats_fd() const { return bpf_map__fd(skel_->maps.stats); }
 
-Result<bool> XdpProgram::set_config(const pxed_xdp_config& c) {
+Result<void> XdpProgram::set_config(const pxed_xdp_config& c) {
     uint32_t key = 0;
     if (bpf_map_update_elem(config_fd(), &key, &c, BPF_ANY) != 0)
         return Err(std::string("updating the XDP config map failed: ") + std::strerror(errno));
-    return true;
+    return {};
 }
 
 Result<Stats> XdpProgram::read_stats() const { return sum_stats(stats_fd()); }

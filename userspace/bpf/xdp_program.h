@@ -27,7 +27,7 @@ enum class AttachMode { Native, Generic, Auto };
 void route_library_logs();
 
 // Mounts bpffs on /sys/fs/bpf when it is not mounted there.
-Result<bool> ensure_bpffs();
+Result<void> ensure_bpffs();
 std::string pin_dir(const std::string& ifname);
 
 // One pxed at a time per pin directory. Pins are keyed by interface name, so
@@ -84,7 +84,7 @@ public:
     bool behind_dispatcher() const { return xdp_ && !raw_flags_; }
     const std::string& ifname() const { return ifname_; }
 
-    Result<bool> set_config(const pxed_xdp_config& c);
+    Result<void> set_config(const pxed_xdp_config& c);
     // Sum of the per-CPU counters.
     Result<Stats> read_stats() const;
 

@@ -82,6 +82,6 @@ Result<Config> parse_dnsmasq(std::string_view text, const std::string& source_na
 Result<Config> load_dnsmasq_file(const std::string& path, const IfaceNetLookup& iface_net,
                                  std::vector<std::string>& warnings);
 // Cross-field checks shared by every front end.
-Result<bool> validate(const Config& c);
+Result<void> validate(const Config& c);
 
 }  // namespace pxed::config

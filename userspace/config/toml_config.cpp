@@ -147,7 +147,7 @@ const Reservation* Config::reservation_for(const Mac& m) const {
     return nullptr;
 }
 
-Result<bool> validate(const Config& c) {
+Result<void> validate(const Config& c) {
     const std::string& src = c.source;
     if (c.interfaces.empty()) return Err(src + ": no interface to serve: set server.interfaces");
     if (c.subnets.empty()) return Err(src + ": no subnet: add at least one [[subnet]]");
@@ -182,7 +182,7 @@ Result<bool> validate(const Config& c) {
                            " and " + r.mac.str());
         }
     }
-    return true;
+    return {};
 }
 
 Result<Config> parse_toml(std::string_view text, const std::string& source_name) {

@@ -232,7 +232,7 @@ struct Daemon {
         if (auto r = committer->finished()) on_commit(*r);
     }
 
-    void on_commit(const Result<bool>& r) {
+    void on_commit(const Result<void>& r) {
         if (!r) {
             spdlog::error("lease commit failed, withholding {} ACKs: {}", inflight_acks.size(), r.error());
         } else {

@@ -94,7 +94,7 @@ ssize_t DhcpSocket::recv(uint8_t* buf, size_t len) {
     return n;
 }
 
-Result<bool> DhcpSocket::send(const dhcp::Reply& r) {
+Result<void> DhcpSocket::send(const dhcp::Reply& r) {
     auto bytes = dhcp::serialize(r.packet);
     if (r.dest == dhcp::Dest::UnicastChaddr) {
         dhcp::UdpEndpoints ep;
@@ -112,7 +112,7 @@ Result<bool> DhcpSocket::send(const dhcp::Reply& r) {
         std::memcpy(ll.sll_addr, ep.dst_mac.b.data(), 6);
         if (sendto(raw_, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&ll), sizeof ll) < 0)
             return Err("send to " + ep.dst_mac.str() + " on " + info_.name + ": " + errstr());
-        return true;
+        return {};
     }
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -120,7 +120,7 @@ Result<bool> DhcpSocket::send(const dhcp::Reply& r) {
     a.sin_addr.s_addr = htonl(r.dst_ip.v);
     if (sendto(udp_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0)
         return Err("send to " + r.dst_ip.str() + ":" + std::to_string(r.dst_port) + " on " + info_.name + ": " + errstr());
-    return true;
+    return {};
 }
 
 }  // namespace pxed::daemon

@@ -28,7 +28,7 @@ public:
     const IfaceInfo& info() const { return info_; }
     // Reads one datagram; returns its size, 0 if none is pending, -1 on error.
     ssize_t recv(uint8_t* buf, size_t len);
-    Result<bool> send(const dhcp::Reply& r);
+    Result<void> send(const dhcp::Reply& r);
 
 private:
     DhcpSocket(IfaceInfo info, int udp, int raw) : info_(std::move(info)), udp_(udp), raw_(raw) {}

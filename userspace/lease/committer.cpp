@@ -50,7 +50,7 @@ void Committer::run() {
         auto up = std::move(upserts_);
         auto del = std::move(deletes_);
         lk.unlock();
-        Result<bool> r = Err(std::string("lease commit threw"));
+        Result<void> r = Err(std::string("lease commit threw"));
         try {
             r = store_.commit(up, del);
         } catch (const std::exception& e) {
@@ -65,24 +65,24 @@ void Committer::run() {
     }
 }
 
-Result<bool> Committer::take() {
+Result<void> Committer::take() {
     uint64_t v;
     (void)!read(efd_, &v, sizeof v);
     busy_ = false;
     done_ = false;
-    Result<bool> r = std::move(*result_);
+    Result<void> r = std::move(*result_);
     result_.reset();
     return r;
 }
 
-std::optional<Result<bool>> Committer::finished() {
+std::optional<Result<void>> Committer::finished() {
     if (!busy_) return std::nullopt;
     std::lock_guard lk(mu_);
     if (!done_) return std::nullopt;
     return take();
 }
 
-std::optional<Result<bool>> Committer::wait() {
+std::optional<Result<void>> Committer::wait() {
     if (!busy_) return std::nullopt;
     std::unique_lock lk(mu_);
     cv_.wait(lk, [this] { return done_; });

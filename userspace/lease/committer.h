@@ -32,14 +32,14 @@ public:
     // Starts a commit (precondition: !busy()).
     void start(std::vector<Lease> upserts, std::vector<Ipv4> deletes);
     // The result of the commit that has finished, if it has (non-blocking).
-    std::optional<Result<bool>> finished();
+    std::optional<Result<void>> finished();
     // Blocks until the running commit has finished and returns its result;
     // nothing if none was running.
-    std::optional<Result<bool>> wait();
+    std::optional<Result<void>> wait();
 
 private:
     void run();
-    Result<bool> take();  // with mu_ held and done_ set
+    Result<void> take();  // with mu_ held and done_ set
 
     LeaseStore& store_;
     int efd_ = -1;
@@ -49,7 +49,7 @@ private:
     bool job_ = false, done_ = false, stop_ = false;
     std::vector<Lease> upserts_;
     std::vector<Ipv4> deletes_;
-    std::optional<Result<bool>> result_;
+    std::optional<Result<void>> result_;
     std::thread th_;
 };
 

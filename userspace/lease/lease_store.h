@@ -26,12 +26,12 @@ public:
     virtual Result<std::vector<Lease>> load_all() = 0;
     // One transaction: upserts by address, then deletes. Durable on return
     // (fsync'd): the caller sends the replies about these leases only then.
-    virtual Result<bool> commit(std::span<const Lease> upserts, std::span<const Ipv4> deletes) = 0;
+    virtual Result<void> commit(std::span<const Lease> upserts, std::span<const Ipv4> deletes) = 0;
     // Static reservations added at run time (pxectl lease add --static);
     // those of the configuration file live in the file.
     virtual Result<std::vector<StoredReservation>> load_reservations() = 0;
-    virtual Result<bool> put_reservation(const StoredReservation& r) = 0;
-    virtual Result<bool> delete_reservation(const Mac& mac) = 0;
+    virtual Result<void> put_reservation(const StoredReservation& r) = 0;
+    virtual Result<void> delete_reservation(const Mac& mac) = 0;
     // For status output and log lines: backend and location.
     virtual std::string describe() const = 0;
 };

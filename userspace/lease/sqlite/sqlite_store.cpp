@@ -44,7 +44,7 @@ public:
         sqlite3_close(db_);
     }
 
-    Result<bool> prepare() {
+    Result<void> prepare() {
         const char* up =
             "INSERT INTO leases (ip, mac, client, hostname, guid, start, expires, state, is_static) "
             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(ip) DO UPDATE SET mac=?2, client=?3, "
@@ -52,7 +52,7 @@ public:
         if (sqlite3_prepare_v2(db_, up, -1, &upsert_, nullptr) != SQLITE_OK ||
             sqlite3_prepare_v2(db_, "DELETE FROM leases WHERE ip=?1", -1, &del_, nullptr) != SQLITE_OK)
             return Err(err("preparing statements"));
-        return true;
+        return {};
     }
 
     Result<std::vector<Lease>> load_all() override {
@@ -93,8 +93,8 @@ public:
         return out;
     }
 
-    Result<bool> commit(std::span<const Lease> upserts, std::span<const Ipv4> deletes) override {
-        if (upserts.empty() && deletes.empty()) return true;
+    Result<void> commit(std::span<const Lease> upserts, std::span<const Ipv4> deletes) override {
+        if (upserts.empty() && deletes.empty()) return {};
         if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return Err(err("BEGIN"));
         for (auto& l : upserts) {
             sqlite3_reset(upsert_);
@@ -116,7 +116,7 @@ public:
             if (sqlite3_step(del_) != SQLITE_DONE) return rollback("deleting lease " + ip.str());
         }
         if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return rollback("COMMIT");
-        return true;
+        return {};
     }
 
     Result<std::vector<StoredReservation>> load_reservations() override {
@@ -141,7 +141,7 @@ public:
         return out;
     }
 
-    Result<bool> put_reservation(const StoredReservation& r) override {
+    Result<void> put_reservation(const StoredReservation& r) override {
         sqlite3_stmt* st = nullptr;
         if (sqlite3_prepare_v2(db_,
                                "INSERT INTO reservations (mac, ip, hostname, lease_time) VALUES (?1, ?2, ?3, ?4) "
@@ -156,10 +156,10 @@ public:
         int rc = sqlite3_step(st);
         sqlite3_finalize(st);
         if (rc != SQLITE_DONE) return Err(err("storing the reservation of " + r.mac.str()));
-        return true;
+        return {};
     }
 
-    Result<bool> delete_reservation(const Mac& mac) override {
+    Result<void> delete_reservation(const Mac& mac) override {
         sqlite3_stmt* st = nullptr;
         if (sqlite3_prepare_v2(db_, "DELETE FROM reservations WHERE mac=?1", -1, &st, nullptr) != SQLITE_OK)
             return Err(err("deleting a reservation"));
@@ -167,7 +167,7 @@ public:
         int rc = sqlite3_step(st);
         sqlite3_finalize(st);
         if (rc != SQLITE_DONE) return Err(err("deleting the reservation of " + mac.str()));
-        return true;
+        return {};
     }
 
     std::string describe() const override { return "sqlite:" + path_; }
@@ -177,7 +177,7 @@ public:
     }
 
 private:
-    Result<bool> rollback(const std::string& what) {
+    Result<void> rollback(const std::string& what) {
         std::string e = err(what);
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
         return Err(e);
@@ -210,7 +210,7 @@ std::string single_text(sqlite3* db, const char* sql, int* rc_out) {
 
 // Every check of an existing file, on a read-only connection: a file pxed
 // refuses is never written to (not even the WAL switch in its header).
-Result<bool> check_existing(const std::string& path, const std::string& keep) {
+Result<void> check_existing(const std::string& path, const std::string& keep) {
     sqlite3* db = nullptr;
     int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
@@ -219,7 +219,7 @@ Result<bool> check_existing(const std::string& path, const std::string& keep) {
         return Err("cannot open lease database " + path + ": " + e + keep);
     }
     sqlite3_busy_timeout(db, 5000);
-    auto fail = [&](const std::string& what) -> Result<bool> {
+    auto fail = [&](const std::string& what) -> Result<void> {
         std::string e = "lease database " + path + ": " + what + keep;
         sqlite3_close(db);
         return Err(e);
@@ -236,7 +236,7 @@ Result<bool> check_existing(const std::string& path, const std::string& keep) {
     if (qrc != SQLITE_OK) return fail(std::string("is not a readable SQLite database (") + sqlite3_errmsg(db) + ")");
     if (any == "0") {  // an empty SQLite file: pxed creates its schema in it
         sqlite3_close(db);
-        return true;
+        return {};
     }
     if (!has_table("leases")) return fail("is an SQLite database of something else (no leases table)");
     if (has_table("pxed_meta")) {
@@ -251,7 +251,7 @@ Result<bool> check_existing(const std::string& path, const std::string& keep) {
     if (auto r = ro.load_all(); !r) return Err(r.error() + keep);
     if (has_table("reservations"))
         if (auto r = ro.load_reservations(); !r) return Err(r.error() + keep);
-    return true;
+    return {};
 }
 
 }  // namespace
