@@ -1,0 +1,36 @@
+#pragma once
+// The pxectl commands: one handler per command, registered by name in one
+// table (commands.cpp), run on the event-loop thread. Adding a command is
+// adding a row. A handler returns the reply's data or throws
+// control::CommandError with a message that says what is wrong and what to
+// do about it; dispatch() is the boundary that the control server catches at.
+#include <span>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "control/control.h"
+
+namespace pxed::daemon {
+
+class Daemon;
+
+using CommandHandler = nlohmann::json (*)(Daemon&, const control::Request&);
+
+struct Command {
+    std::string_view name;
+    CommandHandler run;
+    std::string_view summary;
+};
+
+std::span<const Command> commands();
+nlohmann::json dispatch(Daemon& d, const control::Request& r);
+
+// The handlers, by file.
+nlohmann::json cmd_lease_list(Daemon& d, const control::Request& r);     // commands_lease.cpp
+nlohmann::json cmd_lease_show(Daemon& d, const control::Request& r);
+nlohmann::json cmd_lease_add(Daemon& d, const control::Request& r);
+nlohmann::json cmd_lease_del(Daemon& d, const control::Request& r);
+nlohmann::json cmd_lease_release(Daemon& d, const control::Request& r);
+
+}  // namespace pxed::daemon

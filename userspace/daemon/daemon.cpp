@@ -1,0 +1,152 @@
+#include "daemon/daemon.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/signalfd.h>
+
+#include <ctime>
+#include <filesystem>
+
+#include "daemon/commands.h"
+#include "daemon/privileges.h"
+
+namespace pxed::daemon {
+
+Daemon::Daemon(ConfigSource source, config::Config file_cfg)
+    : source_(std::move(source)),
+      file_cfg_(std::move(file_cfg)),
+      cfg_(std::make_unique<config::Config>(file_cfg_)),
+      engine_(std::make_unique<dhcp::Engine>(*cfg_)),
+      dhcp_(*engine_) {
+    dhcp_.configure_limits(*cfg_);
+}
+
+Daemon::~Daemon() { files_.stop(); }
+
+bool Daemon::is_runtime(const Mac& m) const {
+    for (auto& r : runtime_)
+        if (r.mac == m) return true;
+    return false;
+}
+
+Result<config::Config> Daemon::merge_runtime(config::Config c,
+                                             const std::vector<lease::StoredReservation>& rt) const {
+    for (auto& r : rt) {
+        if (auto* f = c.reservation_for(r.mac)) {
+            spdlog::warn("reservation {} -> {} added with pxectl is shadowed by {} in {}", r.mac.str(), r.ip.str(),
+                         f->ip.str(), c.source);
+            continue;
+        }
+        config::Reservation x;
+        x.mac = r.mac;
+        x.ip = r.ip;
+        x.hostname = r.hostname;
+        x.lease_time = r.lease_time;
+        c.reservations.push_back(x);
+    }
+    if (auto v = config::validate(c); !v) return Err(v.error());
+    return c;
+}
+
+Result<void> Daemon::change_config(ConfigChange change) {
+    // Everything that can refuse the candidate, before anything is written.
+    auto merged = merge_runtime(change.file, change.runtime);
+    if (!merged) return Err(merged.error());
+    if (auto chk = check_interfaces(*merged); !chk) return Err(chk.error());
+    // Durable, then in force.
+    if (change.persist)
+        if (auto w = change.persist(*store_); !w) return Err(w.error());
+    file_cfg_ = std::move(change.file);
+    runtime_ = std::move(change.runtime);
+    install(std::move(merged.value()));
+    return {};
+}
+
+void Daemon::install(config::Config merged) {
+    auto fresh = std::make_unique<config::Config>(std::move(merged));
+    if (fresh->interfaces != cfg_->interfaces || fresh->lease_db != cfg_->lease_db)
+        spdlog::warn("configuration: interface and lease-db changes take effect at the next restart");
+    engine_->set_config(*fresh);
+    dhcp_.configure_limits(*fresh);
+    cfg_ = std::move(fresh);
+    (void)fast_path_.sync(*cfg_);  // each interface's failure is logged; the daemon still answers
+}
+
+Result<std::string> Daemon::reload() {
+    auto c = source_.load();
+    Result<void> r = c ? change_config(ConfigChange{std::move(c.value()), runtime_, {}}) : Err(c.error());
+    if (!r) {
+        spdlog::error("reload refused, keeping the running configuration: {}", r.error());
+        return Err(r.error());
+    }
+    spdlog::info("reload config={} subnets={} reservations={}", source_.path, cfg_->subnets.size(),
+                 cfg_->reservations.size());
+    return "reloaded " + source_.path + ": " + std::to_string(cfg_->subnets.size()) + " subnets, " +
+           std::to_string(cfg_->reservations.size()) + " reservations";
+}
+
+MetricsSnapshot Daemon::snapshot() const {
+    MetricsSnapshot s;
+    read_into(s, dhcp_.counters());
+    fast_path_.read_into(s);
+    files_.read_into(s);
+    return s;
+}
+
+Result<void> Daemon::open_store() {
+    std::error_code ec;
+    auto parent = std::filesystem::path(cfg_->lease_db).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (ec)
+        return Err("cannot create the directory " + parent.string() + " for lease-db " + cfg_->lease_db + ": " +
+                   ec.message());
+    auto store = lease::open_sqlite_store(cfg_->lease_db);
+    if (!store) return Err(store.error());
+    store_ = std::move(store.value());
+    return {};
+}
+
+Result<void> Daemon::start() {
+    // Blocked before any thread starts, so every thread inherits the mask and
+    // the signals reach only the event loop's signalfd.
+    sigemptyset(&signals_);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR2}) sigaddset(&signals_, sig);
+    pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
+
+    if (auto r = open_store(); !r) return r;
+    auto leases = store_->load_all();
+    if (!leases) return Err(leases.error());
+    auto runtime = store_->load_reservations();
+    if (!runtime) return Err(runtime.error());
+    pipeline_ = std::make_unique<CommitPipeline>(
+        *store_, engine_->leases(), [this](size_t si, const dhcp::Reply& r) { dhcp_.send(si, r); },
+        [] { spdlog::info("lease commit thread: {}", drop_capabilities(Keep::Nothing)); });
+    dhcp_.set_pipeline(pipeline_.get());
+    for (auto& l : *leases) {
+        engine_->leases().put(l);
+        pipeline_->loaded(l.ip);
+    }
+    // The stored run-time reservations join the file's configuration along
+    // the one path every change takes (nothing to write: they are stored).
+    if (auto r = change_config(ConfigChange{file_cfg_, std::move(runtime.value()), {}}); !r) return r;
+    engine_->leases().take_dirty();
+    spdlog::info("leases store={} loaded={}", store_->describe(), leases->size());
+
+    auto ifaces = check_interfaces(*cfg_);
+    if (!ifaces) return Err(ifaces.error());
+    if (auto r = dhcp_.open(*ifaces); !r) return r;
+    if (auto r = fast_path_.start(cfg_->xdp, *ifaces); !r) return r;
+    if (auto r = fast_path_.sync(*cfg_); !r) return r;
+    if (auto r = files_.start(*cfg_, [this] { return to_prometheus(snapshot()); }); !r) return r;
+
+    auto control = control::Server::open(cfg_->control_socket, cfg_->control_group,
+                                         [this](const control::Request& r) { return dispatch(*this, r); });
+    if (!control) return Err(control.error());
+    control_ = std::move(control.value());
+    spdlog::info("control socket={} group={}", control_->path(), cfg_->control_group);
+    // Everything privileged is done: sockets bound, XDP attached, maps pinned.
+    spdlog::info("main thread: {}", drop_capabilities(Keep::ControlPlane, fast_path_.behind_dispatcher()));
+    started_at_ = int64_t(std::time(nullptr));
+    return {};
+}
+
+}  // namespace pxed::daemon

@@ -1,0 +1,103 @@
+// The daemon's event loop: one epoll set for the DHCP sockets, the control
+// socket and its connections, the commit pipeline's eventfd and the signals.
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "common/unique_fd.h"
+#include "daemon/daemon.h"
+#include "pxed/version.h"
+
+namespace pxed::daemon {
+
+namespace {
+
+// epoll tags: a DHCP socket's index, a control connection's fd with the
+// high bit set, or one of these.
+constexpr uint64_t kSignal = UINT64_MAX, kControlListen = UINT64_MAX - 1, kCommit = UINT64_MAX - 2;
+constexpr uint64_t kControlConn = 1ull << 62;
+constexpr int kMaxEvents = 16;
+constexpr int kTickMs = 1000;  // control connections' deadlines are checked at least this often
+
+void add(int ep, int fd, uint64_t tag) {
+    epoll_event e{};
+    e.events = EPOLLIN;
+    e.data.u64 = tag;
+    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
+}
+
+}  // namespace
+
+void Daemon::on_signal(int fd, bool& stop, int& status) {
+    signalfd_siginfo si{};
+    while (read(fd, &si, sizeof si) == sizeof si) {
+        if (si.ssi_signo == SIGHUP) {
+            sd_notify(0, "RELOADING=1");
+            (void)reload();
+            sd_notify(0, "READY=1");
+        } else if (si.ssi_signo == SIGUSR2) {
+            // Exit for a restart: the kernel keeps answering reserved
+            // clients until the next pxed takes over the pinned maps.
+            fast_path_.keep_on_exit();
+            pipeline_->flush_sync();
+            files_.stop();
+            spdlog::info("signal=SIGUSR2 exiting for a restart; XDP stays attached on {} interface(s)",
+                         fast_path_.size());
+            stop = true;
+            status = 0;
+            return;
+        } else {
+            spdlog::info("signal={} shutting down", strsignal(int(si.ssi_signo)));
+            sd_notify(0, "STOPPING=1");
+            pipeline_->flush_sync();
+            fast_path_.detach_all();
+            files_.stop();
+            stop = true;
+            status = 0;
+            return;
+        }
+    }
+}
+
+int Daemon::serve() {
+    UniqueFd sfd(signalfd(-1, &signals_, SFD_CLOEXEC | SFD_NONBLOCK));
+    UniqueFd ep(epoll_create1(EPOLL_CLOEXEC));
+    if (!sfd || !ep) {
+        spdlog::critical("cannot create the event loop: {}", std::strerror(errno));
+        return 1;
+    }
+    int epfd = ep.get();
+    auto watch = [epfd](int fd) { add(epfd, fd, kControlConn | uint64_t(fd)); };
+    auto unwatch = [epfd](int fd) { epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nullptr); };
+    add(epfd, control_->listen_fd(), kControlListen);
+    add(epfd, sfd.get(), kSignal);
+    add(epfd, pipeline_->fd(), kCommit);
+    for (size_t i = 0; i < dhcp_.sockets().size(); i++) add(epfd, dhcp_.sockets()[i].fd(), i);
+    spdlog::info("pxed {} ready", PXED_VERSION);
+    sd_notify(0, "READY=1");
+
+    epoll_event events[kMaxEvents];
+    bool stop = false;
+    int status = 0;
+    while (!stop) {
+        int n = epoll_wait(epfd, events, kMaxEvents, kTickMs);
+        if (n < 0 && errno == EINTR) continue;
+        control_->expire(unwatch);
+        for (int i = 0; i < n && !stop; i++) {
+            uint64_t tag = events[i].data.u64;
+            if (tag == kControlListen) control_->on_listen(watch);
+            else if (tag == kCommit) pipeline_->on_readable();
+            else if (tag == kSignal) on_signal(sfd.get(), stop, status);
+            else if (tag & kControlConn) control_->on_readable(int(tag & ~kControlConn), unwatch);
+            else dhcp_.on_readable(size_t(tag));
+        }
+        if (!stop) pipeline_->flush();
+    }
+    return status;
+}
+
+}  // namespace pxed::daemon

@@ -1,0 +1,83 @@
+#include "daemon/fast_path.h"
+
+#include <spdlog/spdlog.h>
+
+namespace pxed::daemon {
+
+Result<void> FastPath::start(config::XdpMode mode, const std::vector<IfaceInfo>& ifaces) {
+    if (mode == config::XdpMode::Off) {
+        // Remove what an earlier pxed left, unless another pxed serves an
+        // interface of the same name now: then those pins are its own.
+        for (auto& i : ifaces) {
+            if (auto lock = bpf::PinLock::acquire(i.name, 0); lock)
+                bpf::remove_leftover(i.name, i.ifindex);
+            else
+                spdlog::warn("xdp iface={}: {}; leaving its pins alone", i.name, lock.error());
+        }
+        spdlog::info("xdp off: the daemon answers every client");
+        return {};
+    }
+    bpf::AttachMode am = mode == config::XdpMode::Native    ? bpf::AttachMode::Native
+                         : mode == config::XdpMode::Generic ? bpf::AttachMode::Generic
+                                                            : bpf::AttachMode::Auto;
+    for (auto& i : ifaces) {
+        auto lock = bpf::PinLock::acquire(i.name);
+        if (!lock) return Err("xdp iface=" + i.name + ": " + lock.error());
+        pin_locks_.push_back(std::move(lock.value()));
+        auto p = bpf::XdpProgram::attach(i.name, i.ifindex, am);
+        if (!p) {
+            if (am != bpf::AttachMode::Auto) return Err("xdp iface=" + i.name + ": " + p.error());
+            spdlog::warn("xdp iface={}: {}; the daemon answers every client there", i.name, p.error());
+            continue;
+        }
+        xdp_.push_back(Attached{std::move(p.value()), bpf::IfaceView{i.name, i.ifindex, i.mac, i.addr}});
+    }
+    return {};
+}
+
+Result<void> FastPath::sync(const config::Config& cfg) {
+    std::string failed;
+    for (auto& x : xdp_) {
+        auto r = bpf::sync_maps(*x.prog, cfg, x.iface, bpf::RateLimit{cfg.xdp_rate_limit, cfg.xdp_rate_burst});
+        if (!r) {
+            spdlog::error("xdp iface={} map sync failed: {}", x.iface.name, r.error());
+            failed += (failed.empty() ? "" : "; ") + x.iface.name + ": " + r.error();
+            continue;
+        }
+        spdlog::info("xdp iface={} mode={} prog_id={} pinned={} reservations={} blobs={} removed={}{}", x.iface.name,
+                     x.prog->mode_name(), x.prog->prog_id(), bpf::pin_dir(x.iface.name), r->reservations, r->blobs,
+                     r->removed, r->not_in_kernel ? " not_in_kernel=" + std::to_string(r->not_in_kernel) : "");
+    }
+    if (!failed.empty()) return Err("XDP map sync failed: " + failed);
+    return {};
+}
+
+void FastPath::read_into(MetricsSnapshot& s) const {
+    for (auto& x : xdp_)
+        if (auto st = x.prog->read_stats()) s.xdp.push_back(XdpFigures{x.iface.name, *st});
+}
+
+bool FastPath::behind_dispatcher() const {
+    for (auto& x : xdp_)
+        if (x.prog->behind_dispatcher()) return true;
+    return false;
+}
+
+std::optional<FastPath::Status> FastPath::status(const std::string& ifname) const {
+    for (auto& x : xdp_)
+        if (x.iface.name == ifname) return Status{x.prog->mode_name(), x.prog->prog_id(), bpf::pin_dir(ifname)};
+    return std::nullopt;
+}
+
+void FastPath::keep_on_exit() {
+    for (auto& x : xdp_) x.prog->keep_on_exit();
+}
+
+void FastPath::detach_all() {
+    for (auto& x : xdp_) {
+        if (auto st = x.prog->read_stats()) spdlog::info("{}", shutdown_line(XdpFigures{x.iface.name, *st}));
+        x.prog->detach_and_unpin();
+    }
+}
+
+}  // namespace pxed::daemon

@@ -1,0 +1,57 @@
+#pragma once
+// The XDP fast path on the served interfaces.
+//
+// Owns: the attached programs, their pinned maps (kept equal to the running
+// configuration by sync()) and the pin locks that keep a second pxed off
+// the same pin directories.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bpf/map_sync.h"
+#include "bpf/xdp_program.h"
+#include "config/config.h"
+#include "daemon/interface.h"
+#include "daemon/metrics.h"
+#include "pxed/result.h"
+
+namespace pxed::daemon {
+
+class FastPath {
+public:
+    // Attaches the program to every interface as `mode` says. With "auto" an
+    // interface where it cannot attach is answered by the daemon alone; with
+    // "off" the pins an earlier pxed left are removed.
+    Result<void> start(config::XdpMode mode, const std::vector<IfaceInfo>& ifaces);
+    // The maps follow `cfg`: at start and at every change of configuration.
+    // Every interface is synced; the error names those that failed.
+    Result<void> sync(const config::Config& cfg);
+
+    void read_into(MetricsSnapshot& s) const;
+    // Attached behind libxdp's dispatcher somewhere (detaching needs CAP_SYS_ADMIN).
+    bool behind_dispatcher() const;
+    size_t size() const { return xdp_.size(); }
+
+    struct Status {
+        std::string mode;
+        uint32_t prog_id = 0;
+        std::string pin_dir;
+    };
+    std::optional<Status> status(const std::string& ifname) const;
+
+    // Exit for a restart: programs and maps stay in the kernel.
+    void keep_on_exit();
+    // Clean shutdown: detach and unpin, with a log line of each interface's figures.
+    void detach_all();
+
+private:
+    struct Attached {
+        std::unique_ptr<bpf::XdpProgram> prog;
+        bpf::IfaceView iface;
+    };
+    std::vector<Attached> xdp_;
+    std::vector<bpf::PinLock> pin_locks_;  // held while serving; see PinLock
+};
+
+}  // namespace pxed::daemon

@@ -1,0 +1,64 @@
+#include "daemon/file_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "daemon/privileges.h"
+#include "http/http_server.h"
+#include "tftp/server.h"
+
+namespace pxed::daemon {
+
+FileService::FileService() = default;
+FileService::~FileService() { stop(); }
+
+Result<void> FileService::start(const config::Config& cfg, std::function<std::string()> metrics) {
+    if (cfg.tftp_root.empty()) {
+        spdlog::info("tftp-root not set: no TFTP or HTTP file service");
+        return {};
+    }
+    tftp::ServerOptions to;
+    to.root = cfg.tftp_root;
+    to.max_blksize = cfg.tftp_max_blksize;
+    to.max_sessions_per_client = cfg.tftp_max_sessions_per_client;
+    auto t = tftp::Server::open(to);
+    if (!t) return Err(t.error());
+    tftp_ = std::move(t.value());
+    tftp_thread_ = std::thread([this] {
+        // Bound to port 69 already: this thread needs no privilege.
+        spdlog::info("tftp thread: {}", drop_capabilities(Keep::Nothing));
+        tftp_->run();
+    });
+    spdlog::info("tftp root={} port=69", cfg.tftp_root);
+    if (cfg.http_port) {
+        http::Options ho;
+        ho.root = cfg.tftp_root;
+        ho.port = cfg.http_port;
+        auto h = http::Server::open(ho, std::move(metrics));
+        if (!h) return Err(h.error());
+        http_ = std::move(h.value());
+        http_thread_ = std::thread([this] {
+            spdlog::info("http thread: {}", drop_capabilities(Keep::Nothing));
+            http_->run();
+        });
+        spdlog::info("http root={} port={} metrics=/metrics", cfg.tftp_root, cfg.http_port);
+    }
+    return {};
+}
+
+void FileService::stop() {
+    if (http_ && http_thread_.joinable()) {
+        http_->stop();
+        http_thread_.join();
+    }
+    if (tftp_ && tftp_thread_.joinable()) {
+        tftp_->stop();
+        tftp_thread_.join();
+    }
+}
+
+void FileService::read_into(MetricsSnapshot& s) const {
+    if (tftp_) s.tftp = read_figures(tftp_->stats());
+    if (http_) s.http = read_figures(http_->stats());
+}
+
+}  // namespace pxed::daemon

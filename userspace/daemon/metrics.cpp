@@ -1,0 +1,166 @@
+#include "daemon/metrics.h"
+
+#include <sstream>
+
+#include "dhcp/packet.h"
+#include "http/http_server.h"
+#include "tftp/server.h"
+
+namespace pxed::daemon {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kOffer = size_t(dhcp::MessageType::Offer);
+constexpr size_t kAck = size_t(dhcp::MessageType::Ack);
+constexpr size_t kNak = size_t(dhcp::MessageType::Nak);
+
+std::string type_name(size_t t) { return std::string(dhcp::to_string(dhcp::MessageType(t))); }
+
+// Prometheus text exposition, one family at a time.
+class Exposition {
+public:
+    void family(const char* name, const char* type, const char* help) {
+        out_ << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+    }
+    void sample(const std::string& name_and_labels, uint64_t v) { out_ << name_and_labels << " " << v << "\n"; }
+    std::string str() const { return out_.str(); }
+
+private:
+    std::ostringstream out_;
+};
+
+}  // namespace
+
+uint64_t XdpFigures::passed() const {
+    return stats[PXED_STAT_RX_TOTAL] - stats[PXED_STAT_TX_OFFER] - stats[PXED_STAT_TX_ACK] -
+           stats[PXED_STAT_DROP_RATE_LIMIT];
+}
+
+uint64_t MetricsSnapshot::kernel_offers() const {
+    uint64_t n = 0;
+    for (auto& x : xdp) n += x.stats[PXED_STAT_TX_OFFER];
+    return n;
+}
+
+uint64_t MetricsSnapshot::kernel_acks() const {
+    uint64_t n = 0;
+    for (auto& x : xdp) n += x.stats[PXED_STAT_TX_ACK];
+    return n;
+}
+
+void read_into(MetricsSnapshot& s, const DhcpCounters& c) {
+    for (size_t i = 0; i < s.received.size(); i++) {
+        s.received[i] = c.received[i].load();
+        s.sent[i] = c.sent[i].load();
+    }
+    s.parse_errors = c.parse_errors.load();
+    s.pool_exhausted = c.pool_exhausted.load();
+    s.rate_limited_client = c.rate_limited_client.load();
+    s.rate_limited_relay = c.rate_limited_relay.load();
+}
+
+TftpFigures read_figures(const tftp::ServerStats& t) {
+    return TftpFigures{t.requests.load(),    t.sessions_completed.load(), t.sessions_failed.load(),
+                       t.active.load(),      t.bytes_sent.load(),         t.errors_sent.load(),
+                       t.retransmissions.load(), t.ignored.load(),         t.busy.load()};
+}
+
+HttpFigures read_figures(const http::Stats& h) {
+    return HttpFigures{h.requests.load(), h.files.load(), h.not_found.load(), h.refused.load(), h.bytes_sent.load()};
+}
+
+std::string to_prometheus(const MetricsSnapshot& s) {
+    Exposition m;
+    m.family("pxed_dhcp_received_total", "counter", "DHCP messages the daemon received, by message type.");
+    for (size_t t = 1; t <= 8; t++)
+        m.sample("pxed_dhcp_received_total{type=\"" + type_name(t) + "\"}", s.received[t]);
+    m.family("pxed_dhcp_sent_total", "counter", "DHCP replies, by message type and path (daemon or kernel).");
+    for (size_t t : {kOffer, kAck, kNak})
+        m.sample("pxed_dhcp_sent_total{type=\"" + type_name(t) + "\",path=\"daemon\"}", s.sent[t]);
+    m.sample("pxed_dhcp_sent_total{type=\"OFFER\",path=\"kernel\"}", s.kernel_offers());
+    m.sample("pxed_dhcp_sent_total{type=\"ACK\",path=\"kernel\"}", s.kernel_acks());
+    m.family("pxed_dhcp_parse_errors_total", "counter", "Datagrams on port 67 that are not DHCP messages.");
+    m.sample("pxed_dhcp_parse_errors_total", s.parse_errors);
+    m.family("pxed_dhcp_pool_exhausted_total", "counter", "DISCOVERs left unanswered because the pool was full.");
+    m.sample("pxed_dhcp_pool_exhausted_total", s.pool_exhausted);
+    m.family("pxed_dhcp_rate_limited_total", "counter", "Requests dropped by the daemon's rate limits, by key.");
+    m.sample("pxed_dhcp_rate_limited_total{by=\"client\"}", s.rate_limited_client);
+    m.sample("pxed_dhcp_rate_limited_total{by=\"relay\"}", s.rate_limited_relay);
+    m.family("pxed_xdp_packets_total", "counter", "Frames the XDP program handled, by interface and outcome.");
+    for (auto& x : s.xdp)
+        for (uint32_t i = 0; i < PXED_STAT_MAX; i++)
+            m.sample("pxed_xdp_packets_total{iface=\"" + x.iface + "\",outcome=\"" +
+                         std::string(bpf::stat_name(pxed_stat(i))) + "\"}",
+                     x.stats[i]);
+    if (auto& t = s.tftp) {
+        m.family("pxed_tftp_requests_total", "counter", "TFTP requests received.");
+        m.sample("pxed_tftp_requests_total", t->requests);
+        m.family("pxed_tftp_sessions_total", "counter", "TFTP transfers, by result.");
+        m.sample("pxed_tftp_sessions_total{result=\"completed\"}", t->completed);
+        m.sample("pxed_tftp_sessions_total{result=\"failed\"}", t->failed);
+        m.family("pxed_tftp_sessions_active", "gauge", "TFTP transfers in progress.");
+        m.sample("pxed_tftp_sessions_active", t->active);
+        m.family("pxed_tftp_bytes_total", "counter", "File bytes sent over TFTP.");
+        m.sample("pxed_tftp_bytes_total", t->bytes);
+        m.family("pxed_tftp_errors_sent_total", "counter", "TFTP ERROR packets sent.");
+        m.sample("pxed_tftp_errors_sent_total", t->errors_sent);
+        m.family("pxed_tftp_retransmissions_total", "counter",
+                 "TFTP DATA windows sent again after a timeout (finished transfers).");
+        m.sample("pxed_tftp_retransmissions_total", t->retransmissions);
+        m.family("pxed_tftp_ignored_total", "counter", "Datagrams on port 69 that are not requests (never answered).");
+        m.sample("pxed_tftp_ignored_total", t->ignored);
+        m.family("pxed_tftp_busy_total", "counter", "Requests over the session limits (per client, total, netascii memory).");
+        m.sample("pxed_tftp_busy_total", t->busy);
+    }
+    if (auto& h = s.http) {
+        m.family("pxed_http_requests_total", "counter", "HTTP requests, /metrics included.");
+        m.sample("pxed_http_requests_total", h->requests);
+        m.family("pxed_http_responses_total", "counter", "HTTP file responses, by result.");
+        m.sample("pxed_http_responses_total{result=\"file\"}", h->files);
+        m.sample("pxed_http_responses_total{result=\"not_found\"}", h->not_found);
+        m.sample("pxed_http_responses_total{result=\"refused\"}", h->refused);
+        m.family("pxed_http_bytes_total", "counter", "File bytes sent over HTTP.");
+        m.sample("pxed_http_bytes_total", h->bytes);
+    }
+    return m.str();
+}
+
+json to_json(const MetricsSnapshot& s) {
+    json rx = json::object();
+    for (size_t t = 1; t <= 8; t++) rx[type_name(t)] = s.received[t];
+    json x = json::object();
+    for (auto& xp : s.xdp) {
+        json one = json::object();
+        for (uint32_t i = 0; i < PXED_STAT_MAX; i++) one[std::string(bpf::stat_name(pxed_stat(i)))] = xp.stats[i];
+        x[xp.iface] = one;
+    }
+    json j;
+    j["dhcp"] = {{"received", rx},
+                 {"sent", {{"daemon", {{"OFFER", s.sent[kOffer]}, {"ACK", s.sent[kAck]}, {"NAK", s.sent[kNak]}}},
+                           {"kernel", {{"OFFER", s.kernel_offers()}, {"ACK", s.kernel_acks()}}}}},
+                 {"parse_errors", s.parse_errors},
+                 {"pool_exhausted", s.pool_exhausted},
+                 {"rate_limited_client", s.rate_limited_client},
+                 {"rate_limited_relay", s.rate_limited_relay}};
+    j["xdp"] = x;
+    if (auto& t = s.tftp)
+        j["tftp"] = {{"requests", t->requests},   {"completed", t->completed},
+                     {"failed", t->failed},       {"active", t->active},
+                     {"bytes", t->bytes},         {"errors_sent", t->errors_sent},
+                     {"retransmissions", t->retransmissions}, {"ignored", t->ignored},
+                     {"busy", t->busy}};
+    if (auto& h = s.http)
+        j["http"] = {{"requests", h->requests}, {"files", h->files}, {"bytes", h->bytes},
+                     {"not_found", h->not_found}, {"refused", h->refused}};
+    return j;
+}
+
+std::string shutdown_line(const XdpFigures& x) {
+    return "xdp iface=" + x.iface + " tx_offer=" + std::to_string(x.stats[PXED_STAT_TX_OFFER]) +
+           " tx_ack=" + std::to_string(x.stats[PXED_STAT_TX_ACK]) + " passed=" + std::to_string(x.passed()) +
+           " rate_limited=" + std::to_string(x.stats[PXED_STAT_DROP_RATE_LIMIT]);
+}
+
+}  // namespace pxed::daemon

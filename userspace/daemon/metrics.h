@@ -1,0 +1,72 @@
+#pragma once
+// The daemon's figures, read once into a snapshot that is the one source for
+// /metrics (Prometheus text), `pxectl stats` (JSON) and the shutdown log.
+//
+// Owns: the daemon-path DHCP counters (atomics: the event loop writes them,
+// the HTTP thread reads them). The kernel's counters, the TFTP and the HTTP
+// counters are owned by the fast path and the file service; a snapshot
+// copies them.
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bpf/xdp_program.h"
+
+namespace pxed::tftp { struct ServerStats; }
+namespace pxed::http { struct Stats; }
+
+namespace pxed::daemon {
+
+// Daemon-path DHCP counters.
+struct DhcpCounters {
+    std::array<std::atomic<uint64_t>, 9> received{};  // by message type 1..8 (0: none)
+    std::array<std::atomic<uint64_t>, 9> sent{};      // OFFER, ACK, NAK
+    std::atomic<uint64_t> parse_errors{0};
+    std::atomic<uint64_t> pool_exhausted{0};
+    std::atomic<uint64_t> rate_limited_client{0};  // over dhcp-rate-limit for its MAC
+    std::atomic<uint64_t> rate_limited_relay{0};   // over relay-rate-limit for its giaddr
+};
+
+struct XdpFigures {
+    std::string iface;
+    bpf::Stats stats{};
+    // Frames the program passed up to the daemon (neither answered nor dropped).
+    uint64_t passed() const;
+};
+
+struct TftpFigures {
+    uint64_t requests = 0, completed = 0, failed = 0, active = 0, bytes = 0, errors_sent = 0,
+             retransmissions = 0, ignored = 0, busy = 0;
+};
+
+struct HttpFigures {
+    uint64_t requests = 0, files = 0, not_found = 0, refused = 0, bytes = 0;
+};
+
+struct MetricsSnapshot {
+    std::array<uint64_t, 9> received{}, sent{};
+    uint64_t parse_errors = 0, pool_exhausted = 0, rate_limited_client = 0, rate_limited_relay = 0;
+    std::vector<XdpFigures> xdp;
+    std::optional<TftpFigures> tftp;
+    std::optional<HttpFigures> http;
+
+    uint64_t kernel_offers() const;
+    uint64_t kernel_acks() const;
+};
+
+// Each part fills in its own figures.
+void read_into(MetricsSnapshot& s, const DhcpCounters& c);
+TftpFigures read_figures(const tftp::ServerStats& t);
+HttpFigures read_figures(const http::Stats& h);
+
+std::string to_prometheus(const MetricsSnapshot& s);
+nlohmann::json to_json(const MetricsSnapshot& s);
+// One log line per interface at shutdown.
+std::string shutdown_line(const XdpFigures& x);
+
+}  // namespace pxed::daemon
