@@ -13,7 +13,7 @@
 #include "dhcp/engine.h"
 #include "dhcp/frame.h"
 #include "dhcp/packet.h"
-#include "netns/netns.h"
+#include "support/netns.h"
 
 using namespace pxed;
 using namespace pxed::dhcp;

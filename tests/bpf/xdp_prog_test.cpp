@@ -7,7 +7,7 @@
 #include "bpf/xdp_program.h"
 #include "dhcp/frame.h"
 #include "dhcp/packet.h"
-#include "netns/netns.h"
+#include "support/netns.h"
 
 using namespace pxed;
 using namespace pxed::dhcp;

@@ -7,7 +7,7 @@
 #include <chrono>
 #include <thread>
 
-#include "netns/netns.h"
+#include "support/netns.h"
 #include "pxed/net.h"
 
 using namespace pxed::test;

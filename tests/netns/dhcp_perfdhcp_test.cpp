@@ -12,7 +12,7 @@
 #include <sstream>
 #include <thread>
 
-#include "netns/netns.h"
+#include "support/netns.h"
 #include "pxed/net.h"
 
 using namespace pxed::test;

@@ -2,7 +2,7 @@
 // namespaces: a dynamic lease and a reservation, with the PXE options.
 #include <gtest/gtest.h>
 
-#include "netns/netns.h"
+#include "support/netns.h"
 
 using namespace pxed::test;
 

@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-#include "netns/netns.h"
+#include "support/netns.h"
 
 using namespace pxed::test;
 

@@ -23,7 +23,7 @@
 
 #include "dhcp/frame.h"
 #include "dhcp/packet.h"
-#include "netns/netns.h"
+#include "support/netns.h"
 
 using namespace pxed;
 using namespace pxed::dhcp;

@@ -2,7 +2,7 @@
 // traffic, and everything the test made is gone afterwards.
 #include <gtest/gtest.h>
 
-#include "netns/netns.h"
+#include "support/netns.h"
 
 using namespace pxed::test;
 

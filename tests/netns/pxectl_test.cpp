@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "netns/netns.h"
+#include "support/netns.h"
 
 using namespace pxed::test;
 using nlohmann::json;

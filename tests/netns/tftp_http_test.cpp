@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "netns/netns.h"
+#include "support/netns.h"
 
 using namespace pxed::test;
 

@@ -9,7 +9,7 @@
 #include <filesystem>
 
 #include "bpf/xdp_program.h"
-#include "netns/netns.h"
+#include "support/netns.h"
 
 using namespace pxed;
 using namespace pxed::test;

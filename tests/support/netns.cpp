@@ -1,4 +1,4 @@
-#include "netns/netns.h"
+#include "support/netns.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
