@@ -1,6 +1,7 @@
 #pragma once
-// Durable lease storage. Small on purpose, so that the embedded SQLite store
-// and a PostgreSQL store shared by several daemons both fit it.
+// Durable lease storage behind a small interface. One backend exists: the
+// embedded SQLite store (sqlite/sqlite_store.cpp). The interface is kept
+// small so that a store shared by several daemons (PostgreSQL) can fit it.
 #include <memory>
 #include <optional>
 #include <span>

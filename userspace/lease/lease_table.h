@@ -1,7 +1,8 @@
 #pragma once
 // Lease bookkeeping and address allocation. Pure: time is a parameter.
-// Durability lives behind a LeaseStore (the SQLite backend comes with the
-// DHCP issue); this table is the in-memory state the engine decides from.
+// This table is the in-memory state the engine decides from; what must
+// survive a crash goes to a LeaseStore (lease_store.h) through the daemon's
+// commit pipeline.
 #include <cstdint>
 #include <map>
 #include <optional>

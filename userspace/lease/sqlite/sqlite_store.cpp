@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "lease/lease_store.h"
 
@@ -13,6 +14,36 @@ namespace pxed::lease {
 namespace {
 
 constexpr int kSchemaVersion = 1;
+
+// Handles that finalize and close themselves: no error branch has to.
+struct StmtFinalize {
+    void operator()(sqlite3_stmt* st) const { sqlite3_finalize(st); }
+};
+struct DbClose {
+    void operator()(sqlite3* db) const { sqlite3_close(db); }
+};
+using Stmt = std::unique_ptr<sqlite3_stmt, StmtFinalize>;
+using Db = std::unique_ptr<sqlite3, DbClose>;
+
+// Compiles `sql`; an empty Stmt when it does not compile (sqlite3_errmsg says why).
+Stmt prepare_stmt(sqlite3* db, const char* sql) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return nullptr;
+    }
+    return Stmt(st);
+}
+
+// Opens `path` with `flags`; the error names the file.
+Result<Db> open_db(const std::string& path, int flags) {
+    sqlite3* raw = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+    Db db(raw);
+    if (rc != SQLITE_OK) return Err("cannot open lease database " + path + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    sqlite3_busy_timeout(raw, 5000);
+    return db;
+}
 
 const char* kSchema = R"(
 CREATE TABLE IF NOT EXISTS pxed_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -37,30 +68,22 @@ CREATE TABLE IF NOT EXISTS reservations (
 
 class SqliteStore final : public LeaseStore {
 public:
-    SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
-    ~SqliteStore() override {
-        sqlite3_finalize(upsert_);
-        sqlite3_finalize(del_);
-        sqlite3_close(db_);
-    }
+    SqliteStore(Db db, std::string path) : owned_(std::move(db)), db_(owned_.get()), path_(std::move(path)) {}
 
     Result<void> prepare() {
         const char* up =
             "INSERT INTO leases (ip, mac, client, hostname, guid, start, expires, state, is_static) "
             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(ip) DO UPDATE SET mac=?2, client=?3, "
             "hostname=?4, guid=?5, start=?6, expires=?7, state=?8, is_static=?9";
-        if (sqlite3_prepare_v2(db_, up, -1, &upsert_, nullptr) != SQLITE_OK ||
-            sqlite3_prepare_v2(db_, "DELETE FROM leases WHERE ip=?1", -1, &del_, nullptr) != SQLITE_OK)
-            return Err(err("preparing statements"));
+        if (!(upsert_ = prepare_stmt(db_, up))) return Err(err("preparing statements"));
+        if (!(del_ = prepare_stmt(db_, "DELETE FROM leases WHERE ip=?1"))) return Err(err("preparing statements"));
         return {};
     }
 
     Result<std::vector<Lease>> load_all() override {
-        sqlite3_stmt* st = nullptr;
-        if (sqlite3_prepare_v2(db_,
-                               "SELECT ip, mac, client, hostname, guid, start, expires, state, is_static FROM leases",
-                               -1, &st, nullptr) != SQLITE_OK)
-            return Err(err("reading leases"));
+        Stmt stmt = prepare_stmt(db_, "SELECT ip, mac, client, hostname, guid, start, expires, state, is_static FROM leases");
+        if (!stmt) return Err(err("reading leases"));
+        sqlite3_stmt* st = stmt.get();
         std::vector<Lease> out;
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -80,15 +103,12 @@ public:
             l.start = sqlite3_column_int64(st, 5);
             l.expires = sqlite3_column_int64(st, 6);
             int state = sqlite3_column_int(st, 7);
-            if (state < 0 || state > int(State::Declined)) {
-                sqlite3_finalize(st);
+            if (state < 0 || state > int(State::Declined))
                 return Err(path_ + ": lease for " + l.ip.str() + " has an unknown state " + std::to_string(state));
-            }
             l.state = State(state);
             l.is_static = sqlite3_column_int(st, 8) != 0;
             out.push_back(std::move(l));
         }
-        sqlite3_finalize(st);
         if (rc != SQLITE_DONE) return Err(err("reading leases"));
         return out;
     }
@@ -97,33 +117,32 @@ public:
         if (upserts.empty() && deletes.empty()) return {};
         if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return Err(err("BEGIN"));
         for (auto& l : upserts) {
-            sqlite3_reset(upsert_);
-            sqlite3_bind_int64(upsert_, 1, l.ip.v);
-            sqlite3_bind_blob(upsert_, 2, l.mac.b.data(), 6, SQLITE_STATIC);
-            sqlite3_bind_blob(upsert_, 3, l.client.data(), int(l.client.size()), SQLITE_STATIC);
-            sqlite3_bind_text(upsert_, 4, l.hostname.c_str(), int(l.hostname.size()), SQLITE_STATIC);
-            if (l.guid.empty()) sqlite3_bind_null(upsert_, 5);
-            else sqlite3_bind_blob(upsert_, 5, l.guid.data(), int(l.guid.size()), SQLITE_STATIC);
-            sqlite3_bind_int64(upsert_, 6, l.start);
-            sqlite3_bind_int64(upsert_, 7, l.expires);
-            sqlite3_bind_int(upsert_, 8, int(l.state));
-            sqlite3_bind_int(upsert_, 9, l.is_static ? 1 : 0);
-            if (sqlite3_step(upsert_) != SQLITE_DONE) return rollback("storing lease " + l.ip.str());
+            sqlite3_reset(upsert_.get());
+            sqlite3_bind_int64(upsert_.get(), 1, l.ip.v);
+            sqlite3_bind_blob(upsert_.get(), 2, l.mac.b.data(), 6, SQLITE_STATIC);
+            sqlite3_bind_blob(upsert_.get(), 3, l.client.data(), int(l.client.size()), SQLITE_STATIC);
+            sqlite3_bind_text(upsert_.get(), 4, l.hostname.c_str(), int(l.hostname.size()), SQLITE_STATIC);
+            if (l.guid.empty()) sqlite3_bind_null(upsert_.get(), 5);
+            else sqlite3_bind_blob(upsert_.get(), 5, l.guid.data(), int(l.guid.size()), SQLITE_STATIC);
+            sqlite3_bind_int64(upsert_.get(), 6, l.start);
+            sqlite3_bind_int64(upsert_.get(), 7, l.expires);
+            sqlite3_bind_int(upsert_.get(), 8, int(l.state));
+            sqlite3_bind_int(upsert_.get(), 9, l.is_static ? 1 : 0);
+            if (sqlite3_step(upsert_.get()) != SQLITE_DONE) return rollback("storing lease " + l.ip.str());
         }
         for (auto ip : deletes) {
-            sqlite3_reset(del_);
-            sqlite3_bind_int64(del_, 1, ip.v);
-            if (sqlite3_step(del_) != SQLITE_DONE) return rollback("deleting lease " + ip.str());
+            sqlite3_reset(del_.get());
+            sqlite3_bind_int64(del_.get(), 1, ip.v);
+            if (sqlite3_step(del_.get()) != SQLITE_DONE) return rollback("deleting lease " + ip.str());
         }
         if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return rollback("COMMIT");
         return {};
     }
 
     Result<std::vector<StoredReservation>> load_reservations() override {
-        sqlite3_stmt* st = nullptr;
-        if (sqlite3_prepare_v2(db_, "SELECT mac, ip, hostname, lease_time FROM reservations ORDER BY ip", -1, &st,
-                               nullptr) != SQLITE_OK)
-            return Err(err("reading reservations"));
+        Stmt stmt = prepare_stmt(db_, "SELECT mac, ip, hostname, lease_time FROM reservations ORDER BY ip");
+        if (!stmt) return Err(err("reading reservations"));
+        sqlite3_stmt* st = stmt.get();
         std::vector<StoredReservation> out;
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -136,37 +155,31 @@ public:
             if (sqlite3_column_type(st, 3) != SQLITE_NULL) r.lease_time = uint32_t(sqlite3_column_int64(st, 3));
             out.push_back(std::move(r));
         }
-        sqlite3_finalize(st);
         if (rc != SQLITE_DONE) return Err(err("reading reservations"));
         return out;
     }
 
     Result<void> put_reservation(const StoredReservation& r) override {
-        sqlite3_stmt* st = nullptr;
-        if (sqlite3_prepare_v2(db_,
-                               "INSERT INTO reservations (mac, ip, hostname, lease_time) VALUES (?1, ?2, ?3, ?4) "
-                               "ON CONFLICT(mac) DO UPDATE SET ip=?2, hostname=?3, lease_time=?4",
-                               -1, &st, nullptr) != SQLITE_OK)
-            return Err(err("storing a reservation"));
+        Stmt stmt = prepare_stmt(db_,
+                                 "INSERT INTO reservations (mac, ip, hostname, lease_time) VALUES (?1, ?2, ?3, ?4) "
+                                 "ON CONFLICT(mac) DO UPDATE SET ip=?2, hostname=?3, lease_time=?4");
+        if (!stmt) return Err(err("storing a reservation"));
+        sqlite3_stmt* st = stmt.get();
         sqlite3_bind_blob(st, 1, r.mac.b.data(), 6, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, r.ip.v);
         sqlite3_bind_text(st, 3, r.hostname.c_str(), int(r.hostname.size()), SQLITE_STATIC);
         if (r.lease_time) sqlite3_bind_int64(st, 4, *r.lease_time);
         else sqlite3_bind_null(st, 4);
-        int rc = sqlite3_step(st);
-        sqlite3_finalize(st);
-        if (rc != SQLITE_DONE) return Err(err("storing the reservation of " + r.mac.str()));
+        if (sqlite3_step(st) != SQLITE_DONE) return Err(err("storing the reservation of " + r.mac.str()));
         return {};
     }
 
     Result<void> delete_reservation(const Mac& mac) override {
-        sqlite3_stmt* st = nullptr;
-        if (sqlite3_prepare_v2(db_, "DELETE FROM reservations WHERE mac=?1", -1, &st, nullptr) != SQLITE_OK)
-            return Err(err("deleting a reservation"));
+        Stmt stmt = prepare_stmt(db_, "DELETE FROM reservations WHERE mac=?1");
+        if (!stmt) return Err(err("deleting a reservation"));
+        sqlite3_stmt* st = stmt.get();
         sqlite3_bind_blob(st, 1, mac.b.data(), 6, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
-        sqlite3_finalize(st);
-        if (rc != SQLITE_DONE) return Err(err("deleting the reservation of " + mac.str()));
+        if (sqlite3_step(st) != SQLITE_DONE) return Err(err("deleting the reservation of " + mac.str()));
         return {};
     }
 
@@ -183,16 +196,19 @@ private:
         return Err(e);
     }
 
-    sqlite3* db_;
+    Db owned_;
+    sqlite3* db_;  // owned_.get()
     std::string path_;
-    sqlite3_stmt* upsert_ = nullptr;
-    sqlite3_stmt* del_ = nullptr;
+    Stmt upsert_;  // statements before the connection in destruction order: declared after it
+    Stmt del_;
 };
 
 std::string single_text(sqlite3* db, const char* sql, int* rc_out) {
-    sqlite3_stmt* st = nullptr;
+    sqlite3_stmt* raw = nullptr;
     std::string v;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
+    int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
+    Stmt stmt(raw);
+    sqlite3_stmt* st = raw;
     if (rc == SQLITE_OK) {
         rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
@@ -203,7 +219,6 @@ std::string single_text(sqlite3* db, const char* sql, int* rc_out) {
             rc = SQLITE_OK;
         }
     }
-    sqlite3_finalize(st);
     *rc_out = rc;
     return v;
 }
@@ -211,18 +226,12 @@ std::string single_text(sqlite3* db, const char* sql, int* rc_out) {
 // Every check of an existing file, on a read-only connection: a file pxed
 // refuses is never written to (not even the WAL switch in its header).
 Result<void> check_existing(const std::string& path, const std::string& keep) {
-    sqlite3* db = nullptr;
-    int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
-    if (rc != SQLITE_OK) {
-        std::string e = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-        sqlite3_close(db);
-        return Err("cannot open lease database " + path + ": " + e + keep);
-    }
-    sqlite3_busy_timeout(db, 5000);
+    auto opened = open_db(path, SQLITE_OPEN_READONLY);
+    if (!opened) return Err(opened.error() + keep);
+    Db owned = std::move(opened.value());
+    sqlite3* db = owned.get();
     auto fail = [&](const std::string& what) -> Result<void> {
-        std::string e = "lease database " + path + ": " + what + keep;
-        sqlite3_close(db);
-        return Err(e);
+        return Err("lease database " + path + ": " + what + keep);
     };
     int qrc = 0;
     std::string check = single_text(db, "PRAGMA quick_check", &qrc);
@@ -234,10 +243,7 @@ Result<void> check_existing(const std::string& path, const std::string& keep) {
     };
     std::string any = single_text(db, "SELECT count(*) FROM sqlite_master", &qrc);
     if (qrc != SQLITE_OK) return fail(std::string("is not a readable SQLite database (") + sqlite3_errmsg(db) + ")");
-    if (any == "0") {  // an empty SQLite file: pxed creates its schema in it
-        sqlite3_close(db);
-        return {};
-    }
+    if (any == "0") return {};  // an empty SQLite file: pxed creates its schema in it
     if (!has_table("leases")) return fail("is an SQLite database of something else (no leases table)");
     if (has_table("pxed_meta")) {
         std::string ver = single_text(db, "SELECT value FROM pxed_meta WHERE key='schema_version'", &qrc);
@@ -246,7 +252,7 @@ Result<void> check_existing(const std::string& path, const std::string& keep) {
             return fail("has schema version " + ver + ", this pxed knows version " + std::to_string(kSchemaVersion));
     }
     // What the daemon reads at start must read: the same queries, here.
-    SqliteStore ro(db, path);  // closes db
+    SqliteStore ro(std::move(owned), path);
     if (auto r = ro.prepare(); !r) return Err(r.error() + keep);  // the statements that write, compiled only
     if (auto r = ro.load_all(); !r) return Err(r.error() + keep);
     if (has_table("reservations"))
@@ -264,19 +270,12 @@ Result<std::unique_ptr<LeaseStore>> open_sqlite_store(const std::string& path) {
     if (existed)
         if (auto r = check_existing(path, keep); !r) return Err(r.error());
 
-    sqlite3* db = nullptr;
-    int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             nullptr);
-    if (rc != SQLITE_OK) {
-        std::string e = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-        sqlite3_close(db);
-        return Err("cannot open lease database " + path + ": " + e);
-    }
-    sqlite3_busy_timeout(db, 5000);
+    auto opened = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (!opened) return Err(opened.error());
+    Db owned = std::move(opened.value());
+    sqlite3* db = owned.get();
     auto fail = [&](const std::string& what) -> Result<std::unique_ptr<LeaseStore>> {
-        std::string e = "lease database " + path + ": " + what + (existed ? keep : "");
-        sqlite3_close(db);
-        return Err(e);
+        return Err("lease database " + path + ": " + what + (existed ? keep : ""));
     };
 
     int prc = 0;
@@ -298,7 +297,7 @@ Result<std::unique_ptr<LeaseStore>> open_sqlite_store(const std::string& path) {
     } else if (ver != std::to_string(kSchemaVersion)) {
         return fail("has schema version " + ver + ", this pxed knows version " + std::to_string(kSchemaVersion));
     }
-    auto store = std::make_unique<SqliteStore>(db, path);
+    auto store = std::make_unique<SqliteStore>(std::move(owned), path);
     if (auto r = store->prepare(); !r) return Err(r.error());
     return std::unique_ptr<LeaseStore>(std::move(store));
 }
