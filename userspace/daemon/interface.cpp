@@ -49,7 +49,8 @@ Result<IfaceInfo> IfaceInfo::lookup(const std::string& name) {
 }
 
 Result<DhcpSocket> DhcpSocket::open(const IfaceInfo& info) {
-    int udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    UniqueFd owned_udp(socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    int udp = owned_udp.get();
     if (udp < 0) return Err("socket: " + errstr());
     int one = 1;
     setsockopt(udp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -59,37 +60,21 @@ Result<DhcpSocket> DhcpSocket::open(const IfaceInfo& info) {
     int rcvbuf = 8 << 20;
     if (setsockopt(udp, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0)
         setsockopt(udp, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    if (setsockopt(udp, SOL_SOCKET, SO_BINDTODEVICE, info.name.c_str(), socklen_t(info.name.size())) != 0) {
-        close(udp);
+    if (setsockopt(udp, SOL_SOCKET, SO_BINDTODEVICE, info.name.c_str(), socklen_t(info.name.size())) != 0)
         return Err("SO_BINDTODEVICE " + info.name + ": " + errstr() + " (needs CAP_NET_RAW)");
-    }
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(67);
-    if (bind(udp, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        close(udp);
+    if (bind(udp, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
         return Err("cannot bind UDP port 67 on " + info.name + ": " + errstr() +
                    " (another DHCP server running? needs CAP_NET_BIND_SERVICE)");
-    }
-    int raw = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);  // protocol 0: send only
-    if (raw < 0) {
-        close(udp);
-        return Err("AF_PACKET socket: " + errstr() + " (needs CAP_NET_RAW)");
-    }
-    return DhcpSocket(info, udp, raw);
-}
-
-DhcpSocket::DhcpSocket(DhcpSocket&& o) noexcept : info_(std::move(o.info_)), udp_(o.udp_), raw_(o.raw_) {
-    o.udp_ = o.raw_ = -1;
-}
-
-DhcpSocket::~DhcpSocket() {
-    if (udp_ >= 0) close(udp_);
-    if (raw_ >= 0) close(raw_);
+    UniqueFd raw(socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));  // protocol 0: send only
+    if (!raw) return Err("AF_PACKET socket: " + errstr() + " (needs CAP_NET_RAW)");
+    return DhcpSocket(info, std::move(owned_udp), std::move(raw));
 }
 
 ssize_t DhcpSocket::recv(uint8_t* buf, size_t len) {
-    ssize_t n = ::recv(udp_, buf, len, 0);
+    ssize_t n = ::recv(udp_.get(), buf, len, 0);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
     return n;
 }
@@ -110,7 +95,7 @@ Result<void> DhcpSocket::send(const dhcp::Reply& r) {
         ll.sll_ifindex = info_.ifindex;
         ll.sll_halen = 6;
         std::memcpy(ll.sll_addr, ep.dst_mac.b.data(), 6);
-        if (sendto(raw_, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&ll), sizeof ll) < 0)
+        if (sendto(raw_.get(), frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&ll), sizeof ll) < 0)
             return Err("send to " + ep.dst_mac.str() + " on " + info_.name + ": " + errstr());
         return {};
     }
@@ -118,7 +103,7 @@ Result<void> DhcpSocket::send(const dhcp::Reply& r) {
     a.sin_family = AF_INET;
     a.sin_port = htons(r.dst_port);
     a.sin_addr.s_addr = htonl(r.dst_ip.v);
-    if (sendto(udp_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0)
+    if (sendto(udp_.get(), bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0)
         return Err("send to " + r.dst_ip.str() + ":" + std::to_string(r.dst_port) + " on " + info_.name + ": " + errstr());
     return {};
 }

@@ -2,6 +2,7 @@
 // A served interface: its index, MAC, IPv4 address, and the sockets DHCP uses.
 #include <string>
 
+#include "common/unique_fd.h"
 #include "dhcp/engine.h"
 #include "pxed/net.h"
 #include "pxed/result.h"
@@ -20,21 +21,18 @@ struct IfaceInfo {
 class DhcpSocket {
 public:
     static Result<DhcpSocket> open(const IfaceInfo& info);
-    DhcpSocket(DhcpSocket&& o) noexcept;
-    DhcpSocket& operator=(DhcpSocket&&) = delete;
-    ~DhcpSocket();
-
-    int fd() const { return udp_; }
+    int fd() const { return udp_.get(); }
     const IfaceInfo& info() const { return info_; }
     // Reads one datagram; returns its size, 0 if none is pending, -1 on error.
     ssize_t recv(uint8_t* buf, size_t len);
     Result<void> send(const dhcp::Reply& r);
 
 private:
-    DhcpSocket(IfaceInfo info, int udp, int raw) : info_(std::move(info)), udp_(udp), raw_(raw) {}
+    DhcpSocket(IfaceInfo info, UniqueFd udp, UniqueFd raw)
+        : info_(std::move(info)), udp_(std::move(udp)), raw_(std::move(raw)) {}
     IfaceInfo info_;
-    int udp_ = -1;
-    int raw_ = -1;  // AF_PACKET: unicast to chaddr without the ARP table
+    UniqueFd udp_;
+    UniqueFd raw_;  // AF_PACKET: unicast to chaddr without the ARP table
 };
 
 }  // namespace pxed::daemon
