@@ -55,7 +55,9 @@ Lease lease_at(uint8_t last) {
 
 TEST(Committer, ACommitRunsOnItsThreadAndSignalsWhenDone) {
     GatedStore s;
-    Committer c(s);
+    auto opened = Committer::open(s);
+    ASSERT_TRUE(opened) << opened.error();
+    Committer& c = **opened;
     EXPECT_FALSE(c.busy());
     EXPECT_FALSE(c.finished());
     c.start({lease_at(10), lease_at(11)}, {Ipv4(192, 0, 2, 12)});
@@ -78,7 +80,9 @@ TEST(Committer, ACommitRunsOnItsThreadAndSignalsWhenDone) {
 TEST(Committer, WaitBlocksUntilTheRunningCommitFinishes) {
     GatedStore s;
     s.gate.set_value();
-    Committer c(s);
+    auto opened = Committer::open(s);
+    ASSERT_TRUE(opened) << opened.error();
+    Committer& c = **opened;
     EXPECT_FALSE(c.wait()) << "nothing running";
     for (int i = 0; i < 100; i++) {
         c.start({lease_at(uint8_t(i))}, {});
@@ -94,7 +98,9 @@ TEST(Committer, AFailedOrThrowingCommitIsAnError) {
     GatedStore s;
     s.gate.set_value();
     s.fail = true;
-    Committer c(s);
+    auto opened = Committer::open(s);
+    ASSERT_TRUE(opened) << opened.error();
+    Committer& c = **opened;
     c.start({lease_at(1)}, {});
     auto r = c.wait();
     ASSERT_TRUE(r);
@@ -117,7 +123,9 @@ TEST(Committer, AFailedOrThrowingCommitIsAnError) {
 TEST(Committer, DestroyingItFinishesTheRunningCommit) {
     GatedStore s;
     {
-        Committer c(s);
+        auto opened = Committer::open(s);
+    ASSERT_TRUE(opened) << opened.error();
+    Committer& c = **opened;
         c.start({lease_at(1)}, {});
         std::thread opener([&] {
             std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -4,11 +4,12 @@
 
 namespace pxed::daemon {
 
-CommitPipeline::CommitPipeline(lease::LeaseStore& store, lease::LeaseTable& leases, Send send,
-                               std::function<void()> on_thread_start)
-    : leases_(leases),
-      send_(std::move(send)),
-      committer_(std::make_unique<lease::Committer>(store, std::move(on_thread_start))) {}
+Result<std::unique_ptr<CommitPipeline>> CommitPipeline::open(lease::LeaseStore& store, lease::LeaseTable& leases,
+                                                             Send send, std::function<void()> on_thread_start) {
+    auto c = lease::Committer::open(store, std::move(on_thread_start));
+    if (!c) return Err(c.error());
+    return std::unique_ptr<CommitPipeline>(new CommitPipeline(leases, std::move(send), std::move(c.value())));
+}
 
 void CommitPipeline::flush() {
     for (auto ip : leases_.take_dirty()) {

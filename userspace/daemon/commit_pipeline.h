@@ -30,9 +30,9 @@ public:
     // Sends a reply on the daemon's socket number `socket`.
     using Send = std::function<void(size_t socket, const dhcp::Reply&)>;
 
-    // `on_thread_start` runs first on the committer's thread.
-    CommitPipeline(lease::LeaseStore& store, lease::LeaseTable& leases, Send send,
-                   std::function<void()> on_thread_start);
+    // Starts the committer's thread; `on_thread_start` runs first on it.
+    static Result<std::unique_ptr<CommitPipeline>> open(lease::LeaseStore& store, lease::LeaseTable& leases,
+                                                        Send send, std::function<void()> on_thread_start);
 
     // A row the store held at start.
     void loaded(Ipv4 ip) { stored_.insert(ip.v); }
@@ -49,6 +49,8 @@ public:
     void on_readable();
 
 private:
+    CommitPipeline(lease::LeaseTable& leases, Send send, std::unique_ptr<lease::Committer> committer)
+        : leases_(leases), send_(std::move(send)), committer_(std::move(committer)) {}
     struct Held {
         size_t socket;
         dhcp::Reply reply;

@@ -117,9 +117,11 @@ Result<void> Daemon::start() {
     if (!leases) return Err(leases.error());
     auto runtime = store_->load_reservations();
     if (!runtime) return Err(runtime.error());
-    pipeline_ = std::make_unique<CommitPipeline>(
+    auto pipeline = CommitPipeline::open(
         *store_, engine_->leases(), [this](size_t si, const dhcp::Reply& r) { dhcp_.send(si, r); },
         [] { spdlog::info("lease commit thread: {}", drop_capabilities(Keep::Nothing)); });
+    if (!pipeline) return Err(pipeline.error());
+    pipeline_ = std::move(pipeline.value());
     dhcp_.set_pipeline(pipeline_.get());
     for (auto& l : *leases) {
         engine_->leases().put(l);

@@ -4,14 +4,17 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <stdexcept>
 #include <string>
 
 namespace pxed::lease {
 
-Committer::Committer(LeaseStore& store, std::function<void()> on_start) : store_(store) {
-    efd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (efd_ < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+Result<std::unique_ptr<Committer>> Committer::open(LeaseStore& store, std::function<void()> on_start) {
+    int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (efd < 0) return Err(std::string("cannot create the lease commit thread's eventfd: ") + std::strerror(errno));
+    return std::unique_ptr<Committer>(new Committer(store, efd, std::move(on_start)));
+}
+
+Committer::Committer(LeaseStore& store, int efd, std::function<void()> on_start) : store_(store), efd_(efd) {
     th_ = std::thread([this, on_start = std::move(on_start)] {
         if (on_start) on_start();
         run();

@@ -8,6 +8,7 @@
 // store; wait() gives it back.
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -19,9 +20,9 @@ namespace pxed::lease {
 
 class Committer {
 public:
-    // `on_start` runs first on the new thread (the daemon drops that
-    // thread's capabilities there: it needs none).
-    explicit Committer(LeaseStore& store, std::function<void()> on_start = {});
+    // Starts the commit thread. `on_start` runs first on it (the daemon
+    // drops that thread's capabilities there: it needs none).
+    static Result<std::unique_ptr<Committer>> open(LeaseStore& store, std::function<void()> on_start = {});
     ~Committer();  // waits for the running commit, then stops the thread
     Committer(const Committer&) = delete;
     Committer& operator=(const Committer&) = delete;
@@ -38,6 +39,7 @@ public:
     std::optional<Result<void>> wait();
 
 private:
+    Committer(LeaseStore& store, int efd, std::function<void()> on_start);
     void run();
     Result<void> take();  // with mu_ held and done_ set
 
