@@ -339,7 +339,18 @@ struct Daemon {
             spdlog::info("tftp-root not set: no TFTP or HTTP file service");
             return 0;
         }
+        // file-service-bind: the served interfaces' addresses (empty: all).
+        std::vector<Ipv4> addrs;
+        std::string where = "0.0.0.0";
+        if (cfg->file_service_bind == config::FileServiceBind::Interfaces) {
+            where.clear();
+            for (auto& s : sockets) {
+                addrs.push_back(s.info().addr);
+                where += (where.empty() ? "" : ",") + s.info().addr.str();
+            }
+        }
         tftp::ServerOptions to;
+        to.addresses = addrs;
         to.root = cfg->tftp_root;
         to.max_blksize = cfg->tftp_max_blksize;
         to.max_sessions_per_client = cfg->tftp_max_sessions_per_client;
@@ -354,11 +365,12 @@ struct Daemon {
             spdlog::info("tftp thread: {}", daemon::drop_capabilities(daemon::Keep::Nothing));
             tftp->run();
         });
-        spdlog::info("tftp root={} port=69", cfg->tftp_root);
+        spdlog::info("tftp root={} addresses={} port=69", cfg->tftp_root, where);
         if (cfg->http_port) {
             http::Options ho;
             ho.root = cfg->tftp_root;
             ho.port = cfg->http_port;
+            ho.addresses = addrs;
             auto h = http::Server::open(ho, [this] { return metrics(); });
             if (!h) {
                 spdlog::critical("{}", h.error());
@@ -369,7 +381,7 @@ struct Daemon {
                 spdlog::info("http thread: {}", daemon::drop_capabilities(daemon::Keep::Nothing));
                 http->run();
             });
-            spdlog::info("http root={} port={} metrics=/metrics", cfg->tftp_root, cfg->http_port);
+            spdlog::info("http root={} addresses={} port={} metrics=/metrics", cfg->tftp_root, where, cfg->http_port);
         }
         return 0;
     }
