@@ -52,8 +52,8 @@ protected:
         }
         if (!root_.empty()) sh("rm -rf " + root_);
     }
-    void start(const std::string& extra) {
-        std::string cfg = "[server]\ninterfaces = [\"s0\"]\nlease-db = \"@DIR@/leases.db\"\ntftp-root = \"" + root_ +
+    void start(const std::string& extra, const std::string& interfaces = "\"s0\"") {
+        std::string cfg = "[server]\ninterfaces = [" + interfaces + "]\nlease-db = \"@DIR@/leases.db\"\ntftp-root = \"" + root_ +
                           "\"\nxdp = \"off\"\n" + extra +
                           "[[subnet]]\ncidr = \"192.0.2.0/24\"\nrange = [\"192.0.2.100\", \"192.0.2.150\"]\n";
         pxed_ = std::make_unique<PxedProcess>(*srv_, cfg, "info");
@@ -143,6 +143,19 @@ TEST_F(FileExposure, AllAddressesWhenAskedAndEachTransferAnswersFromTheAddressAs
         EXPECT_EQ(sh("cmp -s " + pxed_->dir() + "/got " + root_ + "/big"), 0) << addr;
         EXPECT_NE(metrics(addr).find("pxed_tftp_requests_total"), std::string::npos) << addr;
     }
+}
+
+TEST_F(FileExposure, TwoServedInterfacesBothAnswerAndStopCleanly) {
+    // Two addresses: two port 69 sockets in one loop, two HTTP servers (one
+    // on a thread of its own); SIGTERM must stop both (exit 0 in TearDown).
+    start("[[subnet]]\ncidr = \"198.51.100.0/24\"\nrange = [\"198.51.100.100\", \"198.51.100.150\"]\n",
+          "\"s0\", \"s1\"");
+    for (std::string addr : {"192.0.2.1", "198.51.100.1"}) {
+        auto j = silent(addr, "--ack-first --idle 2 --max-seconds 30");
+        EXPECT_EQ(j["first_reply_from"].get<std::string>().rfind(addr + ":", 0), 0u) << j;
+        EXPECT_EQ(cli_->run("curl -sSf --max-time 10 -o /dev/null http://" + addr + "/big"), 0) << addr;
+    }
+    EXPECT_NE(pxed_->log().find("addresses=192.0.2.1,198.51.100.1 "), std::string::npos) << pxed_->log();
 }
 
 TEST_F(FileExposure, ANonsenseBindValueIsRefusedWithTheKeyNamed) {
