@@ -230,8 +230,10 @@ TEST(TftpSession, AnOackIsSentAgainOnlyAfterASecond) {
 TEST(TftpSession, WindowsizeSendsWindowsAndResendsAfterAPartialAck) {
     Negotiated n;
     n.windowsize = 4;
+    n.oack = {{"windowsize", "4"}};        // a window comes with an OACK
     Session s(n, 512 * 10 + 1, Limits{});  // 11 blocks
-    EXPECT_EQ(blocks(s.start(0)), (std::vector<uint64_t>{1, 2, 3, 4}));
+    EXPECT_EQ(blocks(s.start(0)), std::vector<uint64_t>{0});
+    EXPECT_EQ(blocks(s.on_ack(0, 0)), (std::vector<uint64_t>{1, 2, 3, 4}));
     EXPECT_EQ(blocks(s.on_ack(4, ms)), (std::vector<uint64_t>{5, 6, 7, 8}));
     // Block 7 was lost: the client acknowledges 6, we send again from 7.
     EXPECT_EQ(blocks(s.on_ack(6, 2 * ms)), (std::vector<uint64_t>{7, 8, 9, 10}));
@@ -254,6 +256,88 @@ TEST(TftpSession, BlockNumbersRollOverPast65535) {
     EXPECT_EQ(s.offset_of(65537), 65536ull * 512);
     s.on_ack(Session::wire(nblocks), 1);
     EXPECT_TRUE(s.done());
+}
+
+// What a transfer sends until it gives up, driven by timeouts only (a
+// client that never ACKs again): packets and DATA bytes (header included).
+struct Sent {
+    uint64_t oacks = 0, data_packets = 0, data_bytes = 0;
+};
+Sent drain(Session& s, std::vector<Session::Send> first) {
+    Sent n;
+    auto count = [&](const std::vector<Session::Send>& out) {
+        for (auto& o : out) {
+            if (o.kind == Session::Send::Oack) {
+                n.oacks++;
+            } else {
+                n.data_packets++;
+                n.data_bytes += 4 + s.length_of(o.block);
+            }
+        }
+    };
+    count(first);
+    for (int i = 0; i < 1000 && !s.failed(); i++) count(s.on_timeout(s.deadline()));
+    EXPECT_TRUE(s.failed()) << "the transfer never gave up";
+    return n;
+}
+
+TEST(TftpAmplification, WindowsizeIsCappedInTheOack) {
+    Limits lim;
+    lim.max_blksize = 1468;
+    auto n = negotiate(req_with({{"blksize", "1468"}, {"windowsize", "65535"}}), 40 << 20, lim);
+    ASSERT_TRUE(n.ok());
+    EXPECT_EQ(n->windowsize, 64);
+    EXPECT_EQ(n->oack, (std::vector<std::pair<std::string, std::string>>{{"blksize", "1468"}, {"windowsize", "64"}}));
+    // Smaller requests are answered as asked.
+    EXPECT_EQ(negotiate(req_with({{"windowsize", "16"}}), 10, lim)->windowsize, 16);
+}
+
+TEST(TftpAmplification, AnUnacknowledgedRequestDrawsOnlyFourOacks) {
+    // One spoofed RRQ with options: only the OACK, sent 1 + 3 times, no DATA.
+    Limits lim;
+    lim.max_blksize = 1468;
+    auto n = negotiate(req_with({{"blksize", "1468"}, {"windowsize", "65535"}}), 40 << 20, lim);
+    Session s(*n, 40 << 20, lim);
+    Sent sent = drain(s, s.start(0));
+    EXPECT_EQ(sent.data_packets, 0u);
+    EXPECT_EQ(sent.oacks, 4u);
+}
+
+TEST(TftpAmplification, AnUnacknowledgedPlainRequestDrawsBlockOneFourTimes) {
+    // Without options: block 1 (512 bytes), 1 + 3 times, never block 2.
+    Limits lim;  // max_retries 8: not the bound before the first ACK
+    Session s(Negotiated{}, 40 << 20, lim);
+    Sent sent = drain(s, s.start(0));
+    EXPECT_EQ(sent.data_packets, 4u);
+    EXPECT_EQ(sent.data_bytes, 4u * 516);
+}
+
+TEST(TftpAmplification, AClientSilentAfterTheOackAckDrawsAboutTwoWindows) {
+    // The case: windowsize 65535, ACK 0, then silence. Before the
+    // cap this was 9 windows of 65535 blocks (the whole 40 MB file, 9 times).
+    Limits lim;
+    lim.max_blksize = 1468;
+    auto n = negotiate(req_with({{"blksize", "1468"}, {"windowsize", "65535"}}), 40 << 20, lim);
+    Session s(*n, 40 << 20, lim);
+    s.start(0);
+    Sent sent = drain(s, s.on_ack(0, ms));
+    // 64 + 32 + 16 + 8 + 4 + 2 + 1 + 1 + 1 = 129 blocks.
+    EXPECT_LE(sent.data_packets, 2u * 64 + lim.max_retries);
+    EXPECT_LE(sent.data_bytes, (2u * 64 + lim.max_retries) * (4 + 1468));
+    EXPECT_EQ(sent.oacks, 0u);
+}
+
+TEST(TftpAmplification, AfterAnAckTheFullWindowComesBack) {
+    // A timeout halves the window sent again; the next ACK restores it.
+    Negotiated n;
+    n.windowsize = 8;
+    n.oack = {{"windowsize", "8"}};
+    Session s(n, 512 * 100, Limits{});
+    s.start(0);
+    EXPECT_EQ(s.on_ack(0, ms).size(), 8u);
+    EXPECT_EQ(blocks(s.on_timeout(s.deadline())), (std::vector<uint64_t>{1, 2, 3, 4}));
+    EXPECT_EQ(blocks(s.on_timeout(s.deadline())), (std::vector<uint64_t>{1, 2}));
+    EXPECT_EQ(blocks(s.on_ack(2, s.deadline() - 1)), (std::vector<uint64_t>{3, 4, 5, 6, 7, 8, 9, 10}));
 }
 
 TEST(SafeOpen, NormalisesClientPaths) {

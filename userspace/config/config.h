@@ -43,6 +43,8 @@ struct Reservation {
 };
 
 enum class XdpMode { Off, Native, Generic, Auto };
+// Where TFTP and HTTP listen: the served interfaces' addresses, or all.
+enum class FileServiceBind { Interfaces, All };
 
 struct Config {
     std::vector<std::string> interfaces;
@@ -53,6 +55,7 @@ struct Config {
     std::optional<uint16_t> tftp_max_blksize;  // default: what fits the interface MTU
     uint32_t tftp_max_sessions_per_client = 256;  // concurrent transfers per client address
     uint16_t http_port = 80;        // 0: no HTTP server
+    FileServiceBind file_service_bind = FileServiceBind::Interfaces;
     std::string control_socket = "/run/pxed/pxed.sock";
     std::string control_group = "pxed";  // may use the control socket besides root
     bool authoritative = true;

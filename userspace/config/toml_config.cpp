@@ -30,7 +30,7 @@ struct ConfigError {
 
 const std::vector<std::string> kServerKeys = {"interfaces",     "lease-db",       "tftp-root", "authoritative",
                                               "xdp",            "xdp-rate-limit", "xdp-rate-burst", "dhcp-rate-limit", "dhcp-rate-burst", "relay-rate-limit", "relay-rate-burst",
-                                              "tftp-max-blksize", "tftp-max-sessions-per-client", "http-port", "control-socket", "control-group"};
+                                              "tftp-max-blksize", "tftp-max-sessions-per-client", "http-port", "file-service-bind", "control-socket", "control-group"};
 const std::vector<std::string> kSubnetKeys = {"cidr", "range", "router", "dns", "domain", "lease-time",
                                               "server-ip", "boot"};
 const std::vector<std::string> kBootKeys = {"bios", "uefi-x64", "uefi-http", "ipxe", "next-server"};
@@ -242,6 +242,12 @@ Result<Config> parse_toml(std::string_view text, const std::string& source_name)
                 auto i = v.value<int64_t>();
                 if (!i || *i < 0 || *i > 65535) fail(c.where(*v.node()) + ": server.http-port must be from 0 to 65535");
                 cfg.http_port = uint16_t(*i);
+            }
+            if (auto x = (*srv)["file-service-bind"]) {
+                auto s = x.value<std::string>();
+                if (s == "interfaces") cfg.file_service_bind = FileServiceBind::Interfaces;
+                else if (s == "all") cfg.file_service_bind = FileServiceBind::All;
+                else fail(c.where(*x.node()) + ": server.file-service-bind must be \"interfaces\" or \"all\"");
             }
             if (auto x = (*srv)["xdp"]) {
                 auto s = x.value<std::string>();

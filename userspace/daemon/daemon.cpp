@@ -138,7 +138,9 @@ Result<void> Daemon::start() {
     if (auto r = dhcp_.open(*ifaces); !r) return r;
     if (auto r = fast_path_.start(cfg_->xdp, *ifaces); !r) return r;
     if (auto r = fast_path_.sync(*cfg_); !r) return r;
-    if (auto r = files_.start(*cfg_, [this] { return to_prometheus(snapshot()); }); !r) return r;
+    std::vector<Ipv4> served;
+    for (auto& i : *ifaces) served.push_back(i.addr);
+    if (auto r = files_.start(*cfg_, served, [this] { return to_prometheus(snapshot()); }); !r) return r;
 
     auto control = control::Server::open(cfg_->control_socket, cfg_->control_group,
                                          [this](const control::Request& r) { return dispatch(*this, r); });

@@ -11,12 +11,22 @@ namespace pxed::daemon {
 FileService::FileService() = default;
 FileService::~FileService() { stop(); }
 
-Result<void> FileService::start(const config::Config& cfg, std::function<std::string()> metrics) {
+Result<void> FileService::start(const config::Config& cfg, const std::vector<Ipv4>& served,
+                                std::function<std::string()> metrics) {
     if (cfg.tftp_root.empty()) {
         spdlog::info("tftp-root not set: no TFTP or HTTP file service");
         return {};
     }
+    // file-service-bind: the served interfaces' addresses (empty: all).
+    std::vector<Ipv4> addrs;
+    std::string where = "0.0.0.0";
+    if (cfg.file_service_bind == config::FileServiceBind::Interfaces) {
+        addrs = served;
+        where.clear();
+        for (auto& a : addrs) where += (where.empty() ? "" : ",") + a.str();
+    }
     tftp::ServerOptions to;
+    to.addresses = addrs;
     to.root = cfg.tftp_root;
     to.max_blksize = cfg.tftp_max_blksize;
     to.max_sessions_per_client = cfg.tftp_max_sessions_per_client;
@@ -28,11 +38,12 @@ Result<void> FileService::start(const config::Config& cfg, std::function<std::st
         spdlog::info("tftp thread: {}", drop_capabilities(Keep::Nothing));
         tftp_->run();
     });
-    spdlog::info("tftp root={} port=69", cfg.tftp_root);
+    spdlog::info("tftp root={} addresses={} port=69", cfg.tftp_root, where);
     if (cfg.http_port) {
         http::Options ho;
         ho.root = cfg.tftp_root;
         ho.port = cfg.http_port;
+        ho.addresses = addrs;
         auto h = http::Server::open(ho, std::move(metrics));
         if (!h) return Err(h.error());
         http_ = std::move(h.value());
@@ -40,7 +51,7 @@ Result<void> FileService::start(const config::Config& cfg, std::function<std::st
             spdlog::info("http thread: {}", drop_capabilities(Keep::Nothing));
             http_->run();
         });
-        spdlog::info("http root={} port={} metrics=/metrics", cfg.tftp_root, cfg.http_port);
+        spdlog::info("http root={} addresses={} port={} metrics=/metrics", cfg.tftp_root, where, cfg.http_port);
     }
     return {};
 }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "config/config.h"
 #include "daemon/metrics.h"
@@ -25,8 +26,10 @@ public:
     FileService& operator=(const FileService&) = delete;
 
     // Binds and starts both servers as `cfg` says (nothing without
-    // tftp-root). `metrics` renders /metrics, on the HTTP thread.
-    Result<void> start(const config::Config& cfg, std::function<std::string()> metrics);
+    // tftp-root): on the `served` interfaces' addresses, or on all with
+    // file-service-bind = "all". `metrics` renders /metrics, on the HTTP thread.
+    Result<void> start(const config::Config& cfg, const std::vector<Ipv4>& served,
+                       std::function<std::string()> metrics);
     void stop();
     // Adds the TFTP and HTTP figures of the servers that run.
     void read_into(MetricsSnapshot& s) const;

@@ -1,3 +1,6 @@
+// HTTP boot and /metrics: one cpp-httplib server per bound address (the
+// library binds one address per server), all with the same routes, the first
+// run on the caller's thread and the others on threads of their own.
 #include "http/http_server.h"
 
 #include <fcntl.h>
@@ -7,7 +10,9 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "tftp/safe_open.h"
 
@@ -16,7 +21,7 @@ namespace pxed::http {
 struct Server::Impl {
     Options opt;
     int root_fd = -1;
-    httplib::Server srv;
+    std::vector<std::unique_ptr<httplib::Server>> srvs;  // one per address
     MetricsFn metrics;
     ~Impl() {
         if (root_fd >= 0) close(root_fd);
@@ -26,6 +31,11 @@ struct Server::Impl {
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() = default;
 
+namespace {
+// The routes, on one server: `root_fd` and `metrics` outlive it (Impl owns them).
+void add_routes(httplib::Server& srv, const int& root_fd, const MetricsFn& metrics, Stats& st);
+}
+
 Result<std::unique_ptr<Server>> Server::open(const Options& o, MetricsFn metrics) {
     auto impl = std::make_unique<Impl>();
     impl->opt = o;
@@ -34,17 +44,43 @@ Result<std::unique_ptr<Server>> Server::open(const Options& o, MetricsFn metrics
     if (impl->root_fd < 0) return Err("http root " + o.root + ": " + std::strerror(errno));
     std::unique_ptr<Server> self(new Server(std::move(impl)));
     Impl& s = *self->impl_;
-    Stats& st = self->stats_;
+    std::vector<Ipv4> addrs = o.addresses.empty() ? std::vector<Ipv4>{Ipv4()} : o.addresses;
+    for (Ipv4 a : addrs) {
+        auto srv = std::make_unique<httplib::Server>();
+        add_routes(*srv, s.root_fd, s.metrics, self->stats_);
+        if (!srv->bind_to_port(a.str().c_str(), o.port))
+            return Err("cannot bind HTTP to " + a.str() + ":" + std::to_string(o.port) + ": " + std::strerror(errno));
+        s.srvs.push_back(std::move(srv));
+    }
+    return self;
+}
 
-    s.srv.Get("/metrics", [&s, &st](const httplib::Request&, httplib::Response& res) {
+void Server::run() {
+    auto& srvs = impl_->srvs;
+    std::vector<std::thread> others;
+    for (size_t i = 1; i < srvs.size(); i++) others.emplace_back([&srvs, i] { srvs[i]->listen_after_bind(); });
+    // stop() only reaches a server that is running: wait (bounded) for each.
+    for (size_t i = 1; i < srvs.size(); i++)
+        for (int k = 0; k < 2000 && !srvs[i]->is_running(); k++) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    srvs[0]->listen_after_bind();
+    for (auto& t : others) t.join();
+}
+
+void Server::stop() {
+    for (auto& s : impl_->srvs) s->stop();
+}
+
+namespace {
+void add_routes(httplib::Server& srv, const int& root_fd, const MetricsFn& metrics, Stats& st) {
+    srv.Get("/metrics", [&metrics, &st](const httplib::Request&, httplib::Response& res) {
         st.requests++;
-        res.set_content(s.metrics ? s.metrics() : std::string(), "text/plain; version=0.0.4");
+        res.set_content(metrics ? metrics() : std::string(), "text/plain; version=0.0.4");
     });
     // Every other path is a file under the root (HEAD is answered by the same
     // handler without a body; Range by cpp-httplib from the content provider).
-    s.srv.Get(R"(/(.*))", [&s, &st](const httplib::Request& req, httplib::Response& res) {
+    srv.Get(R"(/(.*))", [&root_fd, &st](const httplib::Request& req, httplib::Response& res) {
         st.requests++;
-        auto f = tftp::open_beneath(s.root_fd, req.matches[1].str());
+        auto f = tftp::open_beneath(root_fd, req.matches[1].str());
         if (!f) {
             bool nf = f.error().kind == tftp::OpenErrorKind::NotFound;
             (nf ? st.not_found : st.refused)++;
@@ -68,12 +104,7 @@ Result<std::unique_ptr<Server>> Server::open(const Options& o, MetricsFn metrics
             },
             [fd](bool) { close(*fd); });
     });
-    if (!s.srv.bind_to_port(o.address.c_str(), o.port))
-        return Err("cannot bind HTTP " + o.address + ":" + std::to_string(o.port) + ": " + std::strerror(errno));
-    return self;
 }
-
-void Server::run() { impl_->srv.listen_after_bind(); }
-void Server::stop() { impl_->srv.stop(); }
+}  // namespace
 
 }  // namespace pxed::http

@@ -7,14 +7,18 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "pxed/net.h"
 #include "pxed/result.h"
 
 namespace pxed::http {
 
 struct Options {
     std::string root;
-    std::string address = "0.0.0.0";
+    // Listens on each of these addresses (the served interfaces'); empty: on
+    // every address (0.0.0.0). /metrics is served wherever files are.
+    std::vector<Ipv4> addresses;
     uint16_t port = 80;
 };
 

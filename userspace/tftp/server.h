@@ -7,7 +7,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "pxed/net.h"
 #include "pxed/result.h"
 #include "tftp/session.h"
 
@@ -16,6 +18,10 @@ namespace pxed::tftp {
 struct ServerOptions {
     std::string root;
     uint16_t port = 69;
+    // Port 69 on each of these addresses (the served interfaces'); empty:
+    // on every address (0.0.0.0). A transfer always answers from the
+    // address its request came to.
+    std::vector<Ipv4> addresses;
     std::optional<uint16_t> max_blksize;  // default: what fits the receiving interface's MTU
     size_t max_sessions = 20000;            // also capped by the open-file limit (two fds each)
     size_t max_sessions_per_client = 256;   // per client IPv4 address; more are dropped

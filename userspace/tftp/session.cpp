@@ -38,8 +38,9 @@ Result<Negotiated, ParseError> negotiate(const Request& r, uint64_t size, const 
             n.oack.emplace_back(name, value);
         } else if (name == "windowsize") {
             if (!v || *v < 1 || *v > 65535) return Err(refuse(name, value, "must be 1 to 65535"));
-            n.windowsize = uint16_t(*v);
-            n.oack.emplace_back(name, value);
+            // RFC 7440: the server may answer a smaller windowsize.
+            n.windowsize = uint16_t(std::min<uint64_t>(*v, std::max<uint16_t>(limits.max_windowsize, 1)));
+            n.oack.emplace_back(name, std::to_string(n.windowsize));
         }
         // Other options are not acknowledged (RFC 2347): the client proceeds without them.
     }
@@ -67,9 +68,11 @@ size_t Session::length_of(uint64_t b) const {
 
 void Session::arm(int64_t now_ns) { deadline_ = now_ns + rto_; }
 
-std::vector<Session::Send> Session::send_window(int64_t now_ns) {
+std::vector<Session::Send> Session::send_window(int64_t now_ns, uint64_t window) {
     std::vector<Send> out;
-    uint64_t end = std::min<uint64_t>(acked_ + neg_.windowsize, total_);
+    // Before the client has ACKed anything, one block at most (see session.h).
+    if (!proven_) window = 1;
+    uint64_t end = std::min<uint64_t>(acked_ + window, total_);
     if (next_ <= end && timed_block_ <= acked_) {
         timed_block_ = end;  // time one block per window (Karn: only first transmissions)
         sent_at_ = now_ns;
@@ -87,7 +90,7 @@ std::vector<Session::Send> Session::start(int64_t now_ns) {
         deadline_ = now_ns + cap(std::max(rto_, limits_.oack_rto_ns));
         return {Send{Send::Oack, 0}};
     }
-    return send_window(now_ns);
+    return send_window(now_ns, neg_.windowsize);
 }
 
 std::vector<Session::Send> Session::on_ack(uint16_t w, int64_t now_ns) {
@@ -95,8 +98,9 @@ std::vector<Session::Send> Session::on_ack(uint16_t w, int64_t now_ns) {
     if (oack_pending_) {
         if (w != 0) return {};  // not the OACK's acknowledgement
         oack_pending_ = false;
+        proven_ = true;
         retries_ = 0;
-        return send_window(now_ns);
+        return send_window(now_ns, neg_.windowsize);
     }
     // Which outstanding block does the wire number name? Only [acked, next-1].
     uint64_t abs = acked_ + uint16_t(w - wire(acked_));
@@ -114,6 +118,7 @@ std::vector<Session::Send> Session::on_ack(uint16_t w, int64_t now_ns) {
         rto_ = cap(std::clamp<int64_t>(srtt_ + 4 * rttvar_, limits_.min_rto_ns, limits_.max_rto_ns));
     }
     acked_ = abs;
+    proven_ = true;
     retries_ = 0;
     if (acked_ >= total_) {
         done_ = true;
@@ -122,12 +127,12 @@ std::vector<Session::Send> Session::on_ack(uint16_t w, int64_t now_ns) {
     // RFC 7440: an ACK short of the last block sent means the client lost
     // the rest of the window: send again from the block after it.
     next_ = acked_ + 1;
-    return send_window(now_ns);
+    return send_window(now_ns, neg_.windowsize);
 }
 
 std::vector<Session::Send> Session::on_timeout(int64_t now_ns) {
     if (done_ || failed_ || now_ns < deadline_) return {};
-    if (++retries_ > limits_.max_retries) {
+    if (++retries_ > (proven_ ? limits_.max_retries : limits_.max_unproven_retries)) {
         failed_ = true;
         return {};
     }
@@ -137,8 +142,11 @@ std::vector<Session::Send> Session::on_timeout(int64_t now_ns) {
         arm(now_ns);
         return {Send{Send::Oack, 0}};
     }
-    next_ = acked_ + 1;  // go back to the first unacknowledged block
-    return send_window(now_ns);
+    // Go back to the first unacknowledged block with half the window of the
+    // previous try (at least one block): a client that went silent after
+    // its last ACK draws less each time, about 2 windows in all.
+    next_ = acked_ + 1;
+    return send_window(now_ns, std::max<uint64_t>(1, uint64_t(neg_.windowsize) >> std::min<uint32_t>(retries_, 16)));
 }
 
 }  // namespace pxed::tftp

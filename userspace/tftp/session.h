@@ -2,6 +2,14 @@
 // One TFTP read transfer as a pure state machine: time and ACKs in, what to
 // send out. Block numbers are tracked as 64-bit indexes and put on the wire
 // modulo 65536 (rollover past block 65535 goes on with block 0).
+//
+// It also owns the amplification bound: a request is one spoofable UDP
+// datagram, so until the client's first ACK proves that it receives what we
+// send (it had to learn our per-transfer port), a transfer has at most one
+// packet out (the OACK, or block 1 without options) and sends it at most
+// 1 + max_unproven_retries times. After that the window is capped
+// (max_windowsize) and each timeout halves the window sent again, so a client
+// that goes silent draws at most about 2 windows + max_retries blocks.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,6 +24,17 @@ namespace pxed::tftp {
 struct Limits {
     uint16_t max_blksize = kMaxBlksize;  // the interface MTU's cap, unless configured otherwise
     uint32_t max_retries = 8;            // consecutive timeouts before giving up
+    // Timeouts before giving up while the client has not yet ACKed anything:
+    // its address is unproven (a request is spoofable), the client retries
+    // its request anyway. 1 + 3 sends of one packet.
+    uint32_t max_unproven_retries = 3;
+    // RFC 7440 lets the server answer a smaller windowsize. 64 blocks of a
+    // 1468-byte MTU block are 94 KB: about 150 KB of socket memory at the
+    // client, inside Linux's default 208 KB receive buffer, so a window
+    // never overflows a default client. (dnsmasq's tftp.c offers at most
+    // 32; Debian 12's dnsmasq 2.90 did not acknowledge windowsize at all in
+    // scripts/measure-tftp-amplification.)
+    uint16_t max_windowsize = 64;
     int64_t initial_rto_ns = 300'000'000;   // before a round trip is measured
     int64_t oack_rto_ns = 1'000'000'000;    // before an OACK is sent again: atftp 0.8 aborts on a repeated OACK
     int64_t min_rto_ns = 10'000'000;
@@ -62,7 +81,7 @@ public:
     uint64_t retransmissions() const { return retransmissions_; }
 
 private:
-    std::vector<Send> send_window(int64_t now_ns);
+    std::vector<Send> send_window(int64_t now_ns, uint64_t window);
     int64_t cap(int64_t rto) const;
     void arm(int64_t now_ns);
 
@@ -71,6 +90,7 @@ private:
     Limits limits_;
     uint64_t total_;         // number of DATA blocks, the last one shorter than blksize (maybe empty)
     bool oack_pending_;      // OACK sent, ACK 0 not yet received
+    bool proven_ = false;    // the client has ACKed something: its address is real
     uint64_t acked_ = 0;     // highest block acknowledged
     uint64_t next_ = 1;      // next block to send
     uint32_t retries_ = 0;
