@@ -93,6 +93,7 @@ struct DhcpCounters {
     std::array<std::atomic<uint64_t>, 9> received{};  // by message type 1..8 (0: none)
     std::array<std::atomic<uint64_t>, 9> sent{};      // OFFER, ACK, NAK
     std::atomic<uint64_t> parse_errors{0};
+    std::atomic<uint64_t> not_ethernet{0};  // htype/hlen not 1/6 (the XDP program passes these)
     std::atomic<uint64_t> pool_exhausted{0};
     std::atomic<uint64_t> rate_limited_client{0};  // over dhcp-rate-limit for its MAC
     std::atomic<uint64_t> rate_limited_relay{0};   // over relay-rate-limit for its giaddr
@@ -182,10 +183,11 @@ struct Daemon {
             spdlog::debug("dhcp drop iface={} reason=client-rate-limit mac={}", s.info().name, p->mac().str());
             return;
         }
-        dhcp::RxInfo rx{s.info().addr};
+        dhcp::RxInfo rx{s.info().addr, Ipv4Net{s.info().addr, s.info().prefix}};
         auto out = engine->handle(*p, rx, int64_t(std::time(nullptr)));
         spdlog::debug("dhcp iface={} type={} mac={} xid={:#010x} result=\"{}\"", s.info().name,
                       type ? dhcp::to_string(*type) : "none", p->mac().str(), p->xid, out.note);
+        if (out.drop == dhcp::Drop::NotEthernet) counters.not_ethernet++;
         if (out.drop == dhcp::Drop::PoolExhausted) {
             counters.pool_exhausted++;
             spdlog::warn("dhcp {}", out.note);
@@ -292,6 +294,8 @@ struct Daemon {
         m << "pxed_dhcp_sent_total{type=\"ACK\",path=\"kernel\"} " << k_ack << "\n";
         counter("pxed_dhcp_parse_errors_total", "Datagrams on port 67 that are not DHCP messages.");
         m << "pxed_dhcp_parse_errors_total " << counters.parse_errors.load() << "\n";
+        counter("pxed_dhcp_not_ethernet_total", "Requests dropped because htype/hlen is not Ethernet (1/6).");
+        m << "pxed_dhcp_not_ethernet_total " << counters.not_ethernet.load() << "\n";
         counter("pxed_dhcp_pool_exhausted_total", "DISCOVERs left unanswered because the pool was full.");
         m << "pxed_dhcp_pool_exhausted_total " << counters.pool_exhausted.load() << "\n";
         counter("pxed_dhcp_rate_limited_total", "Requests dropped by the daemon's rate limits, by key.");
