@@ -159,6 +159,13 @@ TEST_F(DhcpRfc, BootChainWithAndWithoutClientIdKeepsOneAddress) {
     EXPECT_EQ(engine_->leases().size(), 1u);
     auto rom_again = lease([&](MessageType t) { return req(t, mac); });
     EXPECT_EQ(rom_again.yiaddr, rom.yiaddr) << "the ROM at the next boot, after iPXE";
+    auto stranger = handle([&] {
+        auto p = req(MessageType::Discover, mac);
+        p.options.set(opt::ClientId, other_id);
+        return p;
+    }());
+    ASSERT_TRUE(stranger.reply);
+    EXPECT_NE(stranger.reply->packet.yiaddr, rom.yiaddr) << "a request without id does not clear the lease's id";
     auto ipxe_again = lease([&](MessageType t) {
         auto p = req(t, mac);
         p.options.set(opt::ClientId, ipxe_id);

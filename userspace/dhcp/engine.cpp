@@ -43,25 +43,24 @@ lease::ClientKey client_key(const Packet& p) {
 // client ids are compared when both the request and the lease have one;
 // when either lacks it, the hardware address decides. A PXE ROM sends no
 // option 61 and the iPXE or installer after it does: one machine, one
-// lease. A lease found through the hardware address takes the request's
-// key, as dnsmasq stores the new client id on it. Two different client ids
-// on one MAC stay two clients.
+// lease. A lease taken without client id takes the id of the first request
+// that has one; a request without id uses the lease's id and never clears
+// it (dnsmasq's lease_set_hwaddr: "stops packets without a clid removing
+// the record"). Two different client ids on one MAC stay two clients.
 lease::ClientKey Engine::identify(const Packet& req) {
     lease::ClientKey key = client_key(req);
     if (leases_.by_client(key)) return key;
-    const Lease* found = nullptr;
     if (key.starts_with("id:")) {
-        found = leases_.by_client(hw_key(req));  // a lease taken without client id
-    } else {
-        Mac mac = req.mac();
-        for (auto& [ip, l] : leases_.all())
-            if (l.mac == mac && l.client.starts_with("id:")) { found = &l; break; }
+        if (const Lease* hw = leases_.by_client(hw_key(req))) {  // a lease taken without client id
+            Lease l = *hw;
+            l.client = key;
+            leases_.put(l);
+        }
+        return key;
     }
-    if (found) {
-        Lease l = *found;
-        l.client = key;
-        leases_.put(l);
-    }
+    Mac mac = req.mac();
+    for (auto& [ip, l] : leases_.all())
+        if (l.mac == mac && l.client.starts_with("id:")) return l.client;
     return key;
 }
 
