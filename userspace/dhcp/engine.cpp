@@ -92,11 +92,13 @@ Outcome Engine::handle(const Packet& req, const RxInfo& rx, int64_t now) {
         return drop(Drop::NotEthernet, "htype " + std::to_string(req.htype) + " hlen " + std::to_string(req.hlen));
     // The subnet: by giaddr for relayed requests; else by ciaddr when the
     // client has one we serve (a RENEW unicast, or an INFORM, from a routed
-    // client of a relayed subnet; Kea and dnsmasq do the same); else by the
-    // receiving interface's address.
+    // client of a relayed subnet; Kea and dnsmasq do the same; a DISCOVER's
+    // ciaddr is a client bug dnsmasq ignores too); else by the receiving
+    // interface's address.
     Ipv4 selector = rx.server_ip;
     if (!req.giaddr.is_zero()) selector = req.giaddr;
-    else if (!req.ciaddr.is_zero() && cfg_->subnet_for(req.ciaddr)) selector = req.ciaddr;
+    else if (!req.ciaddr.is_zero() && *type != MessageType::Discover && cfg_->subnet_for(req.ciaddr))
+        selector = req.ciaddr;
     const config::Subnet* subnet = cfg_->subnet_for(selector);
     if (!subnet) return drop(Drop::NoSubnet, "no subnet for " + selector.str());
     Ipv4 server_ip = subnet->server_ip.value_or(rx.server_ip);
