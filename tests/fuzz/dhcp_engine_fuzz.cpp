@@ -96,7 +96,12 @@ void check(const Packet& req, const Outcome& o) {
         if (!r.yiaddr.is_zero()) fail("NAK with a yiaddr");
         return;
     }
+    // The engine's subnet choice: giaddr, else a served ciaddr (not for a
+    // DISCOVER), else the interface (issue 14.3).
     Ipv4 selector = req.giaddr.is_zero() ? kServer : req.giaddr;
+    if (req.giaddr.is_zero() && !req.ciaddr.is_zero() && req.message_type() != MessageType::Discover &&
+        cfg().subnet_for(req.ciaddr))
+        selector = req.ciaddr;
     const config::Subnet* s = cfg().subnet_for(selector);
     if (!s) fail("a reply for a request without a subnet");
     if (r.yiaddr.is_zero()) {

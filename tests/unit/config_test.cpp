@@ -96,3 +96,42 @@ TEST(Config, DaemonRateLimitsPerClientAndPerRelay) {
     EXPECT_EQ(error_of("[server]\ninterfaces = [\"eth0\"]\nrelay-rate-limit = -1\n"),
               "pxed.toml:3: server.relay-rate-limit must be a number from 0 to 1000000");
 }
+
+// Issue 14.10: a token bucket with no room drops every request it limits
+// (with xdp-rate-burst = 0, every reserved client); refused with the key,
+// the value and the file.
+TEST(Config, ZeroBurstWithARateLimitIsRefused) {
+    const std::string sub = kBase.substr(kBase.find("[[subnet]]"));
+    auto with = [&](const std::string& lines) { return "[server]\ninterfaces = [\"eth0\"]\n" + lines + sub; };
+    EXPECT_EQ(error_of(with("xdp-rate-burst = 0\n")),
+              "pxed.toml:3: server.xdp-rate-burst = 0 with xdp-rate-limit = 20 would drop every request it limits "
+              "(a bucket that never holds a token): set xdp-rate-burst to at least 1, or xdp-rate-limit = 0 for no limit");
+    EXPECT_EQ(error_of(with("dhcp-rate-limit = 5\ndhcp-rate-burst = 0\n")),
+              "pxed.toml:4: server.dhcp-rate-burst = 0 with dhcp-rate-limit = 5 would drop every request it limits "
+              "(a bucket that never holds a token): set dhcp-rate-burst to at least 1, or dhcp-rate-limit = 0 for no limit");
+    // No limit, no bucket: a zero burst means nothing and is accepted; so is
+    // relay-rate-burst = 0, documented as "the same as the limit".
+    EXPECT_EQ(error_of(with("xdp-rate-limit = 0\nxdp-rate-burst = 0\n")), "(accepted)");
+    EXPECT_EQ(error_of(with("relay-rate-limit = 100\nrelay-rate-burst = 0\n")), "(accepted)");
+    // Other front ends go through validate().
+    auto c = config::parse_toml(kBase, "other.conf");
+    ASSERT_TRUE(c.ok()) << c.error();
+    c->xdp_rate_burst = 0;
+    auto v = config::validate(*c);
+    ASSERT_FALSE(v.ok());
+    EXPECT_NE(v.error().find("other.conf: xdp-rate-burst = 0 with xdp-rate-limit = 20"), std::string::npos) << v.error();
+}
+
+// Issue 14.10: RFC 2131 4.3.2, a server that is not authoritative stays
+// silent about clients it has no record of; pxed beside another DHCP
+// server must not NAK that server's clients unless told to.
+TEST(Config, NotAuthoritativeByDefault) {
+    auto r = config::parse_toml(kBase, "pxed.toml");
+    ASSERT_TRUE(r.ok()) << r.error();
+    EXPECT_FALSE(r->authoritative);
+    auto a = config::parse_toml("[server]\ninterfaces = [\"eth0\"]\nauthoritative = true\n" +
+                                    kBase.substr(kBase.find("[[subnet]]")),
+                                "pxed.toml");
+    ASSERT_TRUE(a.ok()) << a.error();
+    EXPECT_TRUE(a->authoritative);
+}

@@ -47,7 +47,9 @@ protected:
         p.options.set_u8(opt::MessageType, uint8_t(t));
         return p;
     }
-    Outcome handle(const Packet& p, int64_t now = 1000) { return engine_->handle(p, RxInfo{kServer}, now); }
+    Outcome handle(const Packet& p, int64_t now = 1000) {
+        return engine_->handle(p, RxInfo{kServer, Ipv4Net{kServer, 24}}, now);
+    }
     Packet offer_then_request(const std::string& mac, int64_t now = 1000) {
         auto o = handle(req(MessageType::Discover, mac), now);
         EXPECT_TRUE(o.reply);
@@ -120,6 +122,11 @@ TEST_F(EngineTest, RequestForAnotherServerDropsTheOffer) {
 TEST_F(EngineTest, InitRebootUnknownClientIsNakedWhenAuthoritativeElseSilent) {
     auto r = req(MessageType::Request, "52:54:00:00:01:09");
     r.options.set_ip(opt::RequestedIp, Ipv4(192, 0, 2, 101));
+    // Not authoritative by default (issue 14.10): silent, RFC 2131 4.3.2.
+    auto quiet = handle(r);
+    EXPECT_FALSE(quiet.reply);
+    EXPECT_EQ(quiet.drop, Drop::UnknownClient);
+    cfg_.authoritative = true;
     auto out = handle(r);
     ASSERT_TRUE(out.reply);
     EXPECT_EQ(out.reply->packet.message_type(), MessageType::Nak);

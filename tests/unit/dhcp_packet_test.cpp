@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "dhcp/packet.h"
 
 using namespace pxed;
@@ -69,9 +71,19 @@ TEST(DhcpPacket, TruncatedAtEveryOffsetNeverParsesWrongly) {
     // Find the end option; any cut before it must fail, never crash.
     size_t end = kMinMessageLen;
     while (b[end] != opt::End) end += (b[end] == 0) ? 1 : 2 + b[end + 1];
+    // A cut at an option boundary is a shorter, well-formed options field
+    // (END is not required, as in Kea and dnsmasq): it parses to exactly the
+    // options before the cut. Any other cut fails.
+    std::vector<size_t> boundaries;
+    for (size_t i = kMinMessageLen; i <= end; i += (b[i] == 0) ? 1 : 2 + b[i + 1]) boundaries.push_back(i);
     for (size_t n = 0; n <= end; n++) {
         auto r = parse(std::span<const uint8_t>(b.data(), n));
-        EXPECT_FALSE(r.ok()) << "cut at " << n;
+        bool boundary = std::find(boundaries.begin(), boundaries.end(), n) != boundaries.end();
+        EXPECT_EQ(r.ok(), boundary) << "cut at " << n;
+        if (r.ok()) {
+            size_t k = size_t(std::find(boundaries.begin(), boundaries.end(), n) - boundaries.begin());
+            EXPECT_EQ(r->options.all().size(), k) << "cut at " << n;
+        }
     }
     EXPECT_TRUE(parse(std::span<const uint8_t>(b.data(), end + 1)).ok());
 }
@@ -86,9 +98,16 @@ TEST(DhcpPacket, RejectsBadMagicOverrunAndMissingEnd) {
     overrun.insert(overrun.end(), {opt::Hostname, 200, 'a', 'b'});
     EXPECT_EQ(parse(overrun).error(), ParseError::OptionOverrun);
 
+    // Issue 14.9: options that run cleanly to the end of the packet without
+    // END are accepted (Kea and dnsmasq accept them); trailing pad too.
     std::vector<uint8_t> noend(b.begin(), b.begin() + kMinMessageLen);
     noend.insert(noend.end(), {opt::MessageType, 1, 1, 0, 0});
-    EXPECT_EQ(parse(noend).error(), ParseError::NoEndOption);
+    auto ne = parse(noend);
+    ASSERT_TRUE(ne.ok()) << to_string(ne.error());
+    EXPECT_EQ(ne->message_type(), MessageType::Discover);
+    noend.resize(noend.size() - 2);
+    noend.insert(noend.end(), {opt::Hostname, 3, 'a', 'b'});  // but never one that runs past it
+    EXPECT_EQ(parse(noend).error(), ParseError::OptionOverrun);
 
     auto hlen = b;
     hlen[2] = 17;
@@ -173,4 +192,46 @@ TEST(NetTypes, ParseAndFormat) {
     EXPECT_EQ(Mac::parse("52-54-00-AA-bb-01")->str(), "52:54:00:aa:bb:01");
     EXPECT_FALSE(Mac::parse("52:54:00:aa:bb"));
     EXPECT_FALSE(Mac::parse("52:54:00:aa:bb:zz"));
+}
+
+// Issue 14.7: a reply larger than the client accepts overflows into the
+// file and sname fields (option 52), never past max_len.
+TEST(DhcpPacket, SerializeWithinOverloadsIntoFileAndSname) {
+    Packet p;
+    p.op = 2;
+    p.options.set_u8(opt::MessageType, uint8_t(MessageType::Offer));
+    p.options.set_ip(opt::ServerId, Ipv4(192, 0, 2, 1));
+    std::vector<Ipv4> dns;
+    for (uint32_t i = 0; i < 50; i++) dns.push_back(Ipv4(0x0a000000 + i));
+    p.options.set_ips(opt::DnsServers, dns);                  // 202 bytes encoded
+    p.options.set_str(opt::DomainName, std::string(100, 'd'));  // 102
+    p.options.set_str(opt::Hostname, std::string(50, 'h'));     // 52
+    const uint8_t agent[] = {1, 4, 'p', 'o', 'r', 't'};
+    p.options.set(opt::RelayAgentInfo, agent);
+    ASSERT_GT(serialize(p).size(), 548u);
+
+    auto b = serialize_within(p, 548);
+    ASSERT_TRUE(b);
+    EXPECT_LE(b->size(), 548u);
+    EXPECT_EQ((*b)[240], opt::MessageType);
+    EXPECT_EQ((*b)[243], opt::Overload);
+    auto back = parse(*b);
+    ASSERT_TRUE(back.ok()) << to_string(back.error());
+    for (auto& o : p.options.all()) {
+        auto* got = back->options.find(o.code);
+        ASSERT_NE(got, nullptr) << "option " << int(o.code) << " lost";
+        EXPECT_EQ(got->data, o.data) << "option " << int(o.code);
+    }
+    EXPECT_FALSE(back->options.has(opt::Overload)) << "option 52 is a wire detail";
+    // Option 82 is the last option of the options field (RFC 3046), where relays look for it.
+    size_t i = kMinMessageLen, last = 0;
+    while ((*b)[i] != opt::End) { last = i; i += (*b)[i] == 0 ? 1 : 2 + (*b)[i + 1]; }
+    EXPECT_EQ((*b)[last], opt::RelayAgentInfo);
+
+    // The file field holds a boot file name: only sname (63 bytes) is left,
+    // not enough here.
+    p.set_file("pxelinux.0");
+    EXPECT_FALSE(serialize_within(p, 548));
+    // A packet that fits is encoded as serialize() would.
+    EXPECT_EQ(serialize_within(p, 1472), serialize(p));
 }

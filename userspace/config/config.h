@@ -58,7 +58,11 @@ struct Config {
     FileServiceBind file_service_bind = FileServiceBind::Interfaces;
     std::string control_socket = "/run/pxed/pxed.sock";
     std::string control_group = "pxed";  // may use the control socket besides root
-    bool authoritative = true;
+    // NAK requests for addresses we have no record of (RFC 2131 4.3.2).
+    // Off by default: a server that is not authoritative stays silent, so
+    // pxed beside another DHCP server does not take its clients' leases
+    // away (dnsmasq's default too; Kea is authoritative only on request).
+    bool authoritative = false;
     XdpMode xdp = XdpMode::Auto;
     uint32_t xdp_rate_limit = 20;  // kernel answers per MAC per second; 0 = unlimited
     uint32_t xdp_rate_burst = 40;

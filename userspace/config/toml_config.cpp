@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "config/config.h"
 
@@ -164,6 +165,12 @@ Result<void> validate(const Config& c) {
             if (c.subnets[j].net.contains(s.net.network()) || s.net.contains(c.subnets[j].net.network()))
                 return Err(what + " overlaps subnet " + c.subnets[j].net.str());
     }
+    if (c.xdp_rate_limit > 0 && c.xdp_rate_burst == 0)
+        return Err(src + ": xdp-rate-burst = 0 with xdp-rate-limit = " + std::to_string(c.xdp_rate_limit) +
+                   " would drop every reply of the kernel path: set a burst of at least 1");
+    if (c.dhcp_rate_limit > 0 && c.dhcp_rate_burst == 0)
+        return Err(src + ": dhcp-rate-burst = 0 with dhcp-rate-limit = " + std::to_string(c.dhcp_rate_limit) +
+                   " would drop every request: set a burst of at least 1");
     for (size_t i = 0; i < c.reservations.size(); i++) {
         auto& r = c.reservations[i];
         const Subnet* sn = c.subnet_for(r.ip);
@@ -225,6 +232,19 @@ Result<Config> parse_toml(std::string_view text, const std::string& source_name)
                         fail(c.where(*v.node()) + ": server." + key + " must be a number from 0 to 1000000");
                     *field = uint32_t(*i);
                 }
+            }
+            // A token bucket that holds no token drops everything: in the
+            // kernel that is every reserved client. relay-rate-burst = 0 is
+            // documented as "the same as the limit" and stays allowed.
+            for (auto [limit_key, burst_key, limit, burst] :
+                 {std::tuple{"xdp-rate-limit", "xdp-rate-burst", cfg.xdp_rate_limit, cfg.xdp_rate_burst},
+                  std::tuple{"dhcp-rate-limit", "dhcp-rate-burst", cfg.dhcp_rate_limit, cfg.dhcp_rate_burst}}) {
+                auto bv = (*srv)[burst_key];
+                if (limit > 0 && burst == 0)
+                    fail((bv.node() ? c.where(*bv.node()) : c.where(*srv)) + ": server." + burst_key + " = 0 with " + limit_key +
+                         " = " + std::to_string(limit) +
+                         " would drop every request it limits (a bucket that never holds a token): set " + burst_key +
+                         " to at least 1, or " + limit_key + " = 0 for no limit");
             }
             if (auto v = (*srv)["tftp-max-sessions-per-client"]) {
                 auto i = v.value<int64_t>();

@@ -79,10 +79,11 @@ void DhcpService::on_packet(size_t si, std::span<const uint8_t> bytes) {
         spdlog::debug("dhcp drop iface={} reason=client-rate-limit mac={}", s.info().name, p->mac().str());
         return;
     }
-    dhcp::RxInfo rx{s.info().addr};
+    dhcp::RxInfo rx{s.info().addr, Ipv4Net{s.info().addr, s.info().prefix}};
     auto out = engine_.handle(*p, rx, int64_t(std::time(nullptr)));
     spdlog::debug("dhcp iface={} type={} mac={} xid={:#010x} result=\"{}\"", s.info().name,
                   type ? dhcp::to_string(*type) : "none", p->mac().str(), p->xid, out.note);
+    if (out.drop == dhcp::Drop::NotEthernet) counters_.not_ethernet++;
     if (out.drop == dhcp::Drop::PoolExhausted) {
         counters_.pool_exhausted++;
         spdlog::warn("dhcp {}", out.note);

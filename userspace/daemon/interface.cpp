@@ -80,7 +80,7 @@ ssize_t DhcpSocket::recv(uint8_t* buf, size_t len) {
 }
 
 Result<void> DhcpSocket::send(const dhcp::Reply& r) {
-    auto bytes = dhcp::serialize(r.packet);
+    auto bytes = dhcp::encode(r);  // within the client's maximum message size
     if (r.dest == dhcp::Dest::UnicastChaddr) {
         dhcp::UdpEndpoints ep;
         ep.src_mac = info_.mac;

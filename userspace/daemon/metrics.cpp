@@ -56,6 +56,7 @@ void read_into(MetricsSnapshot& s, const DhcpCounters& c) {
         s.sent[i] = c.sent[i].load();
     }
     s.parse_errors = c.parse_errors.load();
+    s.not_ethernet = c.not_ethernet.load();
     s.pool_exhausted = c.pool_exhausted.load();
     s.rate_limited_client = c.rate_limited_client.load();
     s.rate_limited_relay = c.rate_limited_relay.load();
@@ -83,6 +84,8 @@ std::string to_prometheus(const MetricsSnapshot& s) {
     m.sample("pxed_dhcp_sent_total{type=\"ACK\",path=\"kernel\"}", s.kernel_acks());
     m.family("pxed_dhcp_parse_errors_total", "counter", "Datagrams on port 67 that are not DHCP messages.");
     m.sample("pxed_dhcp_parse_errors_total", s.parse_errors);
+    m.family("pxed_dhcp_not_ethernet_total", "counter", "Requests dropped because htype/hlen is not Ethernet (1/6).");
+    m.sample("pxed_dhcp_not_ethernet_total", s.not_ethernet);
     m.family("pxed_dhcp_pool_exhausted_total", "counter", "DISCOVERs left unanswered because the pool was full.");
     m.sample("pxed_dhcp_pool_exhausted_total", s.pool_exhausted);
     m.family("pxed_dhcp_rate_limited_total", "counter", "Requests dropped by the daemon's rate limits, by key.");
@@ -141,6 +144,7 @@ json to_json(const MetricsSnapshot& s) {
                  {"sent", {{"daemon", {{"OFFER", s.sent[kOffer]}, {"ACK", s.sent[kAck]}, {"NAK", s.sent[kNak]}}},
                            {"kernel", {{"OFFER", s.kernel_offers()}, {"ACK", s.kernel_acks()}}}}},
                  {"parse_errors", s.parse_errors},
+                 {"not_ethernet", s.not_ethernet},
                  {"pool_exhausted", s.pool_exhausted},
                  {"rate_limited_client", s.rate_limited_client},
                  {"rate_limited_relay", s.rate_limited_relay}};

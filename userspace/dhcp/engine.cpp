@@ -19,17 +19,49 @@ std::string_view to_string(Drop d) {
     case Drop::OtherServer: return "other_server";
     case Drop::UnknownClient: return "unknown_client";
     case Drop::NotOurs: return "not_ours";
+    case Drop::NotEthernet: return "not_ethernet";
     }
     return "unknown";
 }
 
-lease::ClientKey client_key(const Packet& p) {
-    if (auto* id = p.options.find(opt::ClientId); id && !id->data.empty())
-        return "id:" + std::string(id->data.begin(), id->data.end());
+namespace {
+lease::ClientKey hw_key(const Packet& p) {
     std::string k = "hw:";
     k.push_back(char(p.htype));
     k.append(reinterpret_cast<const char*>(p.chaddr.data()), std::min<size_t>(p.hlen, 16));
     return k;
+}
+}  // namespace
+
+lease::ClientKey client_key(const Packet& p) {
+    if (auto* id = p.options.find(opt::ClientId); id && !id->data.empty())
+        return "id:" + std::string(id->data.begin(), id->data.end());
+    return hw_key(p);
+}
+
+// The client's key, after dnsmasq's rule (lease.c, lease_find_by_client):
+// client ids are compared when both the request and the lease have one;
+// when either lacks it, the hardware address decides. A PXE ROM sends no
+// option 61 and the iPXE or installer after it does: one machine, one
+// lease. A lease taken without client id takes the id of the first request
+// that has one; a request without id uses the lease's id and never clears
+// it (dnsmasq's lease_set_hwaddr: "stops packets without a clid removing
+// the record"). Two different client ids on one MAC stay two clients.
+lease::ClientKey Engine::identify(const Packet& req) {
+    lease::ClientKey key = client_key(req);
+    if (leases_.by_client(key)) return key;
+    if (key.starts_with("id:")) {
+        if (const Lease* hw = leases_.by_client(hw_key(req))) {  // a lease taken without client id
+            Lease l = *hw;
+            l.client = key;
+            leases_.put(l);
+        }
+        return key;
+    }
+    Mac mac = req.mac();
+    for (auto& [ip, l] : leases_.all())
+        if (l.mac == mac && l.client.starts_with("id:")) return l.client;
+    return key;
 }
 
 struct Engine::Ctx {
@@ -54,15 +86,25 @@ Outcome Engine::handle(const Packet& req, const RxInfo& rx, int64_t now) {
     if (req.op != 1) return drop(Drop::NotRequest);
     auto type = req.message_type();
     if (!type) return drop(Drop::NoMessageType);
-    // The subnet: by giaddr for relayed requests, else by the receiving
+    // chaddr is an Ethernet address everywhere below (unicast to chaddr,
+    // reservations by MAC); the XDP program passes anything else too.
+    if (req.htype != 1 || req.hlen != 6)
+        return drop(Drop::NotEthernet, "htype " + std::to_string(req.htype) + " hlen " + std::to_string(req.hlen));
+    // The subnet: by giaddr for relayed requests; else by ciaddr when the
+    // client has one we serve (a RENEW unicast, or an INFORM, from a routed
+    // client of a relayed subnet; Kea and dnsmasq do the same; a DISCOVER's
+    // ciaddr is a client bug dnsmasq ignores too); else by the receiving
     // interface's address.
-    Ipv4 selector = req.giaddr.is_zero() ? rx.server_ip : req.giaddr;
+    Ipv4 selector = rx.server_ip;
+    if (!req.giaddr.is_zero()) selector = req.giaddr;
+    else if (!req.ciaddr.is_zero() && *type != MessageType::Discover && cfg_->subnet_for(req.ciaddr))
+        selector = req.ciaddr;
     const config::Subnet* subnet = cfg_->subnet_for(selector);
     if (!subnet) return drop(Drop::NoSubnet, "no subnet for " + selector.str());
     Ipv4 server_ip = subnet->server_ip.value_or(rx.server_ip);
     const config::Reservation* resv = cfg_->reservation_for(req.mac());
     if (resv && !subnet->net.contains(resv->ip)) resv = nullptr;  // reserved on another subnet
-    Ctx c{req, rx, now, subnet, resv, client_key(req), server_ip};
+    Ctx c{req, rx, now, subnet, resv, identify(req), server_ip};
     switch (*type) {
     case MessageType::Discover: return discover(c);
     case MessageType::Request: return request(c);
@@ -94,22 +136,9 @@ Reply Engine::make_reply(const Ctx& c, MessageType t, Ipv4 yiaddr, uint32_t leas
     in.lease_time = lease_time;
     in.boot = choose_boot(c.subnet->boot, profile_of(c.req));
     r.packet = render_reply(c.req, t, in, yiaddr);
-
-    // Destination, RFC 2131 section 4.1.
-    if (!c.req.giaddr.is_zero()) {
-        r.dest = Dest::Relay;
-        r.dst_ip = c.req.giaddr;
-        r.dst_port = 67;
-    } else if (!c.req.ciaddr.is_zero()) {
-        r.dest = Dest::UnicastCiaddr;
-        r.dst_ip = c.req.ciaddr;
-    } else if (c.req.broadcast() || yiaddr.is_zero()) {
-        r.dest = Dest::Broadcast;
-        r.dst_ip = Ipv4(0xffffffff);
-    } else {
-        r.dest = Dest::UnicastChaddr;
-        r.dst_ip = yiaddr;
-    }
+    r.max_len = max_reply_size(c.req);
+    fit_reply(r.packet, r.max_len, c.req);
+    address_reply(r, c.req, c.rx);
     return r;
 }
 
@@ -126,15 +155,10 @@ Reply Engine::make_nak(const Ctx& c, std::string_view why) const {
     p.options.set_u8(opt::MessageType, uint8_t(MessageType::Nak));
     p.options.set_ip(opt::ServerId, c.server_ip);
     p.options.set_str(opt::Message, why);
-    if (!c.req.giaddr.is_zero()) {
-        p.flags |= kFlagBroadcast;  // RFC 2131 4.3.2: relay must broadcast the NAK
-        r.dest = Dest::Relay;
-        r.dst_ip = c.req.giaddr;
-        r.dst_port = 67;
-    } else {
-        r.dest = Dest::Broadcast;
-        r.dst_ip = Ipv4(0xffffffff);
-    }
+    if (auto* ri = c.req.options.find(opt::RelayAgentInfo)) p.options.set(opt::RelayAgentInfo, ri->data);  // RFC 3046
+    r.max_len = max_reply_size(c.req);
+    fit_reply(r.packet, r.max_len, c.req);
+    address_reply(r, c.req, c.rx);
     return r;
 }
 

@@ -9,31 +9,15 @@
 
 #include "config/config.h"
 #include "dhcp/packet.h"
+#include "dhcp/reply.h"
 #include "lease/lease_table.h"
 
 namespace pxed::dhcp {
 
-struct RxInfo {
-    Ipv4 server_ip;  // our address on the receiving interface
-};
-
-enum class Dest {
-    Broadcast,       // 255.255.255.255:68 at ff:ff:ff:ff:ff:ff
-    UnicastChaddr,   // yiaddr:68 at chaddr, without ARP (packet socket)
-    UnicastCiaddr,   // ciaddr:68 through the IP stack
-    Relay,           // giaddr:67
-};
-
-struct Reply {
-    Packet packet;
-    Dest dest = Dest::Broadcast;
-    Ipv4 dst_ip;
-    uint16_t dst_port = 68;
-};
-
 // Why a request got no reply; counted and logged at debug by the daemon.
 enum class Drop {
     None, NotRequest, NoMessageType, NoSubnet, PoolExhausted, OtherServer, UnknownClient, NotOurs,
+    NotEthernet,  // htype/hlen other than Ethernet (1/6), as the XDP program passes them
 };
 std::string_view to_string(Drop d);
 
@@ -67,6 +51,7 @@ private:
     Reply make_nak(const Ctx& c, std::string_view why) const;
     uint32_t lease_time_for(const Ctx& c) const;
     std::vector<Ipv4> reserved_in(const config::Subnet& s) const;
+    lease::ClientKey identify(const Packet& req);
 
     const config::Config* cfg_;
     lease::LeaseTable leases_;

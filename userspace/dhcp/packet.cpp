@@ -12,10 +12,12 @@ uint16_t load16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
 void store32(uint8_t* p, uint32_t v) { p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v; }
 void store16(uint8_t* p, uint16_t v) { p[0] = v >> 8; p[1] = uint8_t(v); }
 
-// Parses one options field into `out`. `need_end`: the main options area must
-// end with option 255; the file/sname fields used for overload must as well
-// (RFC 2131 section 4.1), but may simply be padded to their end.
-Result<bool, ParseError> parse_field(std::span<const uint8_t> f, Options& out, bool need_end) {
+// Parses one options field into `out`. A field ends at option 255 or, when
+// its options run cleanly to its last byte, at its end: Kea and dnsmasq
+// accept an options field without END, and so do we; an option whose
+// length runs past the end is refused. `main`: the options field proper,
+// where option 52 counts (the codec resolves it).
+Result<bool, ParseError> parse_field(std::span<const uint8_t> f, Options& out, bool main) {
     size_t i = 0;
     while (i < f.size()) {
         uint8_t code = f[i];
@@ -25,11 +27,14 @@ Result<bool, ParseError> parse_field(std::span<const uint8_t> f, Options& out, b
         size_t len = f[i + 1];
         if (i + 2 + len > f.size()) return Err(ParseError::OptionOverrun);
         // Option 52 only counts in the main area; the codec resolves it.
-        if (!(code == opt::Overload && !need_end)) out.append_raw(code, f.subspan(i + 2, len));
+        if (!(code == opt::Overload && !main)) out.append_raw(code, f.subspan(i + 2, len));
         i += 2 + len;
     }
-    if (need_end) return Err(ParseError::NoEndOption);
     return false;
+}
+
+bool all_zero(std::span<const uint8_t> f) {
+    return std::all_of(f.begin(), f.end(), [](uint8_t b) { return b == 0; });
 }
 
 void put_option(std::vector<uint8_t>& out, const Option& o) {
@@ -229,6 +234,55 @@ std::vector<uint8_t> serialize(const Packet& p) {
     if (auto* mt = p.options.find(opt::MessageType)) put_option(out, *mt);
     for (const auto& o : p.options.all())
         if (o.code != opt::MessageType && o.code != opt::Pad && o.code != opt::End) put_option(out, o);
+    out.push_back(opt::End);
+    if (out.size() < kBootpMinLen) out.resize(kBootpMinLen, 0);
+    return out;
+}
+
+std::optional<std::vector<uint8_t>> serialize_within(const Packet& p, size_t max_len) {
+    if (max_len < kBootpMinLen) return std::nullopt;
+    auto plain = serialize(p);
+    if (plain.size() <= max_len) return plain;
+
+    // Overload. Each option is placed whole (its RFC 3396 pieces together)
+    // in the first area with room: the options field, then file, then sname
+    // (the order a client reads them in). Every area ends with END.
+    bool file_free = all_zero(p.file), sname_free = all_zero(p.sname);
+    if (!file_free && !sname_free) return std::nullopt;
+    std::vector<uint8_t> mt, agent;
+    if (auto* o = p.options.find(opt::MessageType)) put_option(mt, *o);
+    if (auto* o = p.options.find(opt::RelayAgentInfo)) put_option(agent, *o);  // RFC 3046: last, main area
+    size_t fixed = kMinMessageLen + mt.size() + 3 /* option 52 */ + agent.size() + 1 /* END */;
+    if (fixed > max_len) return std::nullopt;
+    struct Area { std::vector<uint8_t> bytes; size_t cap; };
+    Area areas[3] = {{{}, max_len - fixed}, {{}, file_free ? p.file.size() - 1 : 0}, {{}, sname_free ? p.sname.size() - 1 : 0}};
+    for (const auto& o : p.options.all()) {
+        if (o.code == opt::MessageType || o.code == opt::RelayAgentInfo || o.code == opt::Pad ||
+            o.code == opt::End || o.code == opt::Overload)
+            continue;
+        std::vector<uint8_t> enc;
+        put_option(enc, o);
+        auto* a = std::find_if(std::begin(areas), std::end(areas),
+                               [&](const Area& x) { return x.bytes.size() + enc.size() <= x.cap; });
+        if (a == std::end(areas)) return std::nullopt;
+        a->bytes.insert(a->bytes.end(), enc.begin(), enc.end());
+    }
+    uint8_t overload = uint8_t((areas[1].bytes.empty() ? 0 : 1) | (areas[2].bytes.empty() ? 0 : 2));
+    std::vector<uint8_t> out(plain.begin(), plain.begin() + kMinMessageLen);
+    if (overload & 1) {
+        std::fill_n(&out[108], 128, 0);
+        areas[1].bytes.push_back(opt::End);
+        std::copy(areas[1].bytes.begin(), areas[1].bytes.end(), &out[108]);
+    }
+    if (overload & 2) {
+        std::fill_n(&out[44], 64, 0);
+        areas[2].bytes.push_back(opt::End);
+        std::copy(areas[2].bytes.begin(), areas[2].bytes.end(), &out[44]);
+    }
+    out.insert(out.end(), mt.begin(), mt.end());
+    if (overload) out.insert(out.end(), {opt::Overload, 1, overload});
+    out.insert(out.end(), areas[0].bytes.begin(), areas[0].bytes.end());
+    out.insert(out.end(), agent.begin(), agent.end());
     out.push_back(opt::End);
     if (out.size() < kBootpMinLen) out.resize(kBootpMinLen, 0);
     return out;

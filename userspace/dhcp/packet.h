@@ -99,7 +99,7 @@ enum class ParseError {
     BadMagic,        // not a DHCP message (BOOTP without the cookie)
     BadHardware,     // hlen larger than chaddr
     OptionOverrun,   // an option's length runs past the end of its field
-    NoEndOption,     // options area ends without option 255
+    NoEndOption,     // (no longer raised: an options area may run to the end of the packet)
     BadOverload,     // option 52 with a value other than 1, 2 or 3
 };
 std::string_view to_string(ParseError e);
@@ -109,5 +109,12 @@ Result<Packet, ParseError> parse(std::span<const uint8_t> bytes);
 // Encodes a packet; options that do not fit a single byte length are split
 // (RFC 3396). The result is padded to kBootpMinLen.
 std::vector<uint8_t> serialize(const Packet& p);
+
+// Encodes a packet in at most `max_len` bytes. When the options do not fit
+// the options field, they overflow into the file and/or sname fields that
+// the packet leaves empty, named by option 52 (RFC 2131 section 4.1, RFC
+// 2132 9.3); the message type and option 82 stay in the options field.
+// nullopt when they do not fit even so: the caller drops options.
+std::optional<std::vector<uint8_t>> serialize_within(const Packet& p, size_t max_len);
 
 }  // namespace pxed::dhcp

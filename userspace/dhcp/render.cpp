@@ -76,9 +76,13 @@ Options render_options(const RenderInput& in) {
         if (!s->domain.empty()) o.set_str(opt::DomainName, s->domain);
     }
     if (in.reservation && !in.reservation->hostname.empty()) o.set_str(opt::Hostname, in.reservation->hostname);
-    if (in.boot.http) o.set_str(opt::VendorClass, "HTTPClient");
-    else if (in.boot.pxe_client) o.set_str(opt::VendorClass, "PXEClient");
     if (!in.boot.file.empty()) {
+        // Option 60 tells PXE firmware this reply is a boot offer. Without a
+        // boot file for the client's architecture it is a plain DHCP offer:
+        // echoing "PXEClient" would send the firmware looking for a boot
+        // server (port 4011) that is not there.
+        if (in.boot.http) o.set_str(opt::VendorClass, "HTTPClient");
+        else if (in.boot.pxe_client) o.set_str(opt::VendorClass, "PXEClient");
         o.set_str(opt::TftpServerName, next_server(in).str());
         o.set_str(opt::BootfileName, in.boot.file);
         // PXE 2.1: an offer that says "PXEClient" without vendor options sends
@@ -111,8 +115,10 @@ Packet render_reply(const Packet& req, MessageType type, const RenderInput& in, 
         p.siaddr = next_server(in);
         if (in.boot.file.size() < p.file.size()) p.set_file(in.boot.file);
     }
-    if (auto* ri = req.options.find(opt::RelayAgentInfo); ri && !req.giaddr.is_zero())
-        p.options.set(opt::RelayAgentInfo, ri->data);  // RFC 3046: echo option 82
+    // RFC 3046 2.2: echo option 82, as the last option, in every reply to a
+    // request that carried it: relayed, or from a snooping switch that added
+    // it with giaddr 0 (and drops replies without it).
+    if (auto* ri = req.options.find(opt::RelayAgentInfo)) p.options.set(opt::RelayAgentInfo, ri->data);
     return p;
 }
 
