@@ -284,6 +284,7 @@ json Daemon::handle(const control::Request& r) {
                                            {"NAK", counters.sent[6].load()}}},
                                {"kernel", {{"OFFER", k_offer}, {"ACK", k_ack}}}}},
                      {"parse_errors", counters.parse_errors.load()},
+                     {"not_ethernet", counters.not_ethernet.load()},
                      {"pool_exhausted", counters.pool_exhausted.load()},
                      {"rate_limited_client", counters.rate_limited_client.load()},
                      {"rate_limited_relay", counters.rate_limited_relay.load()}};
