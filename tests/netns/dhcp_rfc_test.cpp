@@ -14,6 +14,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 
 #include "dhcp/packet.h"
 #include "support/netns.h"
@@ -183,6 +184,20 @@ TEST_F(RoutedClient, InformWithoutEndGetsItsSubnetsOptions) {
     EXPECT_EQ(r->message_type(), MessageType::Ack);
     EXPECT_EQ(r->options.get_ip(opt::Router), Ipv4(198, 51, 100, 1));
     EXPECT_EQ(r->options.get_ip(opt::BroadcastAddr), Ipv4(198, 51, 100, 255));
+}
+
+// Item 9: a request whose htype/hlen is not Ethernet (1/6) is dropped by
+// the daemon, as the XDP program passes it, and counted.
+TEST_F(RoutedClient, NonEthernetHardwareIsDroppedAndCounted) {
+    auto inf = request(MessageType::Inform, kClient, Ipv4(198, 51, 100, 10));
+    inf.htype = 6;  // IEEE 802
+    EXPECT_FALSE(exchange(inf.ciaddr, serialize(inf))) << pxed_->log();
+    auto out = sh_out(std::string(PXED_BINARY_DIR) + "/userspace/pxectl -s " + pxed_->dir() + "/pxed.sock --json stats");
+    auto j = nlohmann::json::parse(out, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << out;
+    EXPECT_EQ(j["dhcp"]["not_ethernet"], 3) << out;  // three attempts, none answered
+    inf.htype = 1;
+    EXPECT_TRUE(exchange(inf.ciaddr, serialize(inf))) << pxed_->log();
 }
 
 namespace {
