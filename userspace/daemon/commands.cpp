@@ -61,10 +61,10 @@ bool is_runtime(const std::vector<lease::StoredReservation>& rt, const Mac& m) {
     return false;
 }
 
-json resv_json(const config::Reservation& r, const config::Config& cfg, bool runtime) {
+json resv_json(const config::Reservation& r, const config::Config& cfg, bool runtime, const dhcp::Engine& engine) {
     const config::Subnet* sn = cfg.subnet_for(r.ip);
     uint32_t lt = r.lease_time.value_or(sn ? sn->lease_time : 0);
-    return json{{"ip", r.ip.str()},
+    json j{{"ip", r.ip.str()},
                 {"mac", r.mac.str()},
                 {"hostname", r.hostname},
                 {"state", "static"},
@@ -73,6 +73,8 @@ json resv_json(const config::Reservation& r, const config::Config& cfg, bool run
                 {"subnet", sn ? sn->net.str() : ""},
                 {"static", true},
                 {"source", runtime ? "pxectl" : "config"}};
+    if (auto c = engine.conflict_for(r, now_s())) j["conflict"] = c->describe();  // another client holds r.ip
+    return j;
 }
 
 }  // namespace
@@ -117,11 +119,11 @@ json Daemon::handle(const control::Request& r) {
         for (auto& res : cfg->reservations) {
             if (net && !net->contains(res.ip)) continue;
             if (!state.empty() && state != "static") continue;
-            out.push_back(resv_json(res, *cfg, is_runtime(runtime_resv, res.mac)));
+            out.push_back(resv_json(res, *cfg, is_runtime(runtime_resv, res.mac), *engine));
         }
         for (auto& [ip, l] : engine->leases().all()) {
             if (l.state == lease::State::Offered && l.expires <= now) continue;  // a lapsed offer
-            if (cfg->reservation_for(l.mac)) continue;  // shown as its reservation
+            if (auto* res = cfg->reservation_for(l.mac); res && res->ip == ip) continue;  // shown as its reservation
             if (net && !net->contains(ip)) continue;
             if (!state.empty() && state != lease::to_string(l.state)) continue;
             out.push_back(lease_json(l, *cfg));
@@ -132,14 +134,14 @@ json Daemon::handle(const control::Request& r) {
     if (cmd == "lease-show") {
         std::string key = arg_str(r, "key");
         if (auto m = Mac::parse(key)) {
-            if (auto* res = cfg->reservation_for(*m)) return resv_json(*res, *cfg, is_runtime(runtime_resv, *m));
+            if (auto* res = cfg->reservation_for(*m)) return resv_json(*res, *cfg, is_runtime(runtime_resv, *m), *engine);
             for (auto& [ip, l] : engine->leases().all())
                 if (l.mac == *m) return lease_json(l, *cfg);
             fail("no lease or reservation for MAC " + m->str() + " (pxectl lease list shows them all)");
         }
         Ipv4 ip = parse_ip(key);
         for (auto& res : cfg->reservations)
-            if (res.ip == ip) return resv_json(res, *cfg, is_runtime(runtime_resv, res.mac));
+            if (res.ip == ip) return resv_json(res, *cfg, is_runtime(runtime_resv, res.mac), *engine);
         if (auto* l = engine->leases().by_ip(ip)) return lease_json(*l, *cfg);
         fail("no lease or reservation for " + ip.str() + " (pxectl lease list shows them all)");
     }
@@ -203,7 +205,7 @@ json Daemon::handle(const control::Request& r) {
                 }
             flush_sync();
             spdlog::info("reservation added mac={} ip={} hostname={}", mac.str(), ip.str(), hostname);
-            return resv_json(*cfg->reservation_for(mac), *cfg, true);
+            return resv_json(*cfg->reservation_for(mac), *cfg, true, *engine);
         }
         if (cfg->reservation_for(mac)) fail(mac.str() + " has a reservation: a dynamic lease would not be used");
         lease::Lease l;

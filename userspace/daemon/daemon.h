@@ -33,6 +33,7 @@
 #include "http/http_server.h"
 #include <optional>
 #include <unordered_map>
+#include <map>
 
 #include "lease/committer.h"
 #include "lease/lease_store.h"
@@ -133,11 +134,50 @@ struct Daemon {
     std::vector<Xdp> xdp;
     std::vector<bpf::PinLock> pin_locks;  // held while serving; see PinLock
 
-    // The XDP maps follow the configuration: at start, at every reload.
-    bool sync_xdp() {
+    // Reservations the engine cannot honour yet (dhcp::ReservationConflict),
+    // by MAC: kept out of the kernel maps so XDP passes those clients here.
+    std::map<Mac, dhcp::ReservationConflict> resv_conflicts;
+    bool resv_conflicts_dirty = false;   // an engine outcome said one began or ended
+    int64_t resv_conflicts_checked = 0;  // leases end with time: checked once a second
+
+    // Takes the engine's current conflicts as resv_conflicts: warns once when
+    // one begins (naming both MACs and the address), logs when one ends.
+    std::vector<Mac> note_conflicts(int64_t now) {
+        std::map<Mac, dhcp::ReservationConflict> cur;
+        for (auto& c : engine->reservation_conflicts(now)) cur.emplace(c.mac, c);
+        for (auto& [m, c] : cur)
+            if (!resv_conflicts.count(m))
+                spdlog::warn("reservation deferred mac={} ip={} holder={} state={}: {}", m.str(), c.ip.str(),
+                             c.holder.str(), lease::to_string(c.state), c.describe());
+        for (auto& [m, c] : resv_conflicts)
+            if (!cur.count(m)) spdlog::info("reservation in force mac={} ip={}: its conflict ended", m.str(), c.ip.str());
+        resv_conflicts = std::move(cur);
+        std::vector<Mac> out;
+        for (auto& [m, c] : resv_conflicts) out.push_back(m);
+        return out;
+    }
+
+    // After every turn of the loop: re-syncs the maps when the set of
+    // deferred reservations changed (at once after a DECLINE or RELEASE that
+    // said so, else within a second of a lease ending).
+    void check_conflicts(int64_t now) {
+        if (!resv_conflicts_dirty && now == resv_conflicts_checked) return;
+        resv_conflicts_dirty = false;
+        resv_conflicts_checked = now;
+        auto cur = engine->reservation_conflicts(now);
+        bool same = cur.size() == resv_conflicts.size();
+        for (auto& c : cur) same = same && resv_conflicts.count(c.mac);
+        if (!same) sync_xdp(now);
+    }
+
+    // The XDP maps follow the configuration: at start, at every reload, and
+    // when a reservation's conflict begins or ends.
+    bool sync_xdp(int64_t now = int64_t(std::time(nullptr))) {
         bool ok = true;
+        auto withheld = note_conflicts(now);
         for (auto& x : xdp) {
-            auto r = bpf::sync_maps(*x.prog, *cfg, x.iface, bpf::RateLimit{cfg->xdp_rate_limit, cfg->xdp_rate_burst});
+            auto r = bpf::sync_maps(*x.prog, *cfg, x.iface, bpf::RateLimit{cfg->xdp_rate_limit, cfg->xdp_rate_burst},
+                                    withheld);
             if (!r) {
                 spdlog::error("xdp iface={} map sync failed: {}", x.iface.name, r.error());
                 ok = false;
@@ -146,7 +186,8 @@ struct Daemon {
             spdlog::info("xdp iface={} mode={} prog_id={} pinned={} reservations={} blobs={} removed={}{}",
                          x.iface.name, x.prog->mode_name(), x.prog->prog_id(), bpf::pin_dir(x.iface.name),
                          r->reservations, r->blobs, r->removed,
-                         r->not_in_kernel ? " not_in_kernel=" + std::to_string(r->not_in_kernel) : "");
+                         (r->not_in_kernel ? " not_in_kernel=" + std::to_string(r->not_in_kernel) : "") +
+                             (r->withheld ? " withheld=" + std::to_string(r->withheld) : ""));
         }
         return ok;
     }
@@ -186,6 +227,8 @@ struct Daemon {
         auto out = engine->handle(*p, rx, int64_t(std::time(nullptr)));
         spdlog::debug("dhcp iface={} type={} mac={} xid={:#010x} result=\"{}\"", s.info().name,
                       type ? dhcp::to_string(*type) : "none", p->mac().str(), p->xid, out.note);
+        if (!out.warning.empty()) spdlog::warn("dhcp iface={} mac={} {}", s.info().name, p->mac().str(), out.warning);
+        if (out.reservations_changed) resv_conflicts_dirty = true;
         if (out.drop == dhcp::Drop::PoolExhausted) {
             counters.pool_exhausted++;
             spdlog::warn("dhcp {}", out.note);

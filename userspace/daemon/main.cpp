@@ -256,6 +256,7 @@ int run(Daemon& d) {
             }
         }
         d.flush();
+        d.check_conflicts(int64_t(std::time(nullptr)));
     }
 }
 
