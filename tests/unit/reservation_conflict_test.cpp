@@ -180,3 +180,14 @@ TEST_F(ReservationConflictTest, DeclineOfADeferredReservationLeavesTheHolderAlon
     EXPECT_EQ(held->mac, *Mac::parse(kHolder));
     EXPECT_EQ(held->state, lease::State::Bound);
 }
+
+TEST_F(ReservationConflictTest, DeferredReservationGetsNothingWhenThePoolIsFull) {
+    holder_then_reload();
+    // .100 is the holder's; the other two pool addresses are bound too.
+    EXPECT_EQ(lease("52:54:00:00:01:03", 1001), Ipv4(192, 0, 2, 101));
+    EXPECT_EQ(lease("52:54:00:00:01:04", 1001), Ipv4(192, 0, 2, 102));
+    auto o = handle(req(MessageType::Discover, kReservedMac), 1002);
+    EXPECT_FALSE(o.reply);
+    EXPECT_EQ(o.drop, Drop::PoolExhausted);
+    EXPECT_EQ(engine_->leases().by_ip(kAddr)->mac, *Mac::parse(kHolder));
+}
