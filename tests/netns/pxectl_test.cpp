@@ -340,3 +340,29 @@ TEST_F(Pxectl, DeclinedReservationIsHeldOffInTheKernelToo) {
     EXPECT_EQ(k2["tx_offer"], k1["tx_offer"]);
     EXPECT_EQ(k2["tx_ack"], k1["tx_ack"]);
 }
+
+// The same after a restart: pxed loads the leases before it fills the
+// kernel map, so the new reservation is deferred from the first packet.
+TEST_F(Pxectl, ReservationForALeasedAddressWaitsAcrossARestart) {
+    const std::string holder = "52:54:00:00:0b:12", reserved = "52:54:00:00:0b:11";
+    ASSERT_EQ(client(holder)["ip"], "192.0.2.100");
+    std::string db = pxed_->dir() + "/leases.db";
+    EXPECT_EQ(pxed_->stop(), 0);
+    std::string cfg = kConfig;
+    cfg.replace(cfg.find("@DIR@/leases.db"), 15, db);
+    cfg += "\n[[reservation]]\nmac = \"" + reserved + "\"\nip = \"192.0.2.100\"\n";
+    pxed_ = std::make_unique<PxedProcess>(*srv_, cfg);
+    ASSERT_TRUE(pxed_->ready()) << pxed_->log();
+    sock_ = pxed_->dir() + "/pxed.sock";
+    EXPECT_NE(ctl_json("lease show " + reserved).value("conflict", "").find("is leased to " + holder),
+              std::string::npos);
+    EXPECT_NE(pxed_->log().find("xdp iface=s0"), std::string::npos);
+    EXPECT_NE(pxed_->log().find("withheld=1"), std::string::npos) << pxed_->log();
+    auto k0 = ctl_json("stats")["xdp"]["s0"];
+    auto got = client(reserved);
+    EXPECT_FALSE(got["ip"].empty());
+    EXPECT_NE(got["ip"], "192.0.2.100");
+    auto k1 = ctl_json("stats")["xdp"]["s0"];
+    EXPECT_EQ(k1["tx_offer"], k0["tx_offer"]);
+    EXPECT_EQ(k1["tx_ack"], k0["tx_ack"]);
+}
