@@ -406,3 +406,20 @@ TEST_F(FastPath, SyncRemovesStaleReservationsAndBlobs) {
     }
     EXPECT_EQ(count, rep->blobs);
 }
+
+// A reservation whose address another client holds, or one held off after a
+// DECLINE (issue 14 items 4 and 9), is withheld: sync_maps takes it out of
+// the map, and the program passes that MAC to the daemon; a later sync
+// without it puts the reservation back.
+TEST_F(FastPath, WithheldReservationIsPassedToTheDaemon) {
+    bpf::IfaceView iv{"test0", 7, kServerMac, kServerIp};
+    auto rep = bpf::sync_maps(*prog_, cfg_, iv, bpf::RateLimit{}, {kResvA});
+    ASSERT_TRUE(rep.ok()) << rep.error();
+    EXPECT_EQ(rep->withheld, 1u);
+    EXPECT_EQ(rep->removed, 1u);
+    expect_pass(frame_of(request(MessageType::Discover, kResvA)), PXED_STAT_PASS_NOT_RESERVED);
+    rep = bpf::sync_maps(*prog_, cfg_, iv, bpf::RateLimit{});
+    ASSERT_TRUE(rep.ok()) << rep.error();
+    EXPECT_EQ(rep->withheld, 0u);
+    expect_same_answer(request(MessageType::Discover, kResvA), MessageType::Offer);
+}

@@ -246,3 +246,123 @@ TEST_F(Pxectl, GarbageOnTheSocketLeavesDhcpIntact) {
     close(slow);
     EXPECT_EQ(kill(pxed_->pid(), 0), 0) << "pxed died";
 }
+
+namespace {
+int count_of(const std::string& hay, const std::string& needle) {
+    int n = 0;
+    for (size_t at = hay.find(needle); at != std::string::npos; at = hay.find(needle, at + 1)) n++;
+    return n;
+}
+}  // namespace
+
+// Issue 14 item 4: a reservation added by a reload for an address another
+// client holds does not evict that client (two hosts, one address). The
+// holder keeps it; the reserved host gets a dynamic address from the daemon
+// and the kernel does not answer it; when the holder gives the address up,
+// the reservation takes effect, in the kernel too.
+TEST_F(Pxectl, ReservationForALeasedAddressWaitsForTheLease) {
+    const std::string holder = "52:54:00:00:0b:02", reserved = "52:54:00:00:0b:01";
+    ASSERT_EQ(client(holder)["ip"], "192.0.2.100");
+    sh("printf '[[reservation]]\\nmac = \"" + reserved + "\"\\nip = \"192.0.2.100\"\\n' >> " + pxed_->dir() +
+       "/pxed.toml");
+    ctl_json("reload");
+
+    auto shown = ctl_json("lease show " + reserved);
+    EXPECT_EQ(shown["ip"], "192.0.2.100");
+    std::string conflict = shown.value("conflict", "");
+    EXPECT_NE(conflict.find("192.0.2.100 is leased to " + holder + " until "), std::string::npos) << shown.dump();
+    EXPECT_NE(conflict.find("this host gets a dynamic address meanwhile"), std::string::npos) << shown.dump();
+    bool holder_listed = false;
+    for (auto& l : ctl_json("lease list"))
+        if (l["mac"] == holder) {
+            holder_listed = true;
+            EXPECT_EQ(l["ip"], "192.0.2.100");
+            EXPECT_EQ(l["state"], "bound");
+        }
+    EXPECT_TRUE(holder_listed);
+    EXPECT_NE(ctl("lease list").out.find("reservation deferred: 192.0.2.100 is leased to " + holder), std::string::npos);
+
+    auto k0 = ctl_json("stats")["xdp"]["s0"];
+    auto got = client(reserved);
+    EXPECT_FALSE(got["ip"].empty()) << pxed_->log();
+    EXPECT_NE(got["ip"], "192.0.2.100") << "two hosts with one address";
+    auto k1 = ctl_json("stats")["xdp"]["s0"];
+    EXPECT_EQ(k1["tx_offer"], k0["tx_offer"]) << "the kernel answered a deferred reservation";
+    EXPECT_EQ(k1["tx_ack"], k0["tx_ack"]) << "the kernel answered a deferred reservation";
+    EXPECT_GT(k1["pass_not_reserved"].get<uint64_t>(), k0["pass_not_reserved"].get<uint64_t>());
+    std::string log = pxed_->log();
+    EXPECT_EQ(count_of(log, "reservation deferred mac=" + reserved + " ip=192.0.2.100 holder=" + holder), 1) << log;
+    ctl_json("reload");  // a second reload does not warn again
+    EXPECT_EQ(count_of(pxed_->log(), "reservation deferred mac=" + reserved), 1);
+
+    // The holder starts over (a reboot, or its renewal refused): it moves to
+    // another address, and the reservation takes effect in the kernel.
+    auto moved = client(holder);
+    EXPECT_FALSE(moved["ip"].empty());
+    EXPECT_NE(moved["ip"], "192.0.2.100");
+    bool cleared = false;
+    for (int i = 0; i < 50 && !cleared; i++) {
+        cleared = !ctl_json("lease show " + reserved).contains("conflict") &&
+                  pxed_->log().find("reservation in force mac=" + reserved) != std::string::npos;
+        if (!cleared) usleep(200 * 1000);
+    }
+    ASSERT_TRUE(cleared) << pxed_->log();
+    auto k2 = ctl_json("stats")["xdp"]["s0"];
+    EXPECT_EQ(client(reserved)["ip"], "192.0.2.100");
+    auto k3 = ctl_json("stats")["xdp"]["s0"];
+    EXPECT_GT(k3["tx_ack"].get<uint64_t>(), k2["tx_ack"].get<uint64_t>()) << "the kernel did not answer";
+}
+
+// Issue 14 item 9: a host that finds its reserved address in use on the wire
+// (udhcpc -a: ARP probe) declines it. The reservation is held off, in the
+// kernel too, and the host gets a dynamic address instead of looping
+// DECLINE/DISCOVER on the address the kernel keeps offering.
+TEST_F(Pxectl, DeclinedReservationIsHeldOffInTheKernelToo) {
+    const std::string mac = "52:54:00:00:00:0a";
+    // Another host uses 192.0.2.10: the server namespace answers ARP for it.
+    ASSERT_EQ(srv_->run("ip addr add 192.0.2.10/32 dev s0"), 0);
+    auto k0 = ctl_json("stats")["xdp"]["s0"];
+    ASSERT_EQ(cli_->run("ip link set c0 address " + mac), 0);
+    auto got = udhcpc_once(*cli_, "c0", 40, "-a -A 1");
+    EXPECT_EQ(got["ip"], "192.0.2.100") << pxed_->log();
+    auto k1 = ctl_json("stats")["xdp"]["s0"];
+    // One kernel OFFER before the DECLINE; none after it.
+    EXPECT_EQ(k1["tx_offer"].get<uint64_t>(), k0["tx_offer"].get<uint64_t>() + 1) << pxed_->log();
+    std::string log = pxed_->log();
+    EXPECT_NE(log.find("reserved address 192.0.2.10 of " + mac + " declined: another host on the wire uses it"),
+              std::string::npos) << log;
+    auto shown = ctl_json("lease show " + mac);
+    EXPECT_NE(shown.value("conflict", "").find("192.0.2.10 was declined"), std::string::npos) << shown.dump();
+    // While the hold lasts the kernel passes the MAC to the daemon.
+    auto again = udhcpc_once(*cli_, "c0", 40, "-a -A 1");
+    EXPECT_EQ(again["ip"], "192.0.2.100");
+    auto k2 = ctl_json("stats")["xdp"]["s0"];
+    EXPECT_EQ(k2["tx_offer"], k1["tx_offer"]);
+    EXPECT_EQ(k2["tx_ack"], k1["tx_ack"]);
+}
+
+// The same after a restart: pxed loads the leases before it fills the
+// kernel map, so the new reservation is deferred from the first packet.
+TEST_F(Pxectl, ReservationForALeasedAddressWaitsAcrossARestart) {
+    const std::string holder = "52:54:00:00:0b:12", reserved = "52:54:00:00:0b:11";
+    ASSERT_EQ(client(holder)["ip"], "192.0.2.100");
+    std::string db = pxed_->dir() + "/leases.db";
+    EXPECT_EQ(pxed_->stop(), 0);
+    std::string cfg = kConfig;
+    cfg.replace(cfg.find("@DIR@/leases.db"), 15, db);
+    cfg += "\n[[reservation]]\nmac = \"" + reserved + "\"\nip = \"192.0.2.100\"\n";
+    pxed_ = std::make_unique<PxedProcess>(*srv_, cfg);
+    ASSERT_TRUE(pxed_->ready()) << pxed_->log();
+    sock_ = pxed_->dir() + "/pxed.sock";
+    EXPECT_NE(ctl_json("lease show " + reserved).value("conflict", "").find("is leased to " + holder),
+              std::string::npos);
+    EXPECT_NE(pxed_->log().find("xdp iface=s0"), std::string::npos);
+    EXPECT_NE(pxed_->log().find("withheld=1"), std::string::npos) << pxed_->log();
+    auto k0 = ctl_json("stats")["xdp"]["s0"];
+    auto got = client(reserved);
+    EXPECT_FALSE(got["ip"].empty());
+    EXPECT_NE(got["ip"], "192.0.2.100");
+    auto k1 = ctl_json("stats")["xdp"]["s0"];
+    EXPECT_EQ(k1["tx_offer"], k0["tx_offer"]);
+    EXPECT_EQ(k1["tx_ack"], k0["tx_ack"]);
+}

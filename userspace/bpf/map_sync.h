@@ -4,6 +4,7 @@
 // at. Works from what the maps hold, so it is the same after a reload and
 // after a restart that found the previous pxed's maps pinned.
 #include <string>
+#include <vector>
 
 #include "bpf/xdp_program.h"
 #include "config/config.h"
@@ -29,17 +30,21 @@ struct SyncReport {
     size_t blobs = 0;          // distinct reply blobs in the map
     size_t removed = 0;        // stale reservations removed
     size_t not_in_kernel = 0;  // reservations whose replies are too large for a blob
+    size_t withheld = 0;       // reservations kept out of the map (see `withheld` below)
 };
 
 // Order of writes: config, new blobs, reservations (upserts), then stale
 // reservations and blobs are removed, so a reserved client is never without
-// an answer while its entry changes.
+// an answer while its entry changes. The reservations of the MACs in
+// `withheld` are left out of the map (removed if present), so XDP passes
+// those clients to the daemon: a reservation whose address another client
+// still holds, or one held off after a DECLINE (dhcp::ReservationConflict).
 Result<SyncReport> sync_maps(int reservations_fd, int blobs_fd, int config_fd, const config::Config& cfg,
-                             const IfaceView& iface, const RateLimit& rate);
+                             const IfaceView& iface, const RateLimit& rate, const std::vector<Mac>& withheld = {});
 
 inline Result<SyncReport> sync_maps(XdpProgram& prog, const config::Config& cfg, const IfaceView& iface,
-                                    const RateLimit& rate) {
-    return sync_maps(prog.reservations_fd(), prog.reply_blobs_fd(), prog.config_fd(), cfg, iface, rate);
+                                    const RateLimit& rate, const std::vector<Mac>& withheld = {}) {
+    return sync_maps(prog.reservations_fd(), prog.reply_blobs_fd(), prog.config_fd(), cfg, iface, rate, withheld);
 }
 
 // The value the program finds for a reservation, for tests and pxectl.

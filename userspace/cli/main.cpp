@@ -82,10 +82,12 @@ std::string when(const json& v) {
 void print_leases(const json& list) {
     std::printf("%-16s %-18s %-9s %-20s %-18s %-8s %s\n", "ADDRESS", "MAC", "STATE", "EXPIRES", "SUBNET", "SOURCE",
                 "HOSTNAME");
-    for (auto& l : list)
+    for (auto& l : list) {
         std::printf("%-16s %-18s %-9s %-20s %-18s %-8s %s\n", cell(l["ip"]).c_str(), cell(l["mac"]).c_str(),
                     cell(l["state"]).c_str(), when(l["expires"]).c_str(), cell(l["subnet"]).c_str(),
                     cell(l["source"]).c_str(), cell(l["hostname"]).c_str());
+        if (l.contains("conflict")) std::printf("  reservation deferred: %s\n", cell(l["conflict"]).c_str());
+    }
 }
 
 void print_object(const json& j, const std::string& indent = "") {
@@ -147,6 +149,10 @@ int main(int argc, char** argv) {
     CLI::App app{"pxectl: administer a running pxed", "pxectl"};
     app.set_version_flag("-V,--version", "pxectl " PXED_VERSION);
     app.require_subcommand(1);
+    // Global flags go on the app; every subcommand (created below, so they
+    // inherit this) hands options it does not know up to its parent, so
+    // `pxectl lease list --json -s PATH` works as well as `pxectl --json lease list`.
+    app.fallthrough();
     bool as_json = false;
     std::string sock = pxed::control::kDefaultSocket;
     app.add_flag("--json", as_json, "machine-readable output");

@@ -54,18 +54,20 @@ json lease_json(const lease::Lease& l, const config::Config& cfg) {
                 {"source", "dynamic"}};
 }
 
-json resv_json(const config::Reservation& r, const config::Config& cfg, bool runtime) {
+json resv_json(const config::Reservation& r, const config::Config& cfg, bool runtime, const dhcp::Engine& engine) {
     const config::Subnet* sn = cfg.subnet_for(r.ip);
     uint32_t lt = r.lease_time.value_or(sn ? sn->lease_time : 0);
-    return json{{"ip", r.ip.str()},
-                {"mac", r.mac.str()},
-                {"hostname", r.hostname},
-                {"state", "static"},
-                {"expires", nullptr},
-                {"lease_time", lt == config::kInfiniteLease ? json("infinite") : json(lt)},
-                {"subnet", sn ? sn->net.str() : ""},
-                {"static", true},
-                {"source", runtime ? "pxectl" : "config"}};
+    json j{{"ip", r.ip.str()},
+           {"mac", r.mac.str()},
+           {"hostname", r.hostname},
+           {"state", "static"},
+           {"expires", nullptr},
+           {"lease_time", lt == config::kInfiniteLease ? json("infinite") : json(lt)},
+           {"subnet", sn ? sn->net.str() : ""},
+           {"static", true},
+           {"source", runtime ? "pxectl" : "config"}};
+    if (auto c = engine.conflict_for(r, now_s())) j["conflict"] = c->describe();
+    return j;
 }
 
 }  // namespace pxed::daemon

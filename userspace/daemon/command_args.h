@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "control/control.h"
+#include "dhcp/engine.h"
 #include "lease/lease_table.h"
 #include "pxed/net.h"
 
@@ -21,6 +22,8 @@ Mac parse_mac(const std::string& s);
 Ipv4 parse_ip(const std::string& s);
 
 nlohmann::json lease_json(const lease::Lease& l, const config::Config& cfg);
-nlohmann::json resv_json(const config::Reservation& r, const config::Config& cfg, bool runtime);
+// A reservation; "conflict" says why it is not in force yet (another client holds its address).
+nlohmann::json resv_json(const config::Reservation& r, const config::Config& cfg, bool runtime,
+                         const dhcp::Engine& engine);
 
 }  // namespace pxed::daemon

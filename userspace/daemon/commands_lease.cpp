@@ -47,7 +47,7 @@ json add_static(Daemon& d, const lease::StoredReservation& sr) {
         }
     d.flush_sync();
     spdlog::info("reservation added mac={} ip={} hostname={}", sr.mac.str(), sr.ip.str(), sr.hostname);
-    return resv_json(*d.cfg().reservation_for(sr.mac), d.cfg(), true);
+    return resv_json(*d.cfg().reservation_for(sr.mac), d.cfg(), true, d.engine());
 }
 
 json add_dynamic(Daemon& d, const Mac& mac, Ipv4 ip, const std::string& hostname, std::optional<uint32_t> lt_arg) {
@@ -117,11 +117,11 @@ json cmd_lease_list(Daemon& d, const control::Request& r) {
     for (auto& res : cfg.reservations) {
         if (net && !net->contains(res.ip)) continue;
         if (!state.empty() && state != "static") continue;
-        out.push_back(resv_json(res, cfg, d.is_runtime(res.mac)));
+        out.push_back(resv_json(res, cfg, d.is_runtime(res.mac), d.engine()));
     }
     for (auto& [ip, l] : d.engine().leases().all()) {
         if (l.state == lease::State::Offered && l.expires <= now) continue;  // a lapsed offer
-        if (cfg.reservation_for(l.mac)) continue;  // shown as its reservation
+        if (auto* res = cfg.reservation_for(l.mac); res && res->ip == ip) continue;  // shown as its reservation
         if (net && !net->contains(ip)) continue;
         if (!state.empty() && state != lease::to_string(l.state)) continue;
         out.push_back(lease_json(l, cfg));
@@ -133,14 +133,14 @@ json cmd_lease_show(Daemon& d, const control::Request& r) {
     auto& cfg = d.cfg();
     std::string key = arg_str(r, "key");
     if (auto m = Mac::parse(key)) {
-        if (auto* res = cfg.reservation_for(*m)) return resv_json(*res, cfg, d.is_runtime(*m));
+        if (auto* res = cfg.reservation_for(*m)) return resv_json(*res, cfg, d.is_runtime(*m), d.engine());
         for (auto& [ip, l] : d.engine().leases().all())
             if (l.mac == *m) return lease_json(l, cfg);
         fail("no lease or reservation for MAC " + m->str() + " (pxectl lease list shows them all)");
     }
     Ipv4 ip = parse_ip(key);
     for (auto& res : cfg.reservations)
-        if (res.ip == ip) return resv_json(res, cfg, d.is_runtime(res.mac));
+        if (res.ip == ip) return resv_json(res, cfg, d.is_runtime(res.mac), d.engine());
     if (auto* l = d.engine().leases().by_ip(ip)) return lease_json(*l, cfg);
     fail("no lease or reservation for " + ip.str() + " (pxectl lease list shows them all)");
 }

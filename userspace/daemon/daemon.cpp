@@ -68,7 +68,14 @@ void Daemon::install(config::Config merged) {
     engine_->set_config(*fresh);
     dhcp_.configure_limits(*fresh);
     cfg_ = std::move(fresh);
-    (void)fast_path_.sync(*cfg_);  // each interface's failure is logged; the daemon still answers
+    (void)sync_maps(int64_t(std::time(nullptr)));  // each interface's failure is logged; the daemon still answers
+}
+
+Result<void> Daemon::sync_maps(int64_t now) { return fast_path_.sync(*cfg_, deferred_.update(*engine_, now)); }
+
+void Daemon::check_deferred(int64_t now) {
+    if (dhcp_.take_reservations_changed()) deferred_.mark_dirty();
+    if (deferred_.changed(*engine_, now)) (void)sync_maps(now);
 }
 
 Result<std::string> Daemon::reload() {
@@ -137,7 +144,7 @@ Result<void> Daemon::start() {
     if (!ifaces) return Err(ifaces.error());
     if (auto r = dhcp_.open(*ifaces); !r) return r;
     if (auto r = fast_path_.start(cfg_->xdp, *ifaces); !r) return r;
-    if (auto r = fast_path_.sync(*cfg_); !r) return r;
+    if (auto r = sync_maps(int64_t(std::time(nullptr))); !r) return r;
     std::vector<Ipv4> served;
     for (auto& i : *ifaces) served.push_back(i.addr);
     if (auto r = files_.start(*cfg_, served, [this] { return to_prometheus(snapshot()); }); !r) return r;

@@ -21,6 +21,7 @@
 #include "control/control.h"
 #include "daemon/commit_pipeline.h"
 #include "daemon/config_source.h"
+#include "daemon/deferred_reservations.h"
 #include "daemon/dhcp_service.h"
 #include "daemon/fast_path.h"
 #include "daemon/file_service.h"
@@ -82,6 +83,10 @@ private:
     void install(config::Config merged);  // engine, limits, maps
     Result<void> open_store();
     void on_signal(int fd, bool& stop, int& status);
+    // The kernel maps follow the configuration and the deferred reservations.
+    Result<void> sync_maps(int64_t now);
+    // After every turn of the loop: re-syncs when a deferral began or ended.
+    void check_deferred(int64_t now);
 
     ConfigSource source_;
     config::Config file_cfg_;                    // as the source gave it
@@ -92,6 +97,7 @@ private:
     DhcpService dhcp_;
     std::unique_ptr<CommitPipeline> pipeline_;  // after store_: stops first
     FastPath fast_path_;
+    DeferredReservations deferred_;
     FileService files_;
     std::unique_ptr<control::Server> control_;
     sigset_t signals_{};

@@ -83,6 +83,8 @@ void DhcpService::on_packet(size_t si, std::span<const uint8_t> bytes) {
     auto out = engine_.handle(*p, rx, int64_t(std::time(nullptr)));
     spdlog::debug("dhcp iface={} type={} mac={} xid={:#010x} result=\"{}\"", s.info().name,
                   type ? dhcp::to_string(*type) : "none", p->mac().str(), p->xid, out.note);
+    if (!out.warning.empty()) spdlog::warn("dhcp iface={} mac={} {}", s.info().name, p->mac().str(), out.warning);
+    if (out.reservations_changed) reservations_changed_ = true;
     if (out.drop == dhcp::Drop::NotEthernet) counters_.not_ethernet++;
     if (out.drop == dhcp::Drop::PoolExhausted) {
         counters_.pool_exhausted++;

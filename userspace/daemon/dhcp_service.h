@@ -7,6 +7,7 @@
 // pipeline until their lease is durable.
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "config/config.h"
@@ -35,6 +36,9 @@ public:
 
     const std::vector<DhcpSocket>& sockets() const { return sockets_; }
     const DhcpCounters& counters() const { return counters_; }
+    // Whether an outcome since the last call said a reservation's conflict
+    // began or ended (DeferredReservations).
+    bool take_reservations_changed() { return std::exchange(reservations_changed_, false); }
 
 private:
     void on_packet(size_t si, std::span<const uint8_t> bytes);
@@ -45,6 +49,7 @@ private:
     dhcp::RateLimiter client_limit_{0, 0};
     dhcp::RateLimiter relay_limit_{0, 0};
     DhcpCounters counters_;
+    bool reservations_changed_ = false;
     std::vector<uint8_t> buf_ = std::vector<uint8_t>(65536);
 };
 

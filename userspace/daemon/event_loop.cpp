@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <ctime>
 
 #include "common/unique_fd.h"
 #include "daemon/daemon.h"
@@ -95,7 +96,9 @@ int Daemon::serve() {
             else if (tag & kControlConn) control_->on_readable(int(tag & ~kControlConn), unwatch);
             else dhcp_.on_readable(size_t(tag));
         }
-        if (!stop) pipeline_->flush();
+        if (stop) break;
+        pipeline_->flush();
+        check_deferred(int64_t(std::time(nullptr)));
     }
     return status;
 }

@@ -35,10 +35,11 @@ Result<void> FastPath::start(config::XdpMode mode, const std::vector<IfaceInfo>&
     return {};
 }
 
-Result<void> FastPath::sync(const config::Config& cfg) {
+Result<void> FastPath::sync(const config::Config& cfg, const std::vector<Mac>& withheld) {
     std::string failed;
     for (auto& x : xdp_) {
-        auto r = bpf::sync_maps(*x.prog, cfg, x.iface, bpf::RateLimit{cfg.xdp_rate_limit, cfg.xdp_rate_burst});
+        auto r = bpf::sync_maps(*x.prog, cfg, x.iface, bpf::RateLimit{cfg.xdp_rate_limit, cfg.xdp_rate_burst},
+                                withheld);
         if (!r) {
             spdlog::error("xdp iface={} map sync failed: {}", x.iface.name, r.error());
             failed += (failed.empty() ? "" : "; ") + x.iface.name + ": " + r.error();
@@ -46,7 +47,9 @@ Result<void> FastPath::sync(const config::Config& cfg) {
         }
         spdlog::info("xdp iface={} mode={} prog_id={} pinned={} reservations={} blobs={} removed={}{}", x.iface.name,
                      x.prog->mode_name(), x.prog->prog_id(), bpf::pin_dir(x.iface.name), r->reservations, r->blobs,
-                     r->removed, r->not_in_kernel ? " not_in_kernel=" + std::to_string(r->not_in_kernel) : "");
+                     r->removed,
+                     (r->not_in_kernel ? " not_in_kernel=" + std::to_string(r->not_in_kernel) : "") +
+                         (r->withheld ? " withheld=" + std::to_string(r->withheld) : ""));
     }
     if (!failed.empty()) return Err("XDP map sync failed: " + failed);
     return {};

@@ -24,9 +24,11 @@ public:
     // interface where it cannot attach is answered by the daemon alone; with
     // "off" the pins an earlier pxed left are removed.
     Result<void> start(config::XdpMode mode, const std::vector<IfaceInfo>& ifaces);
-    // The maps follow `cfg`: at start and at every change of configuration.
-    // Every interface is synced; the error names those that failed.
-    Result<void> sync(const config::Config& cfg);
+    // The maps follow `cfg`: at start, at every change of configuration, and
+    // when a reservation's conflict begins or ends (`withheld`: MACs whose
+    // reservations stay out of the maps). Every interface is synced; the
+    // error names those that failed.
+    Result<void> sync(const config::Config& cfg, const std::vector<Mac>& withheld);
 
     void read_into(MetricsSnapshot& s) const;
     // Attached behind libxdp's dispatcher somewhere (detaching needs CAP_SYS_ADMIN).

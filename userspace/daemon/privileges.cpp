@@ -35,7 +35,10 @@ std::string drop_capabilities(Keep keep, bool sys_admin) {
     std::string names;
     for (auto c : kept) {
         char* n = cap_to_name(c);
-        names += (names.empty() ? "" : ",") + std::string(n ? n : "?");
+        // Appended piece by piece: `"," + std::string(...)` made GCC 12 at -O3
+        // warn (-Wrestrict, a false positive in its inlined string insert).
+        if (!names.empty()) names += ',';
+        names += n ? n : "?";
         cap_free(n);
     }
     return "capabilities kept=" + (names.empty() ? std::string("none") : names);

@@ -72,11 +72,26 @@ struct Engine::Ctx {
     const config::Reservation* resv;
     lease::ClientKey client;
     Ipv4 server_ip;
+    // The client's reservation while another client holds its address
+    // (resv is then null: the client is served as one without a reservation).
+    const config::Reservation* deferred = nullptr;
+    std::optional<ReservationConflict> conflict;
 };
 
 namespace {
-Outcome drop(Drop d, std::string note = {}) { return Outcome{std::nullopt, d, std::move(note)}; }
-Outcome reply(Reply r, std::string note) { return Outcome{std::move(r), Drop::None, std::move(note)}; }
+// Member by member: Outcome has optional fields (warning, reservations_changed).
+Outcome drop(Drop d, std::string note = {}) {
+    Outcome o;
+    o.drop = d;
+    o.note = std::move(note);
+    return o;
+}
+Outcome reply(Reply r, std::string note) {
+    Outcome o;
+    o.reply = std::move(r);
+    o.note = std::move(note);
+    return o;
+}
 int64_t expiry(int64_t now, uint32_t lease_time) {
     return lease_time == config::kInfiniteLease ? std::numeric_limits<int64_t>::max() : now + lease_time;
 }
@@ -104,7 +119,11 @@ Outcome Engine::handle(const Packet& req, const RxInfo& rx, int64_t now) {
     Ipv4 server_ip = subnet->server_ip.value_or(rx.server_ip);
     const config::Reservation* resv = cfg_->reservation_for(req.mac());
     if (resv && !subnet->net.contains(resv->ip)) resv = nullptr;  // reserved on another subnet
-    Ctx c{req, rx, now, subnet, resv, identify(req), server_ip};
+    Ctx c{req, rx, now, subnet, resv, identify(req), server_ip, nullptr, std::nullopt};
+    if (resv && (c.conflict = conflict_for(*resv, now))) {
+        c.deferred = resv;
+        c.resv = nullptr;
+    }
     switch (*type) {
     case MessageType::Discover: return discover(c);
     case MessageType::Request: return request(c);
@@ -188,7 +207,8 @@ Outcome Engine::discover(Ctx& c) {
         l.is_static = c.resv != nullptr;
         leases_.put(l);
     }
-    return reply(make_reply(c, MessageType::Offer, ip, lt), "offer " + ip.str());
+    return reply(make_reply(c, MessageType::Offer, ip, lt),
+                 "offer " + ip.str() + (c.conflict ? " (reservation deferred: " + c.conflict->describe() + ")" : ""));
 }
 
 Outcome Engine::request(Ctx& c) {
@@ -231,8 +251,21 @@ Outcome Engine::request(Ctx& c) {
             return reply(make_nak(c, "address in use"), "nak in use");
         if (!holder && !server_id && (!mine || mine->ip != want))
             return reply(make_nak(c, "no lease for this address"), "nak no lease");
-        for (auto& r : cfg_->reservations)
-            if (r.ip == want) return reply(make_nak(c, "address is reserved"), "nak reserved");
+        if (c.deferred && want == c.deferred->ip)
+            return reply(make_nak(c, "reserved address is still in use by another client"), "nak reservation deferred");
+        for (auto& r : cfg_->reservations) {
+            if (r.ip != want) continue;
+            // Reserved for another host since this client got it (as Kea and
+            // dnsmasq, refused at renewal): the lease ends here, the client
+            // starts over with another address and the reservation can take
+            // effect.
+            Outcome o = reply(make_nak(c, "address is reserved"), "nak reserved");
+            if (holder && holder->client == c.client && holder->mac != r.mac) {
+                leases_.erase(want);
+                o.reservations_changed = true;
+            }
+            return o;
+        }
     }
 
     uint32_t lt = lease_time_for(c);
@@ -254,6 +287,7 @@ Outcome Engine::request(Ctx& c) {
 Outcome Engine::decline(Ctx& c) {
     auto requested = c.req.options.get_ip(opt::RequestedIp);
     if (!requested) return drop(Drop::NotOurs, "decline without address");
+    if (auto* r = c.resv ? c.resv : c.deferred; r && r->ip == *requested) return decline_reserved(*r, c.now);
     const Lease* l = leases_.by_ip(*requested);
     if (!l || l->client != c.client) return drop(Drop::NotOurs, "decline of an address not leased to the client");
     Lease q;
@@ -274,7 +308,10 @@ Outcome Engine::release(Ctx& c) {
     r.state = State::Released;
     r.expires = c.now;
     leases_.put(r);
-    return drop(Drop::None, "released " + c.req.ciaddr.str());
+    Outcome o = drop(Drop::None, "released " + c.req.ciaddr.str());
+    for (auto& res : cfg_->reservations)
+        if (res.ip == r.ip && res.mac != r.mac) o.reservations_changed = true;  // a deferred reservation can take effect
+    return o;
 }
 
 Outcome Engine::inform(Ctx& c) {

@@ -25,6 +25,30 @@ struct Outcome {
     std::optional<Reply> reply;
     Drop drop = Drop::None;
     std::string note;  // for the log line: what was decided
+    std::string warning;  // logged at warn by the daemon when set (an operator must act)
+    // A reservation's conflict may have begun or ended (a reserved address
+    // declined, released or given up): the daemon re-syncs the kernel map.
+    bool reservations_changed = false;
+};
+
+// A reservation that cannot take effect yet because another client still
+// holds its address: a bound lease of another MAC (the reservation was added
+// by a reload or restart while the address was leased), or the address was
+// declined and is held off. As Kea (alloc_engine: "conflicting reservation")
+// and dnsmasq ("not using configured address ... because it is leased to")
+// do, the holder keeps the address until its lease ends, is released, or is
+// refused at renewal; the reserved host gets a dynamic address meanwhile and
+// its MAC stays out of the kernel map, so XDP passes it to the daemon.
+struct ReservationConflict {
+    Mac mac;       // the reserved host
+    Ipv4 ip;       // its reserved address
+    Mac holder;    // the MAC holding the address; zero for a declined address
+    lease::State state = lease::State::Bound;  // Bound or Declined
+    int64_t until = 0;  // when the holder's lease or the hold ends
+    // One sentence for the log and pxectl, e.g. "192.0.2.50 is leased to
+    // 52:54:00:00:00:02 until 2026-11-29T18:00:00Z; this host gets a dynamic
+    // address meanwhile".
+    std::string describe() const;
 };
 
 class Engine {
@@ -34,17 +58,29 @@ public:
 
     Outcome handle(const Packet& req, const RxInfo& rx, int64_t now);
 
+    // The conflict that defers reservation `r` at `now`, if any; all of them.
+    std::optional<ReservationConflict> conflict_for(const config::Reservation& r, int64_t now) const;
+    std::vector<ReservationConflict> reservation_conflicts(int64_t now) const;
+
     lease::LeaseTable& leases() { return leases_; }
     const lease::LeaseTable& leases() const { return leases_; }
 
     static constexpr int64_t kOfferHoldSeconds = 30;
     static constexpr int64_t kDeclineProbationSeconds = 3600;
+    // A DECLINE of a reserved address holds the reservation off this long
+    // (dnsmasq's DECLINE_BACKOFF, 10 minutes): long enough that a host that
+    // keeps finding its address taken sends one DECLINE per 10 minutes, not a
+    // DECLINE/DISCOVER loop; short enough that the reservation comes back soon
+    // after the other host is fixed. Kea's decline-probation-period (24 h) is
+    // for pool addresses, where another address is as good.
+    static constexpr int64_t kReservedDeclineHoldSeconds = 600;
 
 private:
     struct Ctx;
     Outcome discover(Ctx& c);
     Outcome request(Ctx& c);
     Outcome decline(Ctx& c);
+    Outcome decline_reserved(const config::Reservation& r, int64_t now);
     Outcome release(Ctx& c);
     Outcome inform(Ctx& c);
     Reply make_reply(const Ctx& c, MessageType t, Ipv4 yiaddr, uint32_t lease_time) const;

@@ -32,6 +32,13 @@ bool LeaseTable::is_free(Ipv4 ip, int64_t now) const {
     return l->expires <= now;
 }
 
+const Lease* LeaseTable::held_against(Ipv4 ip, const Mac& owner, int64_t now) const {
+    auto* l = by_ip(ip);
+    if (!l || l->mac == owner || is_free(ip, now)) return nullptr;
+    if (l->state != State::Bound && l->state != State::Declined) return nullptr;
+    return l;
+}
+
 std::optional<Ipv4> LeaseTable::pick(const ClientKey& client, Ipv4 first, Ipv4 last, int64_t now,
                                      const std::vector<Ipv4>& exclude) {
     auto excluded = [&](Ipv4 ip) { return std::find(exclude.begin(), exclude.end(), ip) != exclude.end(); };

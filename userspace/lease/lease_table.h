@@ -42,6 +42,13 @@ public:
     // their expiry.
     bool is_free(Ipv4 ip, int64_t now) const;
 
+    // The lease that keeps `owner` from using `ip` (its reserved address) at
+    // `now`: another MAC's bound lease that has not ended, or a declined
+    // address still held off. nullptr when the address is free for `owner`
+    // (no lease, its own, released, expired, or only another client's offer,
+    // which is a short hold that the reservation overrides).
+    const Lease* held_against(Ipv4 ip, const Mac& owner, int64_t now) const;
+
     // Picks an address for `client` in [first, last], skipping `exclude`
     // (reserved addresses): its previous address when still free, else the
     // next free one, else the address of another client's oldest pending
