@@ -340,6 +340,22 @@ TEST(TftpAmplification, AfterAnAckTheFullWindowComesBack) {
     EXPECT_EQ(blocks(s.on_ack(2, s.deadline() - 1)), (std::vector<uint64_t>{3, 4, 5, 6, 7, 8, 9, 10}));
 }
 
+TEST(TftpAmplification, AnAckForTheWholeWindowAfterAHalfResendIsTaken) {
+    // Seen with OVMF (EDK2 TFTP, windowsize 4) under TCG: blocks 1-4 sent, a
+    // timeout resends 1-2 only, then the client's ACK 4 for the whole first
+    // window arrives. It must move the transfer on, not be ignored as "not
+    // sent yet" until the retries run out.
+    Negotiated n;
+    n.windowsize = 4;
+    n.oack = {{"windowsize", "4"}};
+    Session s(n, 512 * 100, Limits{});
+    s.start(0);
+    EXPECT_EQ(s.on_ack(0, ms).size(), 4u);
+    EXPECT_EQ(blocks(s.on_timeout(s.deadline())), (std::vector<uint64_t>{1, 2}));
+    EXPECT_EQ(blocks(s.on_ack(4, s.deadline() - 1)), (std::vector<uint64_t>{5, 6, 7, 8}));
+    EXPECT_TRUE(s.on_ack(9, s.deadline() - 1).empty());  // never sent: still ignored
+}
+
 TEST(SafeOpen, NormalisesClientPaths) {
     EXPECT_EQ(*normalize_path("/pxelinux.0"), "pxelinux.0");
     EXPECT_EQ(*normalize_path("\\boot\\x64\\wdsnbp.com"), "boot/x64/wdsnbp.com");

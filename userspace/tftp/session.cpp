@@ -78,6 +78,7 @@ std::vector<Session::Send> Session::send_window(int64_t now_ns, uint64_t window)
         sent_at_ = now_ns;
     }
     for (; next_ <= end; next_++) out.push_back(Send{Send::Data, next_});
+    sent_max_ = std::max(sent_max_, next_ - 1);
     arm(now_ns);
     return out;
 }
@@ -102,9 +103,11 @@ std::vector<Session::Send> Session::on_ack(uint16_t w, int64_t now_ns) {
         retries_ = 0;
         return send_window(now_ns, neg_.windowsize);
     }
-    // Which outstanding block does the wire number name? Only [acked, next-1].
+    // Which outstanding block does the wire number name? Only [acked, sent_max]:
+    // after a timeout resent half a window, the client may still ACK the end
+    // of the whole one it had received (EDK2's TFTP does).
     uint64_t abs = acked_ + uint16_t(w - wire(acked_));
-    if (abs >= next_) return {};  // a block not sent yet (or a stale wrap): ignore
+    if (abs > sent_max_) return {};  // a block not sent yet (or a stale wrap): ignore
     if (abs <= acked_) return {};  // duplicate ACK: never answered with data (Sorcerer's Apprentice)
     if (abs == timed_block_ && sent_at_ && retries_ == 0) {
         int64_t sample = now_ns - sent_at_;

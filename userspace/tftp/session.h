@@ -93,6 +93,7 @@ private:
     bool proven_ = false;    // the client has ACKed something: its address is real
     uint64_t acked_ = 0;     // highest block acknowledged
     uint64_t next_ = 1;      // next block to send
+    uint64_t sent_max_ = 0;  // highest block ever sent: a shrunk resend must still take ACKs up to it
     uint32_t retries_ = 0;
     int64_t rto_;
     int64_t srtt_ = 0;
