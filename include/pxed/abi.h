@@ -37,14 +37,10 @@ struct pxed_mac_key {
 };
 
 /*
- * Client profiles: what in a request selects the boot file and options
- * (userspace/dhcp/render.cpp choose_boot). The program classifies each
- * request; userspace renders one blob per profile.
- * profile = arch_class * 4 + pxe * 2 + ipxe
- *   arch_class: 0 BIOS (option 93 absent, short, or 0), 1 UEFI x64 (7, 9),
- *               2 UEFI HTTP (16), 3 any other architecture
- *   pxe:  option 60 starts with "PXEClient"
- *   ipxe: option 77 is "iPXE" (raw, or one RFC 3004 entry)
+ * Client profiles: what in a request selects the boot file and options.
+ * The program classifies each request, userspace renders one blob per
+ * profile; the rule (profile = arch_class * 4 + pxe * 2 + ipxe) is written
+ * once, in include/pxed/profile.h, which both sides compile.
  */
 #define PXED_ARCH_CLASSES 4
 #define PXED_PROFILES 16
