@@ -87,11 +87,17 @@ static long walk_one(__u32 idx __attribute__((unused)), void *arg)
 
 /*
  * Walks the options from frame offset `off` to the end option. Malformed:
- * an option running past the UDP payload, no end option within
- * PXED_MAX_OPTIONS options.
+ * an option running past the UDP payload or past frame offset
+ * PXED_OPT_OFF_MASK, no end option within PXED_MAX_OPTIONS options.
  */
 static __always_inline int walk_options(struct xdp_md *ctx, __u32 off, __u32 udp_end, struct opt_pos *pos)
 {
+	/* Offsets are masked with PXED_OPT_OFF_MASK for the verifier. Ending
+	 * the walk there makes an option that reaches past it malformed (as
+	 * one past the UDP payload is), so an offset never wraps around into
+	 * the headers. */
+	if (udp_end > PXED_OPT_OFF_MASK)
+		udp_end = PXED_OPT_OFF_MASK;
 	struct walk_ctx w = {.xdp = ctx, .off = off, .udp_end = udp_end, .result = 1};
 	bpf_loop(PXED_MAX_OPTIONS, walk_one, &w, 0);
 	if (w.result != 0)
