@@ -90,6 +90,25 @@ static __always_inline int parse_request(struct xdp_md *ctx, struct dhcp_req_inf
 }
 
 /*
+ * Only what this host would receive on its own socket: the Ethernet
+ * destination is the interface's MAC or broadcast, the IP destination the
+ * interface's address, the server address of the reservation's subnet
+ * (`server-ip`, the address a relay or a renewing client sends to) or the
+ * limited broadcast. Anything else is another host's frame, seen because
+ * the interface is promiscuous (a bridge port, a capture running) or the
+ * switch floods: answering it would answer for another server.
+ */
+static __always_inline int addressed_to_us(const struct pxed_xdp_config *cfg, const struct ethhdr *eth,
+					   const struct iphdr *ip, const struct pxed_reservation *resv)
+{
+	if (!mac_is_broadcast(eth->h_dest) && !mac_eq(eth->h_dest, cfg->if_mac))
+		return PXED_STAT_PASS_NOT_FOR_US;
+	if (ip->daddr != IPV4_BROADCAST && ip->daddr != cfg->if_addr_be && ip->daddr != resv->server_id_be)
+		return PXED_STAT_PASS_NOT_FOR_US;
+	return PARSE_OK;
+}
+
+/*
  * The daemon's rules for a reserved client (userspace/dhcp/engine.cpp):
  * which requests it answers, from where, and with OFFER or ACK.
  */
@@ -104,11 +123,15 @@ static __always_inline int reservation_rules(const struct pxed_xdp_config *cfg, 
 	if (info->msg_type != DHCP_DISCOVER && info->msg_type != DHCP_REQUEST)
 		return PXED_STAT_PASS_MSG_TYPE;
 
+	/* Option 82 is echoed in every reply to a request that carried it
+	 * (RFC 3046 section 2.2), also when giaddr is 0 (a snooping switch
+	 * added it): the blobs do not hold it, the daemon echoes it. */
+	if (info->relay_agent)
+		return PXED_STAT_PASS_RELAY_AGENT;
+
 	__u32 giaddr = dh->giaddr;
 	__u32 ciaddr = dh->ciaddr;
 	if (giaddr) {
-		if (info->relay_agent)
-			return PXED_STAT_PASS_RELAY_AGENT;
 		if ((giaddr & resv->mask_be) != resv->net_be)
 			return PXED_STAT_PASS_WRONG_SUBNET;
 	} else {
@@ -187,6 +210,8 @@ static __always_inline int classify(struct xdp_md *ctx, const struct pxed_xdp_co
 		return PXED_STAT_PASS_NOT_RESERVED;
 	if (resv->flags & PXED_RESV_DISABLED)
 		return PXED_STAT_PASS_DISABLED;
+	if ((r = addressed_to_us(cfg, eth, (struct iphdr *)(eth + 1), resv)))
+		return r;
 	if ((r = reservation_rules(cfg, eth, dh, &info, resv, &plan->reply_type)))
 		return r;
 

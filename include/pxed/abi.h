@@ -84,8 +84,10 @@ struct pxed_xdp_config {
 	__u32 abi_version;    /* PXED_ABI_VERSION, written by the daemon */
 	__u32 enabled;        /* 0: the program passes everything */
 	__u32 ifindex;
-	__u32 if_addr_be;     /* the interface's address: IP source of replies */
-	__u8 if_mac[6];       /* Ethernet source of replies */
+	__u32 if_addr_be;     /* the interface's address: IP source of replies, and an
+			       * IP destination the program answers */
+	__u8 if_mac[6];       /* Ethernet source of replies; with ff:ff:ff:ff:ff:ff the
+			       * only Ethernet destination the program answers */
 	__u16 pad0;
 	__u32 rate_per_s;     /* per-MAC token bucket: refill rate, 0 = unlimited */
 	__u32 rate_burst;     /* bucket size */
@@ -119,10 +121,11 @@ enum pxed_stat {
 	PXED_STAT_PASS_OTHER_SERVER, /* REQUEST with another server identifier */
 	PXED_STAT_PASS_NO_BLOB,      /* reservation points at a missing blob */
 	PXED_STAT_DROP_RATE_LIMIT,   /* dropped by the per-MAC token bucket */
-	PXED_STAT_PASS_RELAY_AGENT,  /* relayed with option 82: the daemon echoes it */
+	PXED_STAT_PASS_RELAY_AGENT,  /* option 82 present (relayed or not): the daemon echoes it */
 	PXED_STAT_PASS_UNSURE,       /* duplicate or unusual options the kernel does not classify */
 	PXED_STAT_PASS_WRONG_SUBNET, /* relayed from a subnet other than the reservation's */
 	PXED_STAT_PASS_TX_FAILED,    /* the frame could not be resized for the reply */
+	PXED_STAT_PASS_NOT_FOR_US,   /* Ethernet or IP destination is another host's */
 	PXED_STAT_MAX
 };
 

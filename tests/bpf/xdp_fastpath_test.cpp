@@ -64,6 +64,8 @@ const Mac kResvA = *Mac::parse("52:54:00:00:00:0a");
 const Mac kResvB = *Mac::parse("52:54:00:00:00:0b");
 const Mac kResvRemote = *Mac::parse("52:54:00:00:00:0c");
 const Mac kStranger = *Mac::parse("52:54:00:00:00:77");
+const Mac kOtherServerMac = *Mac::parse("02:00:00:00:00:02");
+const Ipv4 kOtherServerIp(192, 0, 2, 2);
 const Mac kBroadcast = *Mac::parse("ff:ff:ff:ff:ff:ff");
 
 Packet request(MessageType t, const Mac& mac, uint32_t xid = 0x11223344) {
@@ -113,10 +115,11 @@ protected:
 
     // Runs `req` through the kernel and the daemon's engine; expects both to
     // answer, with the same DHCP bytes and the same destination.
-    void expect_same_answer(const Packet& req, MessageType want) {
+    // `frame`: the request as sent, when not as frame_of(req) sends it.
+    void expect_same_answer(const Packet& req, MessageType want, const Frame* frame_in = nullptr) {
         SCOPED_TRACE(::testing::Message() << "request " << to_string(*req.message_type()) << " from "
                                           << req.mac().str());
-        auto frame = frame_of(req);
+        auto frame = frame_in ? *frame_in : frame_of(req);
         auto k = run(frame);
         ASSERT_EQ(k.verdict, uint32_t(XDP_TX)) << "kernel passed; stats: " << stats_line();
         auto d = engine_->handle(req, RxInfo{kServerIp}, 1000);
@@ -248,6 +251,17 @@ TEST_F(FastPath, RelayedRequestsGoBackToTheRelay) {
     // With option 82 the daemon echoes it: the kernel passes.
     d.options.set(opt::RelayAgentInfo, std::vector<uint8_t>{1, 2, 'x', 'y'});
     expect_pass(frame_of(d), PXED_STAT_PASS_RELAY_AGENT);
+    // Issue 14.6: also when giaddr is 0 (a snooping switch inserted it), for
+    // DISCOVER and REQUEST from a reserved MAC the kernel would answer.
+    auto snooped = request(MessageType::Discover, kResvA);
+    snooped.options.set(opt::RelayAgentInfo, std::vector<uint8_t>{1, 4, 'p', 'o', 'r', 't'});
+    auto snooped_req = selecting(kResvA, Ipv4(192, 0, 2, 10));
+    snooped_req.options.set(opt::RelayAgentInfo, std::vector<uint8_t>{1, 4, 'p', 'o', 'r', 't'});
+    expect_cases({
+        {"DISCOVER with option 82, giaddr 0", frame_of(snooped), XDP_PASS, PXED_STAT_PASS_RELAY_AGENT, std::nullopt},
+        {"REQUEST with option 82, giaddr 0", frame_of(snooped_req), XDP_PASS, PXED_STAT_PASS_RELAY_AGENT,
+         std::nullopt},
+    });
     // Relayed from another subnet than the reservation's.
     auto wrong = request(MessageType::Discover, kResvA);
     wrong.giaddr = Ipv4(198, 51, 100, 1);
@@ -330,6 +344,91 @@ TEST_F(FastPath, HostileFramesPassOrDropNeverABadReply) {
     odd.options.set(opt::Hostname, {});
     odd.options.set(200, std::vector<uint8_t>(255, 0xee));
     expect_same_answer(odd, MessageType::Offer);
+}
+
+// Issue 14.1: a frame this host's socket would not receive is not answered
+// in the kernel either (another server's unicast, seen in promiscuous mode).
+TEST_F(FastPath, OnlyFramesAddressedToThisHostAreAnswered) {
+    auto renew = request(MessageType::Request, kResvA);  // RENEWING, unicast to its server
+    renew.ciaddr = Ipv4(192, 0, 2, 10);
+    auto sent_to = [&](const Packet& p, const Mac& mac, Ipv4 ip) {
+        UdpEndpoints ep{p.mac(), mac, p.ciaddr, ip, 68, 67};
+        return build_udp_frame(ep, serialize(p));
+    };
+    auto discover = request(MessageType::Discover, kResvA);
+    expect_cases({
+        {"RENEW to another server's MAC and IP", sent_to(renew, kOtherServerMac, kOtherServerIp), XDP_PASS,
+         PXED_STAT_PASS_NOT_FOR_US, std::nullopt},
+        {"RENEW to another server's MAC, our IP", sent_to(renew, kOtherServerMac, kServerIp), XDP_PASS,
+         PXED_STAT_PASS_NOT_FOR_US, std::nullopt},
+        {"RENEW to our MAC, another server's IP", sent_to(renew, kServerMac, kOtherServerIp), XDP_PASS,
+         PXED_STAT_PASS_NOT_FOR_US, std::nullopt},
+        {"DISCOVER to a multicast MAC", sent_to(discover, *Mac::parse("01:00:5e:00:00:01"), Ipv4(0xffffffff)),
+         XDP_PASS, PXED_STAT_PASS_NOT_FOR_US, std::nullopt},
+        {"DISCOVER broadcast to the subnet's broadcast address", sent_to(discover, kBroadcast, Ipv4(192, 0, 2, 255)),
+         XDP_PASS, PXED_STAT_PASS_NOT_FOR_US, std::nullopt},
+    });
+    EXPECT_EQ(stat(PXED_STAT_TX_ACK) + stat(PXED_STAT_TX_OFFER), 0u);
+    // Ours: unicast to this interface, or broadcast; the daemon's answer.
+    auto to_us = sent_to(renew, kServerMac, kServerIp);
+    expect_same_answer(renew, MessageType::Ack, &to_us);
+    auto bcast = sent_to(renew, kBroadcast, Ipv4(0xffffffff));
+    expect_same_answer(renew, MessageType::Ack, &bcast);
+    // A relay sends to the relayed subnet's configured server address.
+    auto relayed = request(MessageType::Discover, kResvRemote);
+    relayed.giaddr = Ipv4(198, 51, 100, 1);
+    UdpEndpoints ep{kRelayMac, kServerMac, relayed.giaddr, Ipv4(198, 51, 100, 1), 67, 67};
+    auto to_server_ip = build_udp_frame(ep, serialize(relayed));
+    expect_same_answer(relayed, MessageType::Offer, &to_server_ip);
+    ep.dst_ip = Ipv4(198, 51, 100, 2);
+    expect_pass(build_udp_frame(ep, serialize(relayed)), PXED_STAT_PASS_NOT_FOR_US);
+}
+
+// Issue 14.8: option offsets are bounded by PXED_OPT_OFF_MASK (0x7ff) for
+// the verifier. A frame whose options reach offset 2048 used to wrap the
+// walk to offset 0, the broadcast destination MAC, whose 0xff read as an
+// end option: the kernel answered a request whose options it never read.
+TEST_F(FastPath, OptionsPastTheOffsetMaskArePassedAsMalformed) {
+    auto fixed = serialize(request(MessageType::Discover, kResvA));
+    fixed.resize(kMinMessageLen);
+    auto long_options = [&](std::vector<uint8_t> after) {
+        auto p = fixed;
+        p.insert(p.end(), {opt::MessageType, 1, uint8_t(MessageType::Discover)});
+        for (int i = 0; i < 6; i++) {  // six options of 255 bytes
+            p.push_back(200);
+            p.push_back(255);
+            p.resize(p.size() + 255, 0xee);
+        }
+        size_t to_mask = 2048 - (14 + 20 + 8) - p.size();  // one more option ends at frame offset 2048
+        p.push_back(201);
+        p.push_back(uint8_t(to_mask - 2));
+        p.resize(p.size() + to_mask - 2, 0xee);
+        EXPECT_EQ(14 + 20 + 8 + p.size(), 2048u);
+        p.insert(p.end(), after.begin(), after.end());
+        return frame_of(request(MessageType::Discover, kResvA), &p);
+    };
+    auto no_end = long_options(std::vector<uint8_t>(16, 0));  // padding, never an end option
+    auto with_end = long_options({opt::Hostname, 2, 'h', 'x', opt::End, 0, 0, 0});
+    ASSERT_GT(no_end.size(), 2047u);
+    ASSERT_EQ(no_end[0], 0xff);  // what a wrapped walk reads as the end option
+    expect_cases({
+        {"options past offset 2047, no end option", no_end, XDP_PASS, PXED_STAT_PASS_MALFORMED, std::nullopt},
+        {"options past offset 2047, an end option", with_end, XDP_PASS, PXED_STAT_PASS_MALFORMED, std::nullopt},
+    });
+    EXPECT_EQ(stat(PXED_STAT_TX_OFFER), 0u);
+    // Below the mask, the same long options are answered as the daemon does.
+    auto shorter = fixed;
+    shorter.insert(shorter.end(), {opt::MessageType, 1, uint8_t(MessageType::Discover)});
+    for (int i = 0; i < 6; i++) {
+        shorter.push_back(200);
+        shorter.push_back(255);
+        shorter.resize(shorter.size() + 255, 0xee);
+    }
+    shorter.push_back(opt::End);
+    auto req = parse(shorter);
+    ASSERT_TRUE(req.ok());
+    auto f = frame_of(*req, &shorter);
+    expect_same_answer(*req, MessageType::Offer, &f);
 }
 
 TEST_F(FastPath, PerMacTokenBucketDropsTheExcess) {

@@ -40,6 +40,7 @@ std::string_view stat_name(pxed_stat s) {
     case PXED_STAT_PASS_UNSURE: return "pass_unsure";
     case PXED_STAT_PASS_WRONG_SUBNET: return "pass_wrong_subnet";
     case PXED_STAT_PASS_TX_FAILED: return "pass_tx_failed";
+    case PXED_STAT_PASS_NOT_FOR_US: return "pass_not_for_us";
     case PXED_STAT_MAX: break;
     }
     return "unknown";

@@ -46,6 +46,24 @@ bpf_map* map_by_name(pxed_xdp* s, std::string_view n) {
     return nullptr;
 }
 
+// A map pinned by an earlier pxed whose shape differs from ours (the stats
+// array grows when a counter is appended) cannot be reused: libbpf would
+// refuse the whole load. Its pin is removed so that a fresh map is pinned;
+// the earlier program keeps its own map until ours replaces it.
+void unpin_if_incompatible(bpf_map* m, const std::string& path) {
+    int fd = bpf_obj_get(path.c_str());
+    if (fd < 0) return;
+    bpf_map_info info{};
+    uint32_t len = sizeof info;
+    bool same = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.type == uint32_t(bpf_map__type(m)) &&
+                info.key_size == bpf_map__key_size(m) && info.value_size == bpf_map__value_size(m) &&
+                info.max_entries == bpf_map__max_entries(m) && info.map_flags == bpf_map__map_flags(m);
+    close(fd);
+    if (same) return;
+    spdlog::warn("xdp pinned map replaced path={} reason=\"its shape differs from this pxed's (an upgrade)\"", path);
+    unlink(path.c_str());
+}
+
 int lib_log(const char* who, const char* fmt, va_list ap) {
     char buf[1024];
     int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
@@ -106,6 +124,7 @@ Result<std::unique_ptr<XdpProgram>> XdpProgram::attach(const std::string& ifname
     self->ifindex_ = ifindex;
     for (const char* n : kMapNames) {
         std::string path = dir + "/" + n;
+        unpin_if_incompatible(map_by_name(skel, n), path);
         if (int e = bpf_map__set_pin_path(map_by_name(skel, n), path.c_str()); e)
             return Err("pin path " + path + ": " + errstr(e));
     }
