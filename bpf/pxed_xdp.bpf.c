@@ -12,9 +12,10 @@
  *
  * Two steps: classify() reads the request and decides (a pass reason, or a
  * reply_plan); build_reply() turns the frame into the reply. The headers
- * hold one concern each: maps.h, parsing_helpers.h, dhcp_options.h,
- * checksum.h, rate_limit.h; include/pxed/profile.h holds the profile rule
- * that userspace renders the blobs by.
+ * hold one concern each: maps.h, parsing_helpers.h, option_walk.h,
+ * dhcp_options.h, addressing.h, checksum.h, rate_limit.h;
+ * include/pxed/profile.h holds the profile rule that userspace renders the
+ * blobs by.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -26,6 +27,7 @@
 
 #include "pxed/abi.h"
 #include "pxed/profile.h"
+#include "addressing.h"
 #include "checksum.h"
 #include "dhcp_options.h"
 #include "dhcp_wire.h"
@@ -43,9 +45,7 @@ struct reply_plan {
 	__u32 yiaddr;
 	__u32 siaddr;
 	__u32 ciaddr; /* ACK only */
-	__u32 dst_ip;
-	__u16 dst_port;
-	__u8 dst_mac[ETH_ALEN];
+	struct reply_dest dst;
 	__u8 reply_type;
 };
 
@@ -86,25 +86,6 @@ static __always_inline int parse_request(struct xdp_md *ctx, struct dhcp_req_inf
 	if ((r = parse_options(ctx, DHCP_OPTIONS_OFF, udp_end, info)))
 		return r;
 	count(PXED_STAT_RX_DHCP);
-	return PARSE_OK;
-}
-
-/*
- * Only what this host would receive on its own socket: the Ethernet
- * destination is the interface's MAC or broadcast, the IP destination the
- * interface's address, the server address of the reservation's subnet
- * (`server-ip`, the address a relay or a renewing client sends to) or the
- * limited broadcast. Anything else is another host's frame, seen because
- * the interface is promiscuous (a bridge port, a capture running) or the
- * switch floods: answering it would answer for another server.
- */
-static __always_inline int addressed_to_us(const struct pxed_xdp_config *cfg, const struct ethhdr *eth,
-					   const struct iphdr *ip, const struct pxed_reservation *resv)
-{
-	if (!mac_is_broadcast(eth->h_dest) && !mac_eq(eth->h_dest, cfg->if_mac))
-		return PXED_STAT_PASS_NOT_FOR_US;
-	if (ip->daddr != IPV4_BROADCAST && ip->daddr != cfg->if_addr_be && ip->daddr != resv->server_id_be)
-		return PXED_STAT_PASS_NOT_FOR_US;
 	return PARSE_OK;
 }
 
@@ -164,33 +145,6 @@ static __always_inline int reservation_rules(const struct pxed_xdp_config *cfg, 
 	return PARSE_OK;
 }
 
-/*
- * Where the reply goes, RFC 2131 section 4.1, as the daemon chooses it:
- * - giaddr set: to the relay, port 67, at the Ethernet source it came from;
- * - ciaddr set: unicast to ciaddr (RENEWING, REBINDING);
- * - broadcast bit set: to 255.255.255.255 and ff:ff:ff:ff:ff:ff;
- * - otherwise unicast to yiaddr at chaddr.
- */
-static __always_inline void choose_destination(const struct ethhdr *eth, const struct dhcp_wire_hdr *dh,
-					       struct reply_plan *plan)
-{
-	plan->dst_port = PXED_DHCP_CLIENT_PORT;
-	if (dh->giaddr) {
-		__builtin_memcpy(plan->dst_mac, eth->h_source, ETH_ALEN);
-		plan->dst_ip = dh->giaddr;
-		plan->dst_port = PXED_DHCP_SERVER_PORT;
-	} else if (dh->ciaddr) {
-		__builtin_memcpy(plan->dst_mac, eth->h_source, ETH_ALEN);
-		plan->dst_ip = dh->ciaddr;
-	} else if (bpf_ntohs(dh->flags) & DHCP_FLAG_BROADCAST) {
-		__builtin_memset(plan->dst_mac, 0xff, ETH_ALEN);
-		plan->dst_ip = IPV4_BROADCAST;
-	} else {
-		__builtin_memcpy(plan->dst_mac, plan->key.mac, ETH_ALEN);
-		plan->dst_ip = plan->yiaddr;
-	}
-}
-
 /* Step one: the pass reason, or PARSE_OK and the reply in *plan. */
 static __always_inline int classify(struct xdp_md *ctx, const struct pxed_xdp_config *cfg, struct reply_plan *plan)
 {
@@ -231,7 +185,7 @@ static __always_inline int classify(struct xdp_md *ctx, const struct pxed_xdp_co
 	plan->yiaddr = resv->ip_be;
 	plan->siaddr = blob->siaddr_be;
 	plan->ciaddr = plan->reply_type == DHCP_ACK ? dh->ciaddr : 0;
-	choose_destination(eth, dh, plan);
+	choose_destination(eth, dh, plan->yiaddr, &plan->dst);
 	return PARSE_OK;
 }
 
@@ -289,7 +243,7 @@ static __always_inline int build_reply(struct xdp_md *ctx, const struct pxed_xdp
 		return r;
 	h.opts[2] = plan->reply_type; /* option 53's value; the blob holds 53, 1, 0 */
 
-	__builtin_memcpy(h.eth->h_dest, plan->dst_mac, ETH_ALEN);
+	__builtin_memcpy(h.eth->h_dest, plan->dst.mac, ETH_ALEN);
 	__builtin_memcpy(h.eth->h_source, cfg->if_mac, ETH_ALEN);
 	h.eth->h_proto = bpf_htons(ETH_P_IP);
 
@@ -307,7 +261,7 @@ static __always_inline int build_reply(struct xdp_md *ctx, const struct pxed_xdp
 	struct udphdr *udp = h.udp;
 	__u16 ulen = (__u16)(sizeof(*udp) + dhcp_len);
 	udp->source = bpf_htons(PXED_DHCP_SERVER_PORT);
-	udp->dest = bpf_htons(plan->dst_port);
+	udp->dest = bpf_htons(plan->dst.port);
 	udp->len = bpf_htons(ulen);
 	udp->check = 0;
 
@@ -322,13 +276,13 @@ static __always_inline int build_reply(struct xdp_md *ctx, const struct pxed_xdp
 	ip->protocol = IPPROTO_UDP;
 	ip->check = 0;
 	ip->saddr = cfg->if_addr_be;
-	ip->daddr = plan->dst_ip;
+	ip->daddr = plan->dst.ip;
 	ip->check = csum_finish(csum_words((const __u16 *)ip, sizeof(*ip) / 2));
 
 	/* UDP checksum: pseudo header, UDP header, the fixed DHCP fields up to
 	 * chaddr, the cookie and option 53's value, plus the blob's own sum. */
-	__u32 sum = csum_udp_pseudo(cfg->if_addr_be, plan->dst_ip, ulen);
-	sum += PXED_DHCP_SERVER_PORT + plan->dst_port + ulen;
+	__u32 sum = csum_udp_pseudo(cfg->if_addr_be, plan->dst.ip, ulen);
+	sum += PXED_DHCP_SERVER_PORT + plan->dst.port + ulen;
 	sum += csum_words((const __u16 *)dh, DHCP_SNAME_OFF / 2);
 	sum += DHCP_MAGIC_COOKIE_HI + DHCP_MAGIC_COOKIE_LO;
 	sum += (__u32)plan->reply_type << 8;
