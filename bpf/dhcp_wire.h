@@ -1,11 +1,25 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* DHCP wire format as the XDP program sees it (RFC 2131 section 2). */
+/*
+ * DHCP wire format as the XDP programs see it (RFC 2131 section 2, RFC 951
+ * for the BOOTP header), and the few IPv4 numbers they need. Names for every
+ * number the programs compare with or write.
+ */
 #ifndef PXED_BPF_DHCP_WIRE_H
 #define PXED_BPF_DHCP_WIRE_H
 
 #include <linux/types.h>
 
+/* BOOTP header (RFC 951, RFC 2131 section 2). */
+#define BOOTP_OP_REQUEST 1
+#define BOOTP_OP_REPLY 2
+#define BOOTP_HTYPE_ETHERNET 1 /* ARP hardware type, RFC 1700 */
+#define BOOTP_HLEN_ETHERNET 6
+
+/* The magic cookie 99.130.83.99 that opens the options (RFC 2131 section 3),
+ * and its two 16-bit halves as they enter a ones' complement sum. */
 #define DHCP_MAGIC_COOKIE 0x63825363u
+#define DHCP_MAGIC_COOKIE_HI (DHCP_MAGIC_COOKIE >> 16)
+#define DHCP_MAGIC_COOKIE_LO (DHCP_MAGIC_COOKIE & 0xffff)
 
 #define DHCP_OPT_PAD 0
 #define DHCP_OPT_REQUESTED_IP 50
@@ -25,6 +39,10 @@
 
 #define DHCP_FLAG_BROADCAST 0x8000
 
+/* The options walk: at most this many options (pads included) per request,
+ * and option offsets (from the start of the frame) bounded by a mask the
+ * verifier can see. A frame whose options reach past the mask is malformed
+ * for the program (passed), never wrapped around into the headers. */
 #define PXED_MAX_OPTIONS 96
 #define PXED_OPT_OFF_MASK 0x7ff
 
@@ -48,5 +66,14 @@ struct dhcp_wire_hdr {
 
 #define DHCP_FIXED_LEN 240 /* through the magic cookie */
 #define DHCP_SNAME_OFF 44
+/* A BOOTP message is at least 300 bytes (RFC 951, RFC 1542 section 2.1):
+ * the options of a reply, end and padding included, are at least this long. */
+#define DHCP_MIN_OPTIONS_LEN 60
+
+/* IPv4 (RFC 791). */
+#define IPV4_FRAG_MASK 0x3fff /* MF flag and fragment offset */
+#define IPV4_IHL_NO_OPTIONS 5
+#define IPV4_REPLY_TTL 64
+#define IPV4_BROADCAST 0xffffffffu
 
 #endif

@@ -37,14 +37,10 @@ struct pxed_mac_key {
 };
 
 /*
- * Client profiles: what in a request selects the boot file and options
- * (userspace/dhcp/render.cpp choose_boot). The program classifies each
- * request; userspace renders one blob per profile.
- * profile = arch_class * 4 + pxe * 2 + ipxe
- *   arch_class: 0 BIOS (option 93 absent, short, or 0), 1 UEFI x64 (7, 9),
- *               2 UEFI HTTP (16), 3 any other architecture
- *   pxe:  option 60 starts with "PXEClient"
- *   ipxe: option 77 is "iPXE" (raw, or one RFC 3004 entry)
+ * Client profiles: what in a request selects the boot file and options.
+ * The program classifies each request, userspace renders one blob per
+ * profile; the rule (profile = arch_class * 4 + pxe * 2 + ipxe) is written
+ * once, in include/pxed/profile.h, which both sides compile.
  */
 #define PXED_ARCH_CLASSES 4
 #define PXED_PROFILES 16
@@ -88,8 +84,10 @@ struct pxed_xdp_config {
 	__u32 abi_version;    /* PXED_ABI_VERSION, written by the daemon */
 	__u32 enabled;        /* 0: the program passes everything */
 	__u32 ifindex;
-	__u32 if_addr_be;     /* the interface's address: IP source of replies */
-	__u8 if_mac[6];       /* Ethernet source of replies */
+	__u32 if_addr_be;     /* the interface's address: IP source of replies, and an
+			       * IP destination the program answers */
+	__u8 if_mac[6];       /* Ethernet source of replies; with ff:ff:ff:ff:ff:ff the
+			       * only Ethernet destination the program answers */
 	__u16 pad0;
 	__u32 rate_per_s;     /* per-MAC token bucket: refill rate, 0 = unlimited */
 	__u32 rate_burst;     /* bucket size */
@@ -123,10 +121,11 @@ enum pxed_stat {
 	PXED_STAT_PASS_OTHER_SERVER, /* REQUEST with another server identifier */
 	PXED_STAT_PASS_NO_BLOB,      /* reservation points at a missing blob */
 	PXED_STAT_DROP_RATE_LIMIT,   /* dropped by the per-MAC token bucket */
-	PXED_STAT_PASS_RELAY_AGENT,  /* relayed with option 82: the daemon echoes it */
+	PXED_STAT_PASS_RELAY_AGENT,  /* option 82 present (relayed or not): the daemon echoes it */
 	PXED_STAT_PASS_UNSURE,       /* duplicate or unusual options the kernel does not classify */
 	PXED_STAT_PASS_WRONG_SUBNET, /* relayed from a subnet other than the reservation's */
 	PXED_STAT_PASS_TX_FAILED,    /* the frame could not be resized for the reply */
+	PXED_STAT_PASS_NOT_FOR_US,   /* Ethernet or IP destination is another host's */
 	PXED_STAT_MAX
 };
 

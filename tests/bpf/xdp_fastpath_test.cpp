@@ -13,10 +13,13 @@
 #include "dhcp/engine.h"
 #include "dhcp/frame.h"
 #include "dhcp/packet.h"
+#include "support/bpf_run.h"
 #include "support/netns.h"
 
 using namespace pxed;
 using namespace pxed::dhcp;
+using pxed::test::Frame;
+using pxed::test::mutated;
 
 namespace {
 
@@ -62,6 +65,8 @@ const Mac kResvA = *Mac::parse("52:54:00:00:00:0a");
 const Mac kResvB = *Mac::parse("52:54:00:00:00:0b");
 const Mac kResvRemote = *Mac::parse("52:54:00:00:00:0c");
 const Mac kStranger = *Mac::parse("52:54:00:00:00:77");
+const Mac kOtherServerMac = *Mac::parse("02:00:00:00:00:02");
+const Ipv4 kOtherServerIp(192, 0, 2, 2);
 const Mac kBroadcast = *Mac::parse("ff:ff:ff:ff:ff:ff");
 
 Packet request(MessageType t, const Mac& mac, uint32_t xid = 0x11223344) {
@@ -89,21 +94,14 @@ std::vector<uint8_t> frame_of(const Packet& p, const std::vector<uint8_t>* paylo
     return build_udp_frame(ep, bytes);
 }
 
-struct RunResult {
-    uint32_t verdict = 0;
-    std::vector<uint8_t> out;
-};
-
-class FastPath : public ::testing::Test {
+class FastPath : public pxed::test::XdpTest {
 protected:
     void SetUp() override {
-        if (!test::require_root()) GTEST_SKIP_("not root: failure recorded");
+        XdpTest::SetUp();
+        if (IsSkipped() || HasFatalFailure()) return;
         auto c = config::parse_toml(kConfig, "fastpath.toml");
         ASSERT_TRUE(c.ok()) << c.error();
         cfg_ = std::move(c.value());
-        auto r = bpf::XdpProgram::load();
-        ASSERT_TRUE(r.ok()) << r.error();
-        prog_ = std::move(r.value());
         sync(0, 0);
         engine_ = std::make_unique<Engine>(cfg_);
     }
@@ -116,29 +114,13 @@ protected:
         ASSERT_EQ(rep->not_in_kernel, 0u);
     }
 
-    RunResult run(const std::vector<uint8_t>& frame) {
-        RunResult r;
-        r.out.resize(4096);
-        LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(), .data_out = r.out.data(),
-                    .data_size_in = uint32_t(frame.size()), .data_size_out = uint32_t(r.out.size()), .repeat = 1);
-        int err = bpf_prog_test_run_opts(prog_->prog_fd(), &opts);
-        EXPECT_EQ(err, 0) << "BPF_PROG_TEST_RUN: " << strerror(errno);
-        r.verdict = opts.retval;
-        r.out.resize(opts.data_size_out);
-        return r;
-    }
-
-    uint64_t stat(pxed_stat s) {
-        auto r = prog_->read_stats();
-        return r.ok() ? (*r)[s] : ~0ull;
-    }
-
     // Runs `req` through the kernel and the daemon's engine; expects both to
     // answer, with the same DHCP bytes and the same destination.
-    void expect_same_answer(const Packet& req, MessageType want) {
+    // `frame`: the request as sent, when not as frame_of(req) sends it.
+    void expect_same_answer(const Packet& req, MessageType want, const Frame* frame_in = nullptr) {
         SCOPED_TRACE(::testing::Message() << "request " << to_string(*req.message_type()) << " from "
                                           << req.mac().str());
-        auto frame = frame_of(req);
+        auto frame = frame_in ? *frame_in : frame_of(req);
         auto k = run(frame);
         ASSERT_EQ(k.verdict, uint32_t(XDP_TX)) << "kernel passed; stats: " << stats_line();
         auto d = engine_->handle(req, RxInfo{kServerIp}, 1000);
@@ -182,25 +164,7 @@ protected:
         }
     }
 
-    // Expects XDP_PASS with `reason` counted once more.
-    void expect_pass(const std::vector<uint8_t>& frame, pxed_stat reason) {
-        uint64_t before = stat(reason);
-        auto r = run(frame);
-        EXPECT_EQ(r.verdict, uint32_t(XDP_PASS)) << stats_line();
-        EXPECT_EQ(stat(reason), before + 1) << "expected " << bpf::stat_name(reason) << "; " << stats_line();
-    }
-
-    std::string stats_line() {
-        auto r = prog_->read_stats();
-        std::string s;
-        if (!r.ok()) return r.error();
-        for (uint32_t i = 0; i < PXED_STAT_MAX; i++)
-            if ((*r)[i]) s += std::string(bpf::stat_name(pxed_stat(i))) + "=" + std::to_string((*r)[i]) + " ";
-        return s;
-    }
-
     config::Config cfg_;
-    std::unique_ptr<bpf::XdpProgram> prog_;
     std::unique_ptr<Engine> engine_;
 };
 
@@ -223,21 +187,24 @@ TEST_F(FastPath, DiscoverFromReservedMacGetsTheDaemonsOffer) {
 }
 
 TEST_F(FastPath, EveryClientProfileGetsItsBootFile) {
+    // profile: arch_class * 4 + PXEClient * 2 + iPXE (include/pxed/profile.h),
+    // written out here so that a change to the rule fails this table.
     struct Case {
         std::optional<uint16_t> arch;
         const char* vendor;
         const char* user_class;
+        uint32_t profile;
         const char* file;
     } cases[] = {
-        {std::nullopt, nullptr, nullptr, "pxelinux.0"},
-        {0, "PXEClient:Arch:00000:UNDI:002001", nullptr, "pxelinux.0"},
-        {7, "PXEClient:Arch:00007:UNDI:003016", nullptr, "bootnetx64.efi"},
-        {9, "PXEClient:Arch:00009:UNDI:003016", nullptr, "bootnetx64.efi"},
-        {16, "HTTPClient:Arch:00016:UNDI:003016", nullptr, "http://192.0.2.1/boot/bootx64.efi"},
-        {6, "PXEClient:Arch:00006:UNDI:003016", nullptr, ""},
-        {0, "PXEClient:Arch:00000:UNDI:002001", "iPXE", "http://192.0.2.1/boot.ipxe"},
-        {7, nullptr, "\x04iPXE", "http://192.0.2.1/boot.ipxe"},
-        {0, "MSFT 5.0", "ab", "pxelinux.0"},
+        {std::nullopt, nullptr, nullptr, 0, "pxelinux.0"},
+        {0, "PXEClient:Arch:00000:UNDI:002001", nullptr, 2, "pxelinux.0"},
+        {7, "PXEClient:Arch:00007:UNDI:003016", nullptr, 6, "bootnetx64.efi"},
+        {9, "PXEClient:Arch:00009:UNDI:003016", nullptr, 6, "bootnetx64.efi"},
+        {16, "HTTPClient:Arch:00016:UNDI:003016", nullptr, 8, "http://192.0.2.1/boot/bootx64.efi"},
+        {6, "PXEClient:Arch:00006:UNDI:003016", nullptr, 14, ""},
+        {0, "PXEClient:Arch:00000:UNDI:002001", "iPXE", 3, "http://192.0.2.1/boot.ipxe"},
+        {7, nullptr, "\x04iPXE", 5, "http://192.0.2.1/boot.ipxe"},
+        {0, "MSFT 5.0", "ab", 0, "pxelinux.0"},
     };
     for (auto& c : cases) {
         SCOPED_TRACE(c.file);
@@ -245,7 +212,11 @@ TEST_F(FastPath, EveryClientProfileGetsItsBootFile) {
         if (c.arch) d.options.set_u16(opt::ClientArch, *c.arch);
         if (c.vendor) d.options.set_str(opt::VendorClass, c.vendor);
         if (c.user_class) d.options.set_str(opt::UserClass, c.user_class);
-        EXPECT_EQ(bpf::profile_index(d), bpf::profile_index(d));
+        EXPECT_EQ(bpf::profile_index(d), c.profile);
+        // The blob the kernel picks for that profile is the daemon's reply
+        // to a request of that profile.
+        auto synthetic = bpf::synthetic_request(c.profile);
+        EXPECT_EQ(bpf::profile_index(synthetic), c.profile);
         expect_same_answer(d, MessageType::Offer);
         auto k = run(frame_of(d));
         auto f = parse_udp_frame(k.out);
@@ -281,6 +252,17 @@ TEST_F(FastPath, RelayedRequestsGoBackToTheRelay) {
     // With option 82 the daemon echoes it: the kernel passes.
     d.options.set(opt::RelayAgentInfo, std::vector<uint8_t>{1, 2, 'x', 'y'});
     expect_pass(frame_of(d), PXED_STAT_PASS_RELAY_AGENT);
+    // Issue 14.6: also when giaddr is 0 (a snooping switch inserted it), for
+    // DISCOVER and REQUEST from a reserved MAC the kernel would answer.
+    auto snooped = request(MessageType::Discover, kResvA);
+    snooped.options.set(opt::RelayAgentInfo, std::vector<uint8_t>{1, 4, 'p', 'o', 'r', 't'});
+    auto snooped_req = selecting(kResvA, Ipv4(192, 0, 2, 10));
+    snooped_req.options.set(opt::RelayAgentInfo, std::vector<uint8_t>{1, 4, 'p', 'o', 'r', 't'});
+    expect_cases({
+        {"DISCOVER with option 82, giaddr 0", frame_of(snooped), XDP_PASS, PXED_STAT_PASS_RELAY_AGENT, std::nullopt},
+        {"REQUEST with option 82, giaddr 0", frame_of(snooped_req), XDP_PASS, PXED_STAT_PASS_RELAY_AGENT,
+         std::nullopt},
+    });
     // Relayed from another subnet than the reservation's.
     auto wrong = request(MessageType::Discover, kResvA);
     wrong.giaddr = Ipv4(198, 51, 100, 1);
@@ -332,48 +314,122 @@ TEST_F(FastPath, HostileFramesPassOrDropNeverABadReply) {
         auto r = run(std::vector<uint8_t>(good.begin(), good.begin() + n));
         EXPECT_EQ(r.verdict, uint32_t(XDP_PASS)) << "cut at " << n;
     }
-    auto bad_ihl = good;
-    bad_ihl[14] = 0x44;
-    expect_pass(bad_ihl, PXED_STAT_PASS_MALFORMED);
-    auto ip_opts = good;
-    ip_opts[14] = 0x46;
-    expect_pass(ip_opts, PXED_STAT_PASS_IP_OPTIONS);
-    auto udp_long = good;
-    udp_long[14 + 20 + 4] = 0x7f;
-    expect_pass(udp_long, PXED_STAT_PASS_MALFORMED);
-    auto udp_short = good;  // UDP length shorter than the DHCP header
-    udp_short[14 + 20 + 4] = 0;
-    udp_short[14 + 20 + 5] = 100;
-    expect_pass(udp_short, PXED_STAT_PASS_MALFORMED);
-    auto ip_long = good;
-    ip_long[14 + 2] = 0x7f;
-    expect_pass(ip_long, PXED_STAT_PASS_MALFORMED);
-    auto frag = good;
-    frag[14 + 7] = 1;  // fragment offset 8
-    expect_pass(frag, PXED_STAT_PASS_FRAGMENT);
-    auto mf = good;
-    mf[14 + 6] = 0x20;  // more fragments
-    expect_pass(mf, PXED_STAT_PASS_FRAGMENT);
-    auto vlan = good;
-    vlan.insert(vlan.begin() + 12, {0x81, 0x00, 0x00, 0x05});
-    expect_pass(vlan, PXED_STAT_PASS_VLAN);
-    // An option running past the end, and no end option.
     auto payload = serialize(request(MessageType::Discover, kResvA));
-    auto past = std::vector<uint8_t>(payload.begin(), payload.begin() + kMinMessageLen);
-    past.insert(past.end(), {opt::MessageType, 1, 1, opt::Hostname, 200, 'a'});
-    expect_pass(frame_of(request(MessageType::Discover, kResvA), &past), PXED_STAT_PASS_MALFORMED);
-    auto noend = std::vector<uint8_t>(payload.begin(), payload.begin() + kMinMessageLen);
-    noend.insert(noend.end(), {opt::MessageType, 1, 1});
-    noend.resize(noend.size() + 60, 0);  // padding, no end
-    expect_pass(frame_of(request(MessageType::Discover, kResvA), &noend), PXED_STAT_PASS_MALFORMED);
-    auto notdhcp = good;
-    notdhcp[14 + 20 + 8 + 236] = 0;  // magic cookie
-    expect_pass(notdhcp, PXED_STAT_PASS_MALFORMED);
+    auto options = [&](std::initializer_list<uint8_t> opts, size_t pad) {
+        auto p = std::vector<uint8_t>(payload.begin(), payload.begin() + kMinMessageLen);
+        p.insert(p.end(), opts);
+        p.resize(p.size() + pad, 0);
+        return frame_of(request(MessageType::Discover, kResvA), &p);
+    };
+    expect_cases({
+        mutated("IHL 4", good, [](Frame& f) { f[14] = 0x44; }, XDP_PASS, PXED_STAT_PASS_MALFORMED),
+        mutated("IP options", good, [](Frame& f) { f[14] = 0x46; }, XDP_PASS, PXED_STAT_PASS_IP_OPTIONS),
+        mutated("UDP length past the IP payload", good, [](Frame& f) { f[14 + 20 + 4] = 0x7f; }, XDP_PASS,
+                PXED_STAT_PASS_MALFORMED),
+        mutated("UDP length shorter than the DHCP header", good,
+                [](Frame& f) { f[14 + 20 + 4] = 0, f[14 + 20 + 5] = 100; }, XDP_PASS, PXED_STAT_PASS_MALFORMED),
+        mutated("IP length past the frame", good, [](Frame& f) { f[14 + 2] = 0x7f; }, XDP_PASS,
+                PXED_STAT_PASS_MALFORMED),
+        mutated("fragment offset 8", good, [](Frame& f) { f[14 + 7] = 1; }, XDP_PASS, PXED_STAT_PASS_FRAGMENT),
+        mutated("more fragments", good, [](Frame& f) { f[14 + 6] = 0x20; }, XDP_PASS, PXED_STAT_PASS_FRAGMENT),
+        mutated("802.1Q tag", good, [](Frame& f) { f.insert(f.begin() + 12, {0x81, 0x00, 0x00, 0x05}); }, XDP_PASS,
+                PXED_STAT_PASS_VLAN),
+        mutated("no magic cookie", good, [](Frame& f) { f[14 + 20 + 8 + 236] = 0; }, XDP_PASS,
+                PXED_STAT_PASS_MALFORMED),
+        {"an option running past the end", options({opt::MessageType, 1, 1, opt::Hostname, 200, 'a'}, 0), XDP_PASS,
+         PXED_STAT_PASS_MALFORMED, std::nullopt},
+        {"no end option", options({opt::MessageType, 1, 1}, 60), XDP_PASS, PXED_STAT_PASS_MALFORMED, std::nullopt},
+    });
     // Zero-length and 255-byte options are valid: the same answer as the daemon.
     auto odd = request(MessageType::Discover, kResvA);
     odd.options.set(opt::Hostname, {});
     odd.options.set(200, std::vector<uint8_t>(255, 0xee));
     expect_same_answer(odd, MessageType::Offer);
+}
+
+// Issue 14.1: a frame this host's socket would not receive is not answered
+// in the kernel either (another server's unicast, seen in promiscuous mode).
+TEST_F(FastPath, OnlyFramesAddressedToThisHostAreAnswered) {
+    auto renew = request(MessageType::Request, kResvA);  // RENEWING, unicast to its server
+    renew.ciaddr = Ipv4(192, 0, 2, 10);
+    auto sent_to = [&](const Packet& p, const Mac& mac, Ipv4 ip) {
+        UdpEndpoints ep{p.mac(), mac, p.ciaddr, ip, 68, 67};
+        return build_udp_frame(ep, serialize(p));
+    };
+    auto discover = request(MessageType::Discover, kResvA);
+    expect_cases({
+        {"RENEW to another server's MAC and IP", sent_to(renew, kOtherServerMac, kOtherServerIp), XDP_PASS,
+         PXED_STAT_PASS_NOT_FOR_US, std::nullopt},
+        {"RENEW to another server's MAC, our IP", sent_to(renew, kOtherServerMac, kServerIp), XDP_PASS,
+         PXED_STAT_PASS_NOT_FOR_US, std::nullopt},
+        {"RENEW to our MAC, another server's IP", sent_to(renew, kServerMac, kOtherServerIp), XDP_PASS,
+         PXED_STAT_PASS_NOT_FOR_US, std::nullopt},
+        {"DISCOVER to a multicast MAC", sent_to(discover, *Mac::parse("01:00:5e:00:00:01"), Ipv4(0xffffffff)),
+         XDP_PASS, PXED_STAT_PASS_NOT_FOR_US, std::nullopt},
+        {"DISCOVER broadcast to the subnet's broadcast address", sent_to(discover, kBroadcast, Ipv4(192, 0, 2, 255)),
+         XDP_PASS, PXED_STAT_PASS_NOT_FOR_US, std::nullopt},
+    });
+    EXPECT_EQ(stat(PXED_STAT_TX_ACK) + stat(PXED_STAT_TX_OFFER), 0u);
+    // Ours: unicast to this interface, or broadcast; the daemon's answer.
+    auto to_us = sent_to(renew, kServerMac, kServerIp);
+    expect_same_answer(renew, MessageType::Ack, &to_us);
+    auto bcast = sent_to(renew, kBroadcast, Ipv4(0xffffffff));
+    expect_same_answer(renew, MessageType::Ack, &bcast);
+    // A relay sends to the relayed subnet's configured server address.
+    auto relayed = request(MessageType::Discover, kResvRemote);
+    relayed.giaddr = Ipv4(198, 51, 100, 1);
+    UdpEndpoints ep{kRelayMac, kServerMac, relayed.giaddr, Ipv4(198, 51, 100, 1), 67, 67};
+    auto to_server_ip = build_udp_frame(ep, serialize(relayed));
+    expect_same_answer(relayed, MessageType::Offer, &to_server_ip);
+    ep.dst_ip = Ipv4(198, 51, 100, 2);
+    expect_pass(build_udp_frame(ep, serialize(relayed)), PXED_STAT_PASS_NOT_FOR_US);
+}
+
+// Issue 14.8: option offsets are bounded by PXED_OPT_OFF_MASK (0x7ff) for
+// the verifier. A frame whose options reach offset 2048 used to wrap the
+// walk to offset 0, the broadcast destination MAC, whose 0xff read as an
+// end option: the kernel answered a request whose options it never read.
+TEST_F(FastPath, OptionsPastTheOffsetMaskArePassedAsMalformed) {
+    auto fixed = serialize(request(MessageType::Discover, kResvA));
+    fixed.resize(kMinMessageLen);
+    auto long_options = [&](std::vector<uint8_t> after) {
+        auto p = fixed;
+        p.insert(p.end(), {opt::MessageType, 1, uint8_t(MessageType::Discover)});
+        for (int i = 0; i < 6; i++) {  // six options of 255 bytes
+            p.push_back(200);
+            p.push_back(255);
+            p.resize(p.size() + 255, 0xee);
+        }
+        size_t to_mask = 2048 - (14 + 20 + 8) - p.size();  // one more option ends at frame offset 2048
+        p.push_back(201);
+        p.push_back(uint8_t(to_mask - 2));
+        p.resize(p.size() + to_mask - 2, 0xee);
+        EXPECT_EQ(14 + 20 + 8 + p.size(), 2048u);
+        p.insert(p.end(), after.begin(), after.end());
+        return frame_of(request(MessageType::Discover, kResvA), &p);
+    };
+    auto no_end = long_options(std::vector<uint8_t>(16, 0));  // padding, never an end option
+    auto with_end = long_options({opt::Hostname, 2, 'h', 'x', opt::End, 0, 0, 0});
+    ASSERT_GT(no_end.size(), 2047u);
+    ASSERT_EQ(no_end[0], 0xff);  // what a wrapped walk reads as the end option
+    expect_cases({
+        {"options past offset 2047, no end option", no_end, XDP_PASS, PXED_STAT_PASS_MALFORMED, std::nullopt},
+        {"options past offset 2047, an end option", with_end, XDP_PASS, PXED_STAT_PASS_MALFORMED, std::nullopt},
+    });
+    EXPECT_EQ(stat(PXED_STAT_TX_OFFER), 0u);
+    // Below the mask, the same long options are answered as the daemon does.
+    auto shorter = fixed;
+    shorter.insert(shorter.end(), {opt::MessageType, 1, uint8_t(MessageType::Discover)});
+    for (int i = 0; i < 6; i++) {
+        shorter.push_back(200);
+        shorter.push_back(255);
+        shorter.resize(shorter.size() + 255, 0xee);
+    }
+    shorter.push_back(opt::End);
+    auto req = parse(shorter);
+    ASSERT_TRUE(req.ok());
+    auto f = frame_of(*req, &shorter);
+    expect_same_answer(*req, MessageType::Offer, &f);
 }
 
 TEST_F(FastPath, PerMacTokenBucketDropsTheExcess) {

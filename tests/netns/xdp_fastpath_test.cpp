@@ -9,6 +9,8 @@
 #include <filesystem>
 
 #include "bpf/xdp_program.h"
+#include "dhcp/frame.h"
+#include "dhcp/packet.h"
 #include "support/netns.h"
 
 using namespace pxed;
@@ -144,6 +146,52 @@ TEST_P(XdpNetns, RestartKeepsAnsweringAndReusesThePinnedMaps) {
     EXPECT_EQ(progs.find("prog/xdp"), progs.rfind("prog/xdp")) << "two pxed programs attached: " << progs;
 }
 
+// Issue 14.1: a reserved client's RENEW unicast to another server's MAC and
+// IP reaches the XDP program (a veth delivers every frame; a bridge in
+// promiscuous mode, as with tshark on br0, floods it to br0). The kernel
+// must not answer it; only a RENEW sent to this host gets the kernel's ACK.
+TEST_P(XdpNetns, RenewToAnotherServerIsNotAnsweredEvenInPromiscuousMode) {
+    using namespace pxed::dhcp;
+    ASSERT_EQ(cli_->run(std::string("ip link set c0 address ") + kReserved), 0);
+    auto our_mac = Mac::parse(srv_->out("ip -br link show dev " + iface_ + " | awk '{print $3}'").substr(0, 17));
+    ASSERT_TRUE(our_mac);
+    auto renew_to = [&](const Mac& mac, Ipv4 ip) {
+        Packet p;
+        p.xid = 0x5eed;
+        p.set_mac(*Mac::parse(kReserved));
+        p.ciaddr = Ipv4(192, 0, 2, 10);
+        p.options.set_u8(opt::MessageType, uint8_t(MessageType::Request));
+        UdpEndpoints ep{p.mac(), mac, p.ciaddr, ip, 68, 67};
+        auto frame = build_udp_frame(ep, serialize(p));
+        std::string hex;
+        for (uint8_t b : frame) hex += "0123456789abcdef"[b >> 4], hex += "0123456789abcdef"[b & 15];
+        return hex;
+    };
+    // Sends the frame from c0 and waits (bounded) until the program has
+    // counted it either way; returns the counter that moved.
+    auto send = [&](const std::string& hex) -> std::string {
+        uint64_t pass0 = stat(PXED_STAT_PASS_NOT_FOR_US), ack0 = stat(PXED_STAT_TX_ACK);
+        EXPECT_EQ(cli_->run("python3 -c \"import socket; s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); "
+                            "s.bind(('c0', 0)); s.send(bytes.fromhex('" + hex + "'))\""),
+                  0);
+        for (int i = 0; i < 100; i++) {
+            uint64_t pass = stat(PXED_STAT_PASS_NOT_FOR_US), ack = stat(PXED_STAT_TX_ACK);
+            if (pass != pass0 || ack != ack0)
+                return pass == pass0 + 1 && ack == ack0 ? "passed" : ack == ack0 + 1 && pass == pass0 ? "answered" : "both";
+            usleep(50000);
+        }
+        return "not seen";
+    };
+    auto other = renew_to(*Mac::parse("02:00:00:00:00:02"), Ipv4(192, 0, 2, 2));
+    if (GetParam() == Topo::Veth) {  // a bridge delivers it to br0 only when promiscuous
+        EXPECT_EQ(send(other), "passed") << "promiscuous off";
+    }
+    ASSERT_EQ(srv_->run("ip link set dev " + iface_ + " promisc on"), 0);
+    EXPECT_EQ(send(other), "passed") << "promiscuous on";
+    EXPECT_EQ(send(renew_to(*our_mac, Ipv4(192, 0, 2, 2))), "passed") << "our MAC, another server's IP";
+    EXPECT_EQ(send(renew_to(*our_mac, Ipv4(192, 0, 2, 1))), "answered") << "a RENEW to this host";
+}
+
 INSTANTIATE_TEST_SUITE_P(Topologies, XdpNetns, ::testing::Values(Topo::Veth, Topo::Bridge),
                          [](const auto& info) { return info.param == Topo::Veth ? "Veth" : "Bridge"; });
 
@@ -207,3 +255,26 @@ TEST(XdpPins, SameInterfaceNameInAnotherNamespaceIsRefusedUntilTheFirstExits) {
     PxedProcess third(b, config("s0", "generic"));
     EXPECT_TRUE(third.ready()) << third.log();
 }
+
+// A counter appended to the stats enum changes the shape of the stats map:
+// a pxed upgraded over a running older one finds its pinned stats map
+// incompatible, replaces that pin with a fresh map and keeps the others.
+TEST(XdpPins, AStatsMapOfAnOlderShapeIsReplacedOnUpgrade) {
+    if (!require_root()) return;
+    Netns srv("usrv"), cli("ucli");
+    veth_pair(&srv, "u0", &cli, "c0");
+    ASSERT_EQ(srv.run("ip addr add 192.0.2.1/24 dev u0 && ip link set u0 up"), 0);
+    std::string dir = bpf::pin_dir("u0");
+    sh("rm -rf " + dir);
+    ASSERT_EQ(sh("mkdir -p " + dir + " && bpftool map create " + dir +
+                 "/stats type percpu_array key 4 value 8 entries 24 name stats"),
+              0);
+    PxedProcess pxed(srv, config("u0", "generic"));
+    ASSERT_TRUE(pxed.ready()) << pxed.log();
+    EXPECT_NE(pxed.log().find("xdp pinned map replaced path=" + dir + "/stats"), std::string::npos) << pxed.log();
+    EXPECT_NE(pxed.log().find("xdp iface=u0 mode=generic"), std::string::npos) << pxed.log();
+    auto st = bpf::read_pinned_stats("u0");
+    EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.error());
+    EXPECT_EQ(pxed.stop(), 0);
+}
+

@@ -36,4 +36,4 @@ static_assert(offsetof(pxed_xdp_config, rate_burst) == 28);
 static_assert(sizeof(pxed_rate_state) == 16);
 
 static_assert(PXED_PROFILES == PXED_ARCH_CLASSES * 4);
-static_assert(PXED_STAT_MAX == 24, "stats indices are append-only: update the readers too");
+static_assert(PXED_STAT_MAX == 25, "stats indices are append-only: update the readers too");

@@ -10,17 +10,14 @@ using namespace pxed::dhcp;
 
 uint32_t profile_index(const Packet& req) {
     ClientProfile p = profile_of(req);
-    uint16_t arch = p.arch.value_or(0);
-    uint32_t cls = arch == 0 ? 0 : (arch == 7 || arch == 9) ? 1 : arch == 16 ? 2 : 3;
-    return cls * 4 + (p.pxe ? 2 : 0) + (p.ipxe ? 1 : 0);
+    return pxed_profile(p.arch.value_or(0), p.pxe, p.ipxe);
 }
 
 Packet synthetic_request(uint32_t profile) {
-    static constexpr uint16_t kArch[PXED_ARCH_CLASSES] = {0, 7, 16, 6};
     Packet req;
     req.options.set_u8(opt::MessageType, uint8_t(MessageType::Discover));
-    uint32_t cls = profile / 4;
-    if (cls != 0) req.options.set_u16(opt::ClientArch, kArch[cls % PXED_ARCH_CLASSES]);
+    uint32_t cls = (profile / 4) % PXED_ARCH_CLASSES;
+    if (cls != PXED_ARCH_CLASS_BIOS) req.options.set_u16(opt::ClientArch, pxed_arch_of_class(cls));
     if (profile & 2) req.options.set_str(opt::VendorClass, "PXEClient");
     if (profile & 1) req.options.set_str(opt::UserClass, "iPXE");
     return req;

@@ -8,10 +8,11 @@
 #include "config/config.h"
 #include "dhcp/packet.h"
 #include "pxed/abi.h"
+#include "pxed/profile.h"
 
 namespace pxed::bpf {
 
-// The profile index (include/pxed/abi.h) the program computes for a request.
+// The profile index (include/pxed/profile.h) the program computes for a request.
 uint32_t profile_index(const dhcp::Packet& req);
 // A request the daemon classifies exactly as `profile`.
 dhcp::Packet synthetic_request(uint32_t profile);

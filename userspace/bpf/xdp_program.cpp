@@ -1,3 +1,7 @@
+// The XDP program's lifecycle: load for tests, attach through libxdp with
+// pinned maps (replacing an earlier pxed's program without a gap), detach,
+// and the map fds. Pins and the pin lock live in pins.cpp, counters in
+// stats.cpp.
 #include "bpf/xdp_program.h"
 
 #include <bpf/bpf.h>
@@ -8,12 +12,6 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <linux/magic.h>
-#include <sys/mount.h>
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 #include <xdp/libxdp.h>
 
@@ -23,19 +21,19 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
-#include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <thread>
 #include <vector>
 
+#include "bpf/xdp_internal.h"
 #include "pxed_xdp.skel.h"
 
 namespace pxed::bpf {
 
+using detail::errstr;
+using detail::detach_ids;
+using detail::pxed_programs_on;
+
 namespace {
-std::string errstr(int e) { return std::strerror(e < 0 ? -e : e); }
 
 const char* kMapNames[] = {"reservations", "reply_blobs", "config", "stats", "rate_limit"};
 
@@ -48,52 +46,24 @@ bpf_map* map_by_name(pxed_xdp* s, std::string_view n) {
     return nullptr;
 }
 
-Result<Stats> sum_stats(int fd) {
-    int ncpu = libbpf_num_possible_cpus();
-    if (ncpu <= 0) return Err(std::string("cannot count possible CPUs"));
-    Stats out{};
-    std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpu));
-    for (uint32_t i = 0; i < PXED_STAT_MAX; i++) {
-        if (bpf_map_lookup_elem(fd, &i, per_cpu.data()) != 0)
-            return Err(std::string("reading the stats map failed: ") + std::strerror(errno));
-        for (auto v : per_cpu) out[i] += v;
-    }
-    return out;
-}
-}  // namespace
-
-std::string_view stat_name(pxed_stat s) {
-    switch (s) {
-    case PXED_STAT_RX_TOTAL: return "rx_total";
-    case PXED_STAT_RX_DHCP: return "rx_dhcp";
-    case PXED_STAT_TX_OFFER: return "tx_offer";
-    case PXED_STAT_TX_ACK: return "tx_ack";
-    case PXED_STAT_PASS_NOT_IPV4: return "pass_not_ipv4";
-    case PXED_STAT_PASS_VLAN: return "pass_vlan";
-    case PXED_STAT_PASS_NOT_UDP: return "pass_not_udp";
-    case PXED_STAT_PASS_NOT_DHCP: return "pass_not_dhcp";
-    case PXED_STAT_PASS_IP_OPTIONS: return "pass_ip_options";
-    case PXED_STAT_PASS_FRAGMENT: return "pass_fragment";
-    case PXED_STAT_PASS_MALFORMED: return "pass_malformed";
-    case PXED_STAT_PASS_NOT_RESERVED: return "pass_not_reserved";
-    case PXED_STAT_PASS_MSG_TYPE: return "pass_msg_type";
-    case PXED_STAT_PASS_OVERLOAD: return "pass_overload";
-    case PXED_STAT_PASS_SRC_MISMATCH: return "pass_src_mismatch";
-    case PXED_STAT_PASS_REQUESTED_IP: return "pass_requested_ip";
-    case PXED_STAT_PASS_DISABLED: return "pass_disabled";
-    case PXED_STAT_PASS_OTHER_SERVER: return "pass_other_server";
-    case PXED_STAT_PASS_NO_BLOB: return "pass_no_blob";
-    case PXED_STAT_DROP_RATE_LIMIT: return "drop_rate_limit";
-    case PXED_STAT_PASS_RELAY_AGENT: return "pass_relay_agent";
-    case PXED_STAT_PASS_UNSURE: return "pass_unsure";
-    case PXED_STAT_PASS_WRONG_SUBNET: return "pass_wrong_subnet";
-    case PXED_STAT_PASS_TX_FAILED: return "pass_tx_failed";
-    case PXED_STAT_MAX: break;
-    }
-    return "unknown";
+// A map pinned by an earlier pxed whose shape differs from ours (the stats
+// array grows when a counter is appended) cannot be reused: libbpf would
+// refuse the whole load. Its pin is removed so that a fresh map is pinned;
+// the earlier program keeps its own map until ours replaces it.
+void unpin_if_incompatible(bpf_map* m, const std::string& path) {
+    int fd = bpf_obj_get(path.c_str());
+    if (fd < 0) return;
+    bpf_map_info info{};
+    uint32_t len = sizeof info;
+    bool same = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.type == uint32_t(bpf_map__type(m)) &&
+                info.key_size == bpf_map__key_size(m) && info.value_size == bpf_map__value_size(m) &&
+                info.max_entries == bpf_map__max_entries(m) && info.map_flags == bpf_map__map_flags(m);
+    close(fd);
+    if (same) return;
+    spdlog::warn("xdp pinned map replaced path={} reason=\"its shape differs from this pxed's (an upgrade)\"", path);
+    unlink(path.c_str());
 }
 
-namespace {
 int lib_log(const char* who, const char* fmt, va_list ap) {
     char buf[1024];
     int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
@@ -110,84 +80,6 @@ int libxdp_log(enum libxdp_print_level, const char* fmt, va_list ap) { return li
 void route_library_logs() {
     libbpf_set_print(libbpf_log);
     libxdp_set_print(libxdp_log);
-}
-
-Result<void> ensure_bpffs() {
-    struct statfs st{};
-    if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC) return {};
-    std::error_code ec;
-    std::filesystem::create_directories("/sys/fs/bpf", ec);
-    if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") != 0)
-        return Err("cannot mount bpffs on /sys/fs/bpf: " + errstr(errno) + " (needs CAP_SYS_ADMIN)");
-    return {};
-}
-
-std::string pin_dir(const std::string& ifname) { return std::string(PXED_PIN_ROOT) + "/" + ifname; }
-
-namespace {
-// The pid holding an flock on the inode, from /proc/locks ("1: FLOCK
-// ADVISORY WRITE <pid> <maj>:<min>:<inode> 0 EOF"); 0 if not found.
-long flock_holder(ino_t ino) {
-    std::ifstream in("/proc/locks");
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.find(" FLOCK ") == std::string::npos) continue;
-        std::string id, kind, adv, rw, pid, dev;
-        std::istringstream f(line);
-        f >> id >> kind >> adv >> rw >> pid >> dev;
-        auto colon = dev.rfind(':');
-        if (colon != std::string::npos && dev.substr(colon + 1) == std::to_string(ino)) return std::atol(pid.c_str());
-    }
-    return 0;
-}
-}  // namespace
-
-Result<PinLock> PinLock::acquire(const std::string& ifname, int wait_ms) {
-    if (auto r = ensure_bpffs(); !r) return Err(r.error());
-    std::string dir = pin_dir(ifname);
-    auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
-    for (;;) {
-        std::error_code ec;
-        std::filesystem::create_directories(dir, ec);
-        if (ec) return Err("cannot create " + dir + ": " + ec.message());
-        int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0) return Err("cannot open " + dir + ": " + errstr(errno));
-        if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-            // The holder may have removed the directory between our open and
-            // our lock: then the lock is on an orphan; take the new one.
-            struct stat a{}, b{};
-            if (fstat(fd, &a) == 0 && stat(dir.c_str(), &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
-                return PinLock(fd);
-            close(fd);
-            continue;
-        }
-        int err = errno;
-        struct stat st{};
-        fstat(fd, &st);
-        close(fd);
-        if (err != EWOULDBLOCK) return Err("cannot lock " + dir + ": " + errstr(err));
-        if (std::chrono::steady_clock::now() >= give_up) {
-            long pid = flock_holder(st.st_ino);
-            return Err("another pxed" + (pid > 0 ? " (pid " + std::to_string(pid) + ")" : std::string()) +
-                       " holds " + dir + ": it serves an interface named " + ifname +
-                       ", perhaps in another network namespace; BPF pins are keyed by interface name, so "
-                       "only one pxed at a time may serve each name with XDP");
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-}
-
-PinLock& PinLock::operator=(PinLock&& o) noexcept {
-    if (this != &o) {
-        if (fd_ >= 0) close(fd_);
-        fd_ = o.fd_;
-        o.fd_ = -1;
-    }
-    return *this;
-}
-
-PinLock::~PinLock() {
-    if (fd_ >= 0) close(fd_);
 }
 
 Result<std::unique_ptr<XdpProgram>> XdpProgram::load() {
@@ -216,8 +108,6 @@ std::string driver_name(const std::string& ifname) {
     close(fd);
     return rc == 0 ? std::string(info.driver) : std::string();
 }
-std::vector<uint32_t> pxed_programs_on(int ifindex);
-void detach_ids(const std::vector<uint32_t>& ids, int ifindex, uint32_t except);
 }  // namespace
 
 Result<std::unique_ptr<XdpProgram>> XdpProgram::attach(const std::string& ifname, int ifindex, AttachMode mode) {
@@ -234,6 +124,7 @@ Result<std::unique_ptr<XdpProgram>> XdpProgram::attach(const std::string& ifname
     self->ifindex_ = ifindex;
     for (const char* n : kMapNames) {
         std::string path = dir + "/" + n;
+        unpin_if_incompatible(map_by_name(skel, n), path);
         if (int e = bpf_map__set_pin_path(map_by_name(skel, n), path.c_str()); e)
             return Err("pin path " + path + ": " + errstr(e));
     }
@@ -345,49 +236,6 @@ Result<void> XdpProgram::set_config(const pxed_xdp_config& c) {
     if (bpf_map_update_elem(config_fd(), &key, &c, BPF_ANY) != 0)
         return Err(std::string("updating the XDP config map failed: ") + std::strerror(errno));
     return {};
-}
-
-Result<Stats> XdpProgram::read_stats() const { return sum_stats(stats_fd()); }
-
-namespace {
-std::vector<uint32_t> pxed_programs_on(int ifindex) {
-    std::vector<uint32_t> ids;
-    xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(ifindex);
-    if (!mp || libxdp_get_error(mp)) return ids;
-    for (xdp_program* p = xdp_multiprog__next_prog(nullptr, mp); p; p = xdp_multiprog__next_prog(p, mp))
-        if (std::string_view(xdp_program__name(p)) == "pxed_xdp") ids.push_back(xdp_program__id(p));
-    if (xdp_program* m = xdp_multiprog__main_prog(mp);
-        m && xdp_multiprog__is_legacy(mp) && std::string_view(xdp_program__name(m)) == "pxed_xdp")
-        ids.push_back(xdp_program__id(m));
-    xdp_multiprog__close(mp);
-    return ids;
-}
-
-void detach_ids(const std::vector<uint32_t>& ids, int ifindex, uint32_t except) {
-    for (uint32_t id : ids) {
-        if (id == except) continue;
-        xdp_program* old = xdp_program__from_id(id);
-        if (!old || libxdp_get_error(old)) continue;
-        xdp_program__detach(old, ifindex, XDP_MODE_UNSPEC, 0);
-        xdp_program__close(old);
-    }
-}
-}  // namespace
-
-void remove_leftover(const std::string& ifname, int ifindex) {
-    detach_ids(pxed_programs_on(ifindex), ifindex, 0);
-    std::error_code ec;
-    std::filesystem::remove_all(pin_dir(ifname), ec);
-    std::filesystem::remove(PXED_PIN_ROOT, ec);
-}
-
-Result<Stats> read_pinned_stats(const std::string& ifname) {
-    std::string path = pin_dir(ifname) + "/stats";
-    int fd = bpf_obj_get(path.c_str());
-    if (fd < 0) return Err("cannot open " + path + ": " + errstr(errno) + " (is pxed serving " + ifname + " with XDP?)");
-    auto r = sum_stats(fd);
-    close(fd);
-    return r;
 }
 
 }  // namespace pxed::bpf

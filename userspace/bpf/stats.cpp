@@ -1,0 +1,77 @@
+// The per-CPU counters of the XDP program (enum pxed_stat in
+// include/pxed/abi.h): their names, the one list that pxectl stats, /metrics
+// and the shutdown log line print, and their sums.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "bpf/xdp_internal.h"
+#include "bpf/xdp_program.h"
+
+namespace pxed::bpf {
+
+std::string_view stat_name(pxed_stat s) {
+    switch (s) {
+    case PXED_STAT_RX_TOTAL: return "rx_total";
+    case PXED_STAT_RX_DHCP: return "rx_dhcp";
+    case PXED_STAT_TX_OFFER: return "tx_offer";
+    case PXED_STAT_TX_ACK: return "tx_ack";
+    case PXED_STAT_PASS_NOT_IPV4: return "pass_not_ipv4";
+    case PXED_STAT_PASS_VLAN: return "pass_vlan";
+    case PXED_STAT_PASS_NOT_UDP: return "pass_not_udp";
+    case PXED_STAT_PASS_NOT_DHCP: return "pass_not_dhcp";
+    case PXED_STAT_PASS_IP_OPTIONS: return "pass_ip_options";
+    case PXED_STAT_PASS_FRAGMENT: return "pass_fragment";
+    case PXED_STAT_PASS_MALFORMED: return "pass_malformed";
+    case PXED_STAT_PASS_NOT_RESERVED: return "pass_not_reserved";
+    case PXED_STAT_PASS_MSG_TYPE: return "pass_msg_type";
+    case PXED_STAT_PASS_OVERLOAD: return "pass_overload";
+    case PXED_STAT_PASS_SRC_MISMATCH: return "pass_src_mismatch";
+    case PXED_STAT_PASS_REQUESTED_IP: return "pass_requested_ip";
+    case PXED_STAT_PASS_DISABLED: return "pass_disabled";
+    case PXED_STAT_PASS_OTHER_SERVER: return "pass_other_server";
+    case PXED_STAT_PASS_NO_BLOB: return "pass_no_blob";
+    case PXED_STAT_DROP_RATE_LIMIT: return "drop_rate_limit";
+    case PXED_STAT_PASS_RELAY_AGENT: return "pass_relay_agent";
+    case PXED_STAT_PASS_UNSURE: return "pass_unsure";
+    case PXED_STAT_PASS_WRONG_SUBNET: return "pass_wrong_subnet";
+    case PXED_STAT_PASS_TX_FAILED: return "pass_tx_failed";
+    case PXED_STAT_PASS_NOT_FOR_US: return "pass_not_for_us";
+    case PXED_STAT_MAX: break;
+    }
+    return "unknown";
+}
+
+namespace detail {
+
+Result<Stats> sum_stats(int fd) {
+    int ncpu = libbpf_num_possible_cpus();
+    if (ncpu <= 0) return Err(std::string("cannot count possible CPUs"));
+    Stats out{};
+    std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpu));
+    for (uint32_t i = 0; i < PXED_STAT_MAX; i++) {
+        if (bpf_map_lookup_elem(fd, &i, per_cpu.data()) != 0)
+            return Err(std::string("reading the stats map failed: ") + std::strerror(errno));
+        for (auto v : per_cpu) out[i] += v;
+    }
+    return out;
+}
+
+}  // namespace detail
+
+Result<Stats> XdpProgram::read_stats() const { return detail::sum_stats(stats_fd()); }
+
+Result<Stats> read_pinned_stats(const std::string& ifname) {
+    std::string path = pin_dir(ifname) + "/stats";
+    int fd = bpf_obj_get(path.c_str());
+    if (fd < 0) return Err("cannot open " + path + ": " + detail::errstr(errno) + " (is pxed serving " + ifname + " with XDP?)");
+    auto r = detail::sum_stats(fd);
+    close(fd);
+    return r;
+}
+
+}  // namespace pxed::bpf
