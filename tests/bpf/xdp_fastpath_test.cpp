@@ -479,3 +479,23 @@ TEST_F(FastPath, WithheldReservationIsPassedToTheDaemon) {
     EXPECT_EQ(rep->withheld, 0u);
     expect_same_answer(request(MessageType::Discover, kResvA), MessageType::Offer);
 }
+
+// The program does not read option 57: a reply larger than every client
+// accepts (548 bytes of DHCP message, RFC 2131 section 2) is not put in the
+// kernel. That client's requests are passed, and the daemon fits its reply
+// to what the client said (issue 14 item 7).
+TEST_F(FastPath, RepliesLargerThanEveryClientAcceptsStayOutOfTheKernel) {
+    auto& sn = cfg_.subnets[0];
+    for (uint8_t i = 1; i <= 60; i++) sn.dns.push_back(Ipv4(192, 0, 2, i));  // 240 more bytes of option 6
+    bpf::IfaceView iv{"test0", 7, kServerMac, kServerIp};
+    auto rep = bpf::sync_maps(*prog_, cfg_, iv, bpf::RateLimit{});
+    ASSERT_TRUE(rep.ok()) << rep.error();
+    EXPECT_EQ(rep->not_in_kernel, 2u);  // the two reservations on 192.0.2.0/24
+    engine_ = std::make_unique<Engine>(cfg_);
+    auto req = request(MessageType::Discover, kResvA);
+    auto k = run(frame_of(req));
+    EXPECT_EQ(k.verdict, uint32_t(XDP_PASS)) << stats_line();
+    auto d = engine_->handle(req, RxInfo{kServerIp}, 1000);
+    ASSERT_TRUE(d.reply) << d.note;
+    EXPECT_LE(encode(*d.reply).size(), 548u);
+}

@@ -1,5 +1,7 @@
 #include "bpf/blob.h"
 
+#include "dhcp/reply.h"
+
 #include <cstring>
 
 #include "dhcp/render.h"
@@ -42,6 +44,10 @@ std::optional<pxed_reply_blob> render_blob(const BlobInput& in, uint32_t profile
     ri.boot = choose_boot(in.subnet->boot, profile_of(req));
     Packet reply = render_reply(req, MessageType::Offer, ri, in.reservation ? in.reservation->ip : Ipv4());
     auto bytes = serialize(reply);
+    // The kernel does not read option 57: it answers only with a reply that
+    // every client accepts (576-byte datagrams, RFC 2131 2). A larger one is
+    // left to the daemon, which fits it to the client (reply.h fit_reply).
+    if (bytes.size() > max_reply_size(req)) return std::nullopt;
     size_t tail_len = bytes.size() - kMinMessageLen;
     if (tail_len > PXED_TAIL_MAX || bytes[kMinMessageLen] != opt::MessageType || bytes[kMinMessageLen + 1] != 1)
         return std::nullopt;

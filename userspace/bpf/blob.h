@@ -24,7 +24,8 @@ struct BlobInput {
 };
 
 // The blob for one profile; nullopt when the reply does not fit PXED_TAIL_MAX
-// (the daemon then answers that client itself).
+// or is larger than every client accepts (548 bytes of DHCP message): the
+// daemon then answers that client itself.
 std::optional<pxed_reply_blob> render_blob(const BlobInput& in, uint32_t profile);
 
 // Ones' complement sum (not inverted, folded) of bytes placed at an even offset.
