@@ -23,7 +23,10 @@ Result<void> FileService::start(const config::Config& cfg, const std::vector<Ipv
     if (cfg.file_service_bind == config::FileServiceBind::Interfaces) {
         addrs = served;
         where.clear();
-        for (auto& a : addrs) where += (where.empty() ? "" : ",") + a.str();
+        for (auto& a : addrs) {
+            if (!where.empty()) where += ',';  // piece by piece: GCC 12 -O3 misjudges "," + str (-Wrestrict)
+            where += a.str();
+        }
     }
     tftp::ServerOptions to;
     to.addresses = addrs;
