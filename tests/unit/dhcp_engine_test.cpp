@@ -2,33 +2,21 @@
 
 #include "config/config.h"
 #include "dhcp/engine.h"
+#include "support/toml_fixture.h"
 
 using namespace pxed;
 using namespace pxed::dhcp;
 
 namespace {
 
-const char* kToml = R"([server]
-interfaces = ["eth0"]
-
-[[subnet]]
-cidr = "192.0.2.0/24"
-range = ["192.0.2.100", "192.0.2.102"]
-router = "192.0.2.1"
-dns = ["192.0.2.53"]
-lease-time = 600
-boot = { bios = "pxelinux.0", uefi-x64 = "bootnetx64.efi", uefi-http = "http://192.0.2.1/boot.efi", ipxe = "http://192.0.2.1/boot.ipxe" }
-
-[[subnet]]
-cidr = "198.51.100.0/24"
-range = ["198.51.100.10", "198.51.100.20"]
-lease-time = 300
-
-[[reservation]]
-mac = "52:54:00:00:00:0a"
-ip = "192.0.2.10"
-hostname = "node10"
-)";
+const std::string kToml =
+    test::toml::server("eth0") +
+    test::toml::lan_subnet("192.0.2.102",
+                           "dns = [\"192.0.2.53\"]\n"
+                           "lease-time = 600\n"
+                           "boot = { bios = \"pxelinux.0\", uefi-x64 = \"bootnetx64.efi\", uefi-http = "
+                           "\"http://192.0.2.1/boot.efi\", ipxe = \"http://192.0.2.1/boot.ipxe\" }\n") +
+    test::toml::relayed_subnet("198.51.100.10", "198.51.100.20") + test::toml::node10();
 
 const Ipv4 kServer(192, 0, 2, 1);
 

@@ -6,6 +6,7 @@
 
 #include "config/config.h"
 #include "dhcp/engine.h"
+#include "support/toml_fixture.h"
 
 using namespace pxed;
 using namespace pxed::dhcp;
@@ -14,23 +15,13 @@ namespace {
 
 // 192.0.2.0/24 is the served interface's network; 198.51.100.0/24 is behind
 // a relay at 198.51.100.1 and has no boot files.
-const char* kToml = R"([server]
-interfaces = ["eth0"]
-authoritative = true
-
-[[subnet]]
-cidr = "192.0.2.0/24"
-range = ["192.0.2.100", "192.0.2.102"]
-router = "192.0.2.1"
-dns = ["192.0.2.53"]
-lease-time = 600
-boot = { bios = "pxelinux.0", uefi-x64 = "bootnetx64.efi" }
-
-[[subnet]]
-cidr = "198.51.100.0/24"
-range = ["198.51.100.10", "198.51.100.20"]
-lease-time = 300
-)";
+const std::string kToml =
+    test::toml::server("eth0", "authoritative = true\n") +
+    test::toml::lan_subnet("192.0.2.102",
+                           "dns = [\"192.0.2.53\"]\n"
+                           "lease-time = 600\n"
+                           "boot = { bios = \"pxelinux.0\", uefi-x64 = \"bootnetx64.efi\" }\n") +
+    test::toml::relayed_subnet("198.51.100.10", "198.51.100.20");
 
 const Ipv4 kServer(192, 0, 2, 1);
 const Ipv4 kRelay(198, 51, 100, 1);

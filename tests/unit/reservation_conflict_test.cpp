@@ -7,31 +7,19 @@
 
 #include "config/config.h"
 #include "dhcp/engine.h"
+#include "support/toml_fixture.h"
 
 using namespace pxed;
 using namespace pxed::dhcp;
 
 namespace {
 
-const std::string kBase = R"([server]
-interfaces = ["eth0"]
-
-[[subnet]]
-cidr = "192.0.2.0/24"
-range = ["192.0.2.100", "192.0.2.102"]
-lease-time = 600
-
-[[reservation]]
-mac = "52:54:00:00:00:0a"
-ip = "192.0.2.10"
-)";
+const std::string kBase = test::toml::server("eth0") +
+                          test::toml::lan_subnet("192.0.2.102", "lease-time = 600\n", /*router=*/false) +
+                          test::toml::reservation("52:54:00:00:00:0a", "192.0.2.10");
 
 // The reload: a reservation for an address of the pool.
-const std::string kReserved = R"(
-[[reservation]]
-mac = "52:54:00:00:00:0b"
-ip = "192.0.2.100"
-)";
+const std::string kReserved = test::toml::reservation("52:54:00:00:00:0b", "192.0.2.100");
 
 const Ipv4 kServer(192, 0, 2, 1);
 const char* kHolder = "52:54:00:00:01:02";
