@@ -30,9 +30,9 @@ const std::string kConfig =
     toml::lan_subnet("192.0.2.200",
                      "dns = [\"192.0.2.53\", \"192.0.2.54\"]\n"
                      "domain = \"lab.test\"\n"
-                     "lease-time = 600\n"
-                     "boot = { bios = \"pxelinux.0\", uefi-x64 = \"bootnetx64.efi\", uefi-http = "
-                     "\"http://192.0.2.1/boot/bootx64.efi\", ipxe = \"http://192.0.2.1/boot.ipxe\" }\n") +
+                     "lease-time = 600\n" + toml::boot4("pxelinux.0", "bootnetx64.efi",
+                                                        "http://192.0.2.1/boot/bootx64.efi",
+                                                        "http://192.0.2.1/boot.ipxe")) +
     toml::relayed_subnet("198.51.100.100", "198.51.100.200",
                          "server-ip = \"198.51.100.1\"\nboot = { bios = \"relayed.0\" }\n") +
     toml::node10() + toml::reservation("52:54:00:00:00:0b", "192.0.2.11", "lease-time = \"infinite\"\n") +

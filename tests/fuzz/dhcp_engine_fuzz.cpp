@@ -21,9 +21,8 @@ const std::string kToml =
     toml::lan_subnet("192.0.2.103",
                      "dns = [\"192.0.2.53\", \"192.0.2.54\"]\n"
                      "domain = \"lab.example\"\n"
-                     "lease-time = 600\n"
-                     "boot = { bios = \"pxelinux.0\", uefi-x64 = \"debian-installer/amd64/bootnetx64.efi\", "
-                     "uefi-http = \"http://192.0.2.1/boot.efi\", ipxe = \"http://192.0.2.1/boot.ipxe\" }\n") +
+                     "lease-time = 600\n" + toml::boot4("pxelinux.0", "debian-installer/amd64/bootnetx64.efi",
+                                                        "http://192.0.2.1/boot.efi", "http://192.0.2.1/boot.ipxe")) +
     toml::relayed_subnet("198.51.100.10", "198.51.100.12",
                          "boot = { bios = \"pxelinux.0\", next-server = \"198.51.100.2\" }\n") +
     toml::node10() + toml::reservation("52:54:00:00:00:0b", "198.51.100.11", "lease-time = \"infinite\"\n") +

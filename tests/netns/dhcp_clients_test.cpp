@@ -22,9 +22,7 @@ class Clients : public LanTest {
 protected:
     void SetUp() override {
         if (!require_root()) GTEST_SKIP_("not root: failure recorded");
-        LanSpec lan;
-        lan.cli_mac = "52:54:00:00:05:01";
-        ASSERT_NO_FATAL_FAILURE(start_lan(lan));
+        ASSERT_NO_FATAL_FAILURE(start_lan(LanSpec().client_mac("52:54:00:00:05:01")));
         ASSERT_NO_FATAL_FAILURE(start_pxed(kConfig));
     }
     // state and ip of the stored lease for the client's MAC, "" if none.

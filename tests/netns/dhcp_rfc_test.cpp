@@ -192,9 +192,7 @@ class ClientIdentity : public LanTest {};
 // client id on the same MAC is a different client.
 TEST_F(ClientIdentity, BootChainKeepsOneAddress) {
     if (!require_root()) GTEST_SKIP_("not root: failure recorded");
-    LanSpec lan;
-    lan.cli_mac = "52:54:00:00:05:01";
-    ASSERT_NO_FATAL_FAILURE(start_lan(lan));
+    ASSERT_NO_FATAL_FAILURE(start_lan(LanSpec().client_mac("52:54:00:00:05:01")));
     ASSERT_NO_FATAL_FAILURE(start_pxed(kChainConfig));
     const Netns& cli = *cli_;
     const PxedProcess& pxed = *pxed_;

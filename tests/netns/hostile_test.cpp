@@ -192,12 +192,7 @@ class Hostile : public LanTest {
 protected:
     void SetUp() override {
         if (!require_root()) GTEST_SKIP_("not root: failure recorded");
-        LanSpec lan;
-        lan.srv_ns = "hsrv";
-        lan.cli_ns = "hcli";
-        lan.srv_if = "h0";
-        lan.xdp_pass_on_client = true;
-        ASSERT_NO_FATAL_FAILURE(start_lan(lan));
+        ASSERT_NO_FATAL_FAILURE(start_lan(LanSpec().named("hsrv", "hcli").server_if("h0").with_xdp_pass_on_client()));
         char t[] = "/tmp/pxedhostile.XXXXXX";
         root_ = mkdtemp(t);
         ASSERT_EQ(sh("head -c 4194304 /dev/urandom > " + root_ + "/file.bin && chmod -R a+rX " + root_), 0);

@@ -32,10 +32,7 @@ class Pxectl : public LanTest {
 protected:
     void SetUp() override {
         if (!require_root()) GTEST_SKIP_("not root: failure recorded");
-        LanSpec lan;
-        lan.srv_ns = "csrv";
-        lan.cli_ns = "ccli";
-        ASSERT_NO_FATAL_FAILURE(start_lan(lan));
+        ASSERT_NO_FATAL_FAILURE(start_lan(LanSpec().named("csrv", "ccli")));
         start();
     }
     void start() {

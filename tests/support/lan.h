@@ -18,6 +18,25 @@ struct LanSpec {
     std::string srv_addr = "192.0.2.1/24";
     std::string cli_mac;                         // empty: the kernel's random one
     bool xdp_pass_on_client = false;             // XDP_TX on a veth reaches the peer only when its NAPI runs
+
+    // Setters for what a fixture changes, chained: LanSpec().named("h", "c").
+    LanSpec& named(const std::string& srv, const std::string& cli) {
+        srv_ns = srv;
+        cli_ns = cli;
+        return *this;
+    }
+    LanSpec& server_if(const std::string& name) {
+        srv_if = name;
+        return *this;
+    }
+    LanSpec& client_mac(const std::string& mac) {
+        cli_mac = mac;
+        return *this;
+    }
+    LanSpec& with_xdp_pass_on_client() {
+        xdp_pass_on_client = true;
+        return *this;
+    }
 };
 
 class LanTest : public ::testing::Test {

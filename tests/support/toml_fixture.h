@@ -36,6 +36,14 @@ inline std::string relayed_subnet(const std::string& first, const std::string& l
     return subnet("198.51.100.0/24", first, last, "lease-time = 300\n" + rest);
 }
 
+// The boot line with a file for each of the four client kinds (BIOS PXE,
+// UEFI x64 PXE, UEFI HTTP boot, iPXE).
+inline std::string boot4(const std::string& bios, const std::string& uefi_x64, const std::string& uefi_http,
+                         const std::string& ipxe) {
+    return "boot = { bios = \"" + bios + "\", uefi-x64 = \"" + uefi_x64 + "\", uefi-http = \"" + uefi_http +
+           "\", ipxe = \"" + ipxe + "\" }\n";
+}
+
 // A [[reservation]]; `rest` holds hostname, lease-time...
 inline std::string reservation(const std::string& mac, const std::string& ip, const std::string& rest = "") {
     return "\n[[reservation]]\nmac = \"" + mac + "\"\nip = \"" + ip + "\"\n" + rest;

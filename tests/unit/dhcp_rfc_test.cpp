@@ -6,6 +6,7 @@
 
 #include "config/config.h"
 #include "dhcp/engine.h"
+#include "support/dhcp_request.h"
 #include "support/toml_fixture.h"
 
 using namespace pxed;
@@ -36,13 +37,7 @@ protected:
         cfg_ = std::move(c.value());
         engine_ = std::make_unique<Engine>(cfg_);
     }
-    Packet req(MessageType t, const std::string& mac) {
-        Packet p;
-        p.xid = 7;
-        p.set_mac(*Mac::parse(mac));
-        p.options.set_u8(opt::MessageType, uint8_t(t));
-        return p;
-    }
+    Packet req(MessageType t, const std::string& mac) { return test::request(t, mac, 7); }
     Outcome handle(const Packet& p, int64_t now = 1000) {
         return engine_->handle(p, RxInfo{kServer, Ipv4Net{kServer, 24}}, now);
     }

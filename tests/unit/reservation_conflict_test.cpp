@@ -7,6 +7,7 @@
 
 #include "config/config.h"
 #include "dhcp/engine.h"
+#include "support/dhcp_request.h"
 #include "support/toml_fixture.h"
 
 using namespace pxed;
@@ -37,13 +38,7 @@ protected:
         after_ = std::move(b.value());
         engine_ = std::make_unique<Engine>(before_);
     }
-    Packet req(MessageType t, const std::string& mac) {
-        Packet p;
-        p.xid = 7;
-        p.set_mac(*Mac::parse(mac));
-        p.options.set_u8(opt::MessageType, uint8_t(t));
-        return p;
-    }
+    Packet req(MessageType t, const std::string& mac) { return test::request(t, mac, 7); }
     Outcome handle(const Packet& p, int64_t now) { return engine_->handle(p, RxInfo{kServer}, now); }
     Ipv4 lease(const std::string& mac, int64_t now) {
         auto o = handle(req(MessageType::Discover, mac), now);
