@@ -15,6 +15,7 @@
 #include "dhcp/packet.h"
 #include "support/bpf_run.h"
 #include "support/netns.h"
+#include "support/toml_fixture.h"
 
 using namespace pxed;
 using namespace pxed::dhcp;
@@ -23,40 +24,19 @@ using pxed::test::mutated;
 
 namespace {
 
-const char* kConfig = R"([server]
-interfaces = ["test0"]
-
-[[subnet]]
-cidr = "192.0.2.0/24"
-range = ["192.0.2.100", "192.0.2.200"]
-router = "192.0.2.1"
-dns = ["192.0.2.53", "192.0.2.54"]
-domain = "lab.test"
-lease-time = 600
-boot = { bios = "pxelinux.0", uefi-x64 = "bootnetx64.efi", uefi-http = "http://192.0.2.1/boot/bootx64.efi", ipxe = "http://192.0.2.1/boot.ipxe" }
-
-[[subnet]]
-cidr = "198.51.100.0/24"
-range = ["198.51.100.100", "198.51.100.200"]
-lease-time = 300
-server-ip = "198.51.100.1"
-boot = { bios = "relayed.0" }
-
-[[reservation]]
-mac = "52:54:00:00:00:0a"
-ip = "192.0.2.10"
-hostname = "node10"
-
-[[reservation]]
-mac = "52:54:00:00:00:0b"
-ip = "192.0.2.11"
-lease-time = "infinite"
-
-[[reservation]]
-mac = "52:54:00:00:00:0c"
-ip = "198.51.100.12"
-hostname = "remote12"
-)";
+namespace toml = pxed::test::toml;
+const std::string kConfig =
+    toml::server("test0") +
+    toml::lan_subnet("192.0.2.200",
+                     "dns = [\"192.0.2.53\", \"192.0.2.54\"]\n"
+                     "domain = \"lab.test\"\n"
+                     "lease-time = 600\n" + toml::boot4("pxelinux.0", "bootnetx64.efi",
+                                                        "http://192.0.2.1/boot/bootx64.efi",
+                                                        "http://192.0.2.1/boot.ipxe")) +
+    toml::relayed_subnet("198.51.100.100", "198.51.100.200",
+                         "server-ip = \"198.51.100.1\"\nboot = { bios = \"relayed.0\" }\n") +
+    toml::node10() + toml::reservation("52:54:00:00:00:0b", "192.0.2.11", "lease-time = \"infinite\"\n") +
+    toml::reservation("52:54:00:00:00:0c", "198.51.100.12", "hostname = \"remote12\"\n");
 
 const Mac kServerMac = *Mac::parse("02:00:00:00:00:01");
 const Ipv4 kServerIp(192, 0, 2, 1);

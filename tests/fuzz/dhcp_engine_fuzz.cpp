@@ -8,44 +8,25 @@
 #include "config/config.h"
 #include "dhcp/engine.h"
 #include "dhcp/packet.h"
+#include "support/toml_fixture.h"
 
 using namespace pxed;
 using namespace pxed::dhcp;
 
 namespace {
 
-const char* kToml = R"([server]
-interfaces = ["eth0"]
-
-[[subnet]]
-cidr = "192.0.2.0/24"
-range = ["192.0.2.100", "192.0.2.103"]
-router = "192.0.2.1"
-dns = ["192.0.2.53", "192.0.2.54"]
-domain = "lab.example"
-lease-time = 600
-boot = { bios = "pxelinux.0", uefi-x64 = "debian-installer/amd64/bootnetx64.efi", uefi-http = "http://192.0.2.1/boot.efi", ipxe = "http://192.0.2.1/boot.ipxe" }
-
-[[subnet]]
-cidr = "198.51.100.0/24"
-range = ["198.51.100.10", "198.51.100.12"]
-lease-time = 300
-boot = { bios = "pxelinux.0", next-server = "198.51.100.2" }
-
-[[reservation]]
-mac = "52:54:00:00:00:0a"
-ip = "192.0.2.10"
-hostname = "node10"
-
-[[reservation]]
-mac = "52:54:00:00:00:0b"
-ip = "198.51.100.11"
-lease-time = "infinite"
-
-[[reservation]]
-mac = "52:54:00:00:00:0c"
-ip = "192.0.2.101"
-)";
+namespace toml = pxed::test::toml;
+const std::string kToml =
+    toml::server("eth0") +
+    toml::lan_subnet("192.0.2.103",
+                     "dns = [\"192.0.2.53\", \"192.0.2.54\"]\n"
+                     "domain = \"lab.example\"\n"
+                     "lease-time = 600\n" + toml::boot4("pxelinux.0", "debian-installer/amd64/bootnetx64.efi",
+                                                        "http://192.0.2.1/boot.efi", "http://192.0.2.1/boot.ipxe")) +
+    toml::relayed_subnet("198.51.100.10", "198.51.100.12",
+                         "boot = { bios = \"pxelinux.0\", next-server = \"198.51.100.2\" }\n") +
+    toml::node10() + toml::reservation("52:54:00:00:00:0b", "198.51.100.11", "lease-time = \"infinite\"\n") +
+    toml::reservation("52:54:00:00:00:0c", "192.0.2.101");
 
 const Ipv4 kServer(192, 0, 2, 1);
 

@@ -7,41 +7,23 @@
 #include <chrono>
 #include <thread>
 
-#include "support/netns.h"
+#include "support/lan.h"
+#include "support/toml_fixture.h"
 #include "pxed/net.h"
 
 using namespace pxed::test;
 
 namespace {
 
-const char* kConfig = R"([server]
-interfaces = ["s0"]
-lease-db = "@DIR@/leases.db"
+const std::string kConfig =
+    toml::netns_server("s0") + toml::lan_subnet("192.0.2.150", "dns = [\"192.0.2.53\"]\nlease-time = 600\n");
 
-[[subnet]]
-cidr = "192.0.2.0/24"
-range = ["192.0.2.100", "192.0.2.150"]
-router = "192.0.2.1"
-dns = ["192.0.2.53"]
-lease-time = 600
-)";
-
-class Clients : public ::testing::Test {
+class Clients : public LanTest {
 protected:
     void SetUp() override {
         if (!require_root()) GTEST_SKIP_("not root: failure recorded");
-        srv_ = std::make_unique<Netns>("srv");
-        cli_ = std::make_unique<Netns>("cli");
-        veth_pair(srv_.get(), "s0", cli_.get(), "c0");
-        ASSERT_EQ(srv_->run("ip addr add 192.0.2.1/24 dev s0 && ip link set s0 up"), 0);
-        ASSERT_EQ(cli_->run("ip link set c0 address 52:54:00:00:05:01 && ip link set c0 up"), 0);
-        pxed_ = std::make_unique<PxedProcess>(*srv_, kConfig);
-        ASSERT_TRUE(pxed_->ready()) << pxed_->log();
-    }
-    void TearDown() override {
-        if (pxed_) {
-            EXPECT_EQ(pxed_->stop(), 0) << pxed_->log();
-        }
+        ASSERT_NO_FATAL_FAILURE(start_lan(LanSpec().client_mac("52:54:00:00:05:01")));
+        ASSERT_NO_FATAL_FAILURE(start_pxed(kConfig));
     }
     // state and ip of the stored lease for the client's MAC, "" if none.
     std::string stored(const std::string& field) {
@@ -63,9 +45,6 @@ protected:
         }
         return cond();
     }
-
-    std::unique_ptr<Netns> srv_, cli_;
-    std::unique_ptr<PxedProcess> pxed_;
 };
 
 }  // namespace

@@ -17,7 +17,8 @@
 #include <nlohmann/json.hpp>
 
 #include "dhcp/packet.h"
-#include "support/netns.h"
+#include "support/lan.h"
+#include "support/toml_fixture.h"
 
 using namespace pxed;
 using namespace pxed::dhcp;
@@ -28,33 +29,17 @@ namespace {
 // srv (s0 192.0.2.1/24) -- r0 [rtr: forwards, no relay] r1 -- c0 (198.51.100.10, .11 /24)
 // pxed serves 192.0.2.0/24 on s0 and 198.51.100.0/24 (a relayed subnet);
 // the client's MAC has a reservation there.
-const char* kRoutedConfig = R"([server]
-interfaces = ["s0"]
-lease-db = "@DIR@/leases.db"
-authoritative = true
-xdp = "off"
-
-[[subnet]]
-cidr = "192.0.2.0/24"
-range = ["192.0.2.100", "192.0.2.110"]
-router = "192.0.2.1"
-lease-time = 600
-
-[[subnet]]
-cidr = "198.51.100.0/24"
-range = ["198.51.100.100", "198.51.100.110"]
-router = "198.51.100.1"
-lease-time = 300
-
-[[reservation]]
-mac = "52:54:00:00:03:0a"
-ip = "198.51.100.10"
-)";
+const std::string kRoutedConfig = toml::netns_server("s0", "authoritative = true\nxdp = \"off\"\n") +
+                                  toml::lan_subnet("192.0.2.110", "lease-time = 600\n") +
+                                  toml::relayed_subnet("198.51.100.100", "198.51.100.110", "router = \"198.51.100.1\"\n") +
+                                  toml::reservation("52:54:00:00:03:0a", "198.51.100.10");
 
 const Mac kClient = *Mac::parse("52:54:00:00:03:0a");
 const uint8_t kAgent[] = {1, 6, 's', 'w', '1', '/', '1', '7'};
 
-class RoutedClient : public ::testing::Test {
+// Three namespaces (a router between server and client), so it adds rtr_
+// and lays its own links, but starts and stops pxed as every LanTest does.
+class RoutedClient : public LanTest {
 protected:
     void SetUp() override {
         if (!require_root()) GTEST_SKIP_("not root: failure recorded");
@@ -73,13 +58,7 @@ protected:
             ASSERT_EQ(ns->run(cmd), 0) << cmd;
         }
         ASSERT_EQ(cli_->run("ping -c1 -W2 192.0.2.1 >/dev/null"), 0) << "no route between the namespaces";
-        pxed_ = std::make_unique<PxedProcess>(*srv_, kRoutedConfig);
-        ASSERT_TRUE(pxed_->ready()) << pxed_->log();
-    }
-    void TearDown() override {
-        if (pxed_) {
-            EXPECT_EQ(pxed_->stop(), 0) << pxed_->log();
-        }
+        ASSERT_NO_FATAL_FAILURE(start_pxed(kRoutedConfig));
     }
 
     // Sends `bytes` from ciaddr:68 in the client namespace to pxed's
@@ -136,8 +115,7 @@ protected:
         return p;
     }
 
-    std::unique_ptr<Netns> srv_, rtr_, cli_;
-    std::unique_ptr<PxedProcess> pxed_;
+    std::unique_ptr<Netns> rtr_;  // srv_, cli_ and pxed_ are LanTest's
 };
 
 }  // namespace
@@ -201,30 +179,23 @@ TEST_F(RoutedClient, NonEthernetHardwareIsDroppedAndCounted) {
 }
 
 namespace {
-const char* kChainConfig = R"([server]
-interfaces = ["s0"]
-lease-db = "@DIR@/leases.db"
+const std::string kChainConfig =
+    toml::netns_server("s0") +
+    toml::lan_subnet("192.0.2.103", "lease-time = 600\nboot = { bios = \"pxelinux.0\" }\n", /*router=*/false);
 
-[[subnet]]
-cidr = "192.0.2.0/24"
-range = ["192.0.2.100", "192.0.2.103"]
-lease-time = 600
-boot = { bios = "pxelinux.0" }
-)";
+class ClientIdentity : public LanTest {};
 }  // namespace
 
 // Item 5: one machine's boot chain with busybox udhcpc: the PXE ROM's
 // stage without a client id (-C), then iPXE's with 01+MAC (udhcpc's
 // default), then the ROM again; one address throughout. A different
 // client id on the same MAC is a different client.
-TEST(ClientIdentity, BootChainKeepsOneAddress) {
+TEST_F(ClientIdentity, BootChainKeepsOneAddress) {
     if (!require_root()) GTEST_SKIP_("not root: failure recorded");
-    Netns srv("srv"), cli("cli");
-    veth_pair(&srv, "s0", &cli, "c0");
-    ASSERT_EQ(srv.run("ip addr add 192.0.2.1/24 dev s0 && ip link set s0 up"), 0);
-    ASSERT_EQ(cli.run("ip link set c0 address 52:54:00:00:05:01 && ip link set c0 up"), 0);
-    PxedProcess pxed(srv, kChainConfig);
-    ASSERT_TRUE(pxed.ready()) << pxed.log();
+    ASSERT_NO_FATAL_FAILURE(start_lan(LanSpec().client_mac("52:54:00:00:05:01")));
+    ASSERT_NO_FATAL_FAILURE(start_pxed(kChainConfig));
+    const Netns& cli = *cli_;
+    const PxedProcess& pxed = *pxed_;
     const std::string pxe = "-V PXEClient:Arch:00000:UNDI:002001 -x 0x5d:0000";
     auto rom = udhcpc_once(cli, "c0", 15, "-C " + pxe);
     ASSERT_FALSE(rom["ip"].empty()) << pxed.log();
@@ -236,5 +207,5 @@ TEST(ClientIdentity, BootChainKeepsOneAddress) {
     auto other = udhcpc_once(cli, "c0", 15, "-x 0x3d:ff000000010001");
     ASSERT_FALSE(other["ip"].empty()) << pxed.log();
     EXPECT_NE(other["ip"], rom["ip"]) << "another client id is another client";
-    EXPECT_EQ(pxed.stop(), 0) << pxed.log();
+    // LanTest::TearDown stops pxed and expects it to exit 0.
 }

@@ -2,54 +2,29 @@
 // namespaces: a dynamic lease and a reservation, with the PXE options.
 #include <gtest/gtest.h>
 
-#include "support/netns.h"
+#include "support/lan.h"
+#include "support/toml_fixture.h"
 
 using namespace pxed::test;
 
 namespace {
 
-const char* kConfig = R"([server]
-interfaces = ["s0"]
-lease-db = "@DIR@/leases.db"
+const std::string kConfig = toml::netns_server("s0") +
+                            toml::lan_subnet("192.0.2.101",
+                                             "dns = [\"192.0.2.53\", \"192.0.2.54\"]\n"
+                                             "domain = \"lab.test\"\n"
+                                             "lease-time = 600\n"
+                                             "boot = { bios = \"pxelinux.0\", uefi-x64 = \"bootnetx64.efi\" }\n") +
+                            toml::node10("lease-time = \"infinite\"\n");
 
-[[subnet]]
-cidr = "192.0.2.0/24"
-range = ["192.0.2.100", "192.0.2.101"]
-router = "192.0.2.1"
-dns = ["192.0.2.53", "192.0.2.54"]
-domain = "lab.test"
-lease-time = 600
-boot = { bios = "pxelinux.0", uefi-x64 = "bootnetx64.efi" }
-
-[[reservation]]
-mac = "52:54:00:00:00:0a"
-ip = "192.0.2.10"
-hostname = "node10"
-lease-time = "infinite"
-)";
-
-class DhcpNetns : public ::testing::Test {
+class DhcpNetns : public LanTest {
 protected:
     void SetUp() override {
         if (!require_root()) GTEST_SKIP_("not root: failure recorded");
-        srv_ = std::make_unique<Netns>("srv");
-        cli_ = std::make_unique<Netns>("cli");
-        veth_pair(srv_.get(), "s0", cli_.get(), "c0");
-        ASSERT_EQ(srv_->run("ip addr add 192.0.2.1/24 dev s0"), 0);
-        ASSERT_EQ(srv_->run("ip link set s0 up"), 0);
-        ASSERT_EQ(cli_->run("ip link set c0 up"), 0);
-        pxed_ = std::make_unique<PxedProcess>(*srv_, kConfig);
-        ASSERT_TRUE(pxed_->ready()) << pxed_->log();
-    }
-    void TearDown() override {
-        if (pxed_) {
-            EXPECT_EQ(pxed_->stop(), 0) << pxed_->log();
-        }
+        ASSERT_NO_FATAL_FAILURE(start_lan());
+        ASSERT_NO_FATAL_FAILURE(start_pxed(kConfig));
     }
     void set_mac(const std::string& mac) { ASSERT_EQ(cli_->run("ip link set c0 address " + mac), 0); }
-
-    std::unique_ptr<Netns> srv_, cli_;
-    std::unique_ptr<PxedProcess> pxed_;
 };
 
 }  // namespace

@@ -23,7 +23,8 @@
 
 #include "dhcp/frame.h"
 #include "dhcp/packet.h"
-#include "support/netns.h"
+#include "support/lan.h"
+#include "support/toml_fixture.h"
 
 using namespace pxed;
 using namespace pxed::dhcp;
@@ -36,24 +37,8 @@ const Mac kReserved = *Mac::parse("52:54:00:00:00:0a");
 const Mac kBroadcast = *Mac::parse("ff:ff:ff:ff:ff:ff");
 
 std::string config(const std::string& root, const std::string& extra_server) {
-    return R"([server]
-interfaces = ["h0"]
-lease-db = "@DIR@/leases.db"
-tftp-root = ")" + root + R"("
-xdp = "native"
-)" + extra_server + R"(
-[[subnet]]
-cidr = "192.0.2.0/24"
-range = ["192.0.2.100", "192.0.2.149"]
-router = "192.0.2.1"
-lease-time = 600
-boot = { bios = "pxelinux.0" }
-
-[[reservation]]
-mac = "52:54:00:00:00:0a"
-ip = "192.0.2.10"
-hostname = "node10"
-)";
+    return toml::netns_server("h0", "tftp-root = \"" + root + "\"\nxdp = \"native\"\n" + extra_server) +
+           toml::lan_subnet("192.0.2.149", "lease-time = 600\nboot = { bios = \"pxelinux.0\" }\n") + toml::node10();
 }
 
 // Runs `body` in a child process that has joined `ns`'s network namespace;
@@ -203,30 +188,21 @@ std::vector<std::vector<uint8_t>> hostile_frames(const Mac& mac, uint32_t xid) {
     return out;
 }
 
-class Hostile : public ::testing::Test {
+class Hostile : public LanTest {
 protected:
     void SetUp() override {
         if (!require_root()) GTEST_SKIP_("not root: failure recorded");
-        srv_ = std::make_unique<Netns>("hsrv");
-        cli_ = std::make_unique<Netns>("hcli");
-        veth_pair(srv_.get(), "h0", cli_.get(), "c0");
-        ASSERT_EQ(srv_->run("ip addr add 192.0.2.1/24 dev h0 && ip link set h0 up"), 0);
-        ASSERT_EQ(cli_->run("ip link set c0 up"), 0);
-        // XDP_TX on a veth reaches the peer only when its NAPI runs.
-        ASSERT_EQ(cli_->run(std::string("ip link set dev c0 xdpdrv obj ") + PXED_XDP_PASS_OBJ + " sec xdp"), 0);
+        ASSERT_NO_FATAL_FAILURE(start_lan(LanSpec().named("hsrv", "hcli").server_if("h0").with_xdp_pass_on_client()));
         char t[] = "/tmp/pxedhostile.XXXXXX";
         root_ = mkdtemp(t);
         ASSERT_EQ(sh("head -c 4194304 /dev/urandom > " + root_ + "/file.bin && chmod -R a+rX " + root_), 0);
     }
     void start(const std::string& extra) {
         std::string server = extra.find("http-port") == std::string::npos ? extra + "http-port = 0\n" : extra;
-        pxed_ = std::make_unique<PxedProcess>(*srv_, config(root_, server), "info");
-        ASSERT_TRUE(pxed_->ready()) << pxed_->log();
+        ASSERT_NO_FATAL_FAILURE(start_pxed(config(root_, server), "info"));
     }
     void TearDown() override {
-        if (pxed_ && pxed_->pid() > 0) {
-            EXPECT_EQ(pxed_->stop(), 0) << pxed_->log();
-        }
+        LanTest::TearDown();
         if (!root_.empty()) sh("rm -rf " + root_);
     }
     json stats() {
@@ -252,8 +228,6 @@ protected:
         return -1;
     }
 
-    std::unique_ptr<Netns> srv_, cli_;
-    std::unique_ptr<PxedProcess> pxed_;
     std::string root_;
 };
 

@@ -12,55 +12,32 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "support/netns.h"
+#include "support/lan.h"
+#include "support/toml_fixture.h"
 
 using namespace pxed::test;
 using nlohmann::json;
 
 namespace {
 
-const char* kConfig = R"([server]
-interfaces = ["s0"]
-lease-db = "@DIR@/leases.db"
-
-[[subnet]]
-cidr = "192.0.2.0/24"
-range = ["192.0.2.100", "192.0.2.150"]
-router = "192.0.2.1"
-lease-time = 600
-
-[[reservation]]
-mac = "52:54:00:00:00:0a"
-ip = "192.0.2.10"
-hostname = "node10"
-)";
+const std::string kConfig =
+    toml::netns_server("s0") + toml::lan_subnet("192.0.2.150", "lease-time = 600\n") + toml::node10();
 
 struct CtlResult {
     int rc;
     std::string out;
 };
 
-class Pxectl : public ::testing::Test {
+class Pxectl : public LanTest {
 protected:
     void SetUp() override {
         if (!require_root()) GTEST_SKIP_("not root: failure recorded");
-        srv_ = std::make_unique<Netns>("csrv");
-        cli_ = std::make_unique<Netns>("ccli");
-        veth_pair(srv_.get(), "s0", cli_.get(), "c0");
-        ASSERT_EQ(srv_->run("ip addr add 192.0.2.1/24 dev s0 && ip link set s0 up"), 0);
-        ASSERT_EQ(cli_->run("ip link set c0 up"), 0);
+        ASSERT_NO_FATAL_FAILURE(start_lan(LanSpec().named("csrv", "ccli")));
         start();
     }
     void start() {
-        pxed_ = std::make_unique<PxedProcess>(*srv_, kConfig);
-        ASSERT_TRUE(pxed_->ready()) << pxed_->log();
+        ASSERT_NO_FATAL_FAILURE(start_pxed(kConfig));
         sock_ = pxed_->dir() + "/pxed.sock";
-    }
-    void TearDown() override {
-        if (pxed_ && pxed_->pid() > 0) {
-            kill(pxed_->pid(), SIGCONT);
-            EXPECT_EQ(pxed_->stop(), 0) << pxed_->log();
-        }
     }
     CtlResult ctl(const std::string& args, const std::string& prefix = "") {
         std::string cmd = prefix + std::string(PXED_BINARY_DIR) + "/userspace/pxectl -s " + sock_ + " " + args +
@@ -83,8 +60,6 @@ protected:
     }
 
     std::string sock_;
-    std::unique_ptr<Netns> srv_, cli_;
-    std::unique_ptr<PxedProcess> pxed_;
 };
 
 json find_ip(const json& list, const std::string& ip) {

@@ -12,6 +12,7 @@
 #include "dhcp/frame.h"
 #include "dhcp/packet.h"
 #include "support/netns.h"
+#include "support/toml_fixture.h"
 
 using namespace pxed;
 using namespace pxed::test;
@@ -19,23 +20,8 @@ using namespace pxed::test;
 namespace {
 
 std::string config(const std::string& iface, const std::string& mode) {
-    return R"([server]
-interfaces = [")" + iface + R"("]
-lease-db = "@DIR@/leases.db"
-xdp = ")" + mode + R"("
-
-[[subnet]]
-cidr = "192.0.2.0/24"
-range = ["192.0.2.100", "192.0.2.150"]
-router = "192.0.2.1"
-lease-time = 600
-boot = { bios = "pxelinux.0" }
-
-[[reservation]]
-mac = "52:54:00:00:00:0a"
-ip = "192.0.2.10"
-hostname = "node10"
-)";
+    return toml::netns_server(iface, "xdp = \"" + mode + "\"\n") +
+           toml::lan_subnet("192.0.2.150", "lease-time = 600\nboot = { bios = \"pxelinux.0\" }\n") + toml::node10();
 }
 
 const char* kReserved = "52:54:00:00:00:0a";

@@ -2,33 +2,22 @@
 
 #include "config/config.h"
 #include "dhcp/engine.h"
+#include "support/dhcp_request.h"
+#include "support/toml_fixture.h"
 
 using namespace pxed;
 using namespace pxed::dhcp;
 
 namespace {
 
-const char* kToml = R"([server]
-interfaces = ["eth0"]
-
-[[subnet]]
-cidr = "192.0.2.0/24"
-range = ["192.0.2.100", "192.0.2.102"]
-router = "192.0.2.1"
-dns = ["192.0.2.53"]
-lease-time = 600
-boot = { bios = "pxelinux.0", uefi-x64 = "bootnetx64.efi", uefi-http = "http://192.0.2.1/boot.efi", ipxe = "http://192.0.2.1/boot.ipxe" }
-
-[[subnet]]
-cidr = "198.51.100.0/24"
-range = ["198.51.100.10", "198.51.100.20"]
-lease-time = 300
-
-[[reservation]]
-mac = "52:54:00:00:00:0a"
-ip = "192.0.2.10"
-hostname = "node10"
-)";
+const std::string kToml =
+    test::toml::server("eth0") +
+    test::toml::lan_subnet("192.0.2.102",
+                           "dns = [\"192.0.2.53\"]\n"
+                           "lease-time = 600\n" + test::toml::boot4("pxelinux.0", "bootnetx64.efi",
+                                                                    "http://192.0.2.1/boot.efi",
+                                                                    "http://192.0.2.1/boot.ipxe")) +
+    test::toml::relayed_subnet("198.51.100.10", "198.51.100.20") + test::toml::node10();
 
 const Ipv4 kServer(192, 0, 2, 1);
 
@@ -40,13 +29,7 @@ protected:
         cfg_ = std::move(c.value());
         engine_ = std::make_unique<Engine>(cfg_);
     }
-    Packet req(MessageType t, const std::string& mac, uint32_t xid = 1) {
-        Packet p;
-        p.xid = xid;
-        p.set_mac(*Mac::parse(mac));
-        p.options.set_u8(opt::MessageType, uint8_t(t));
-        return p;
-    }
+    Packet req(MessageType t, const std::string& mac, uint32_t xid = 1) { return test::request(t, mac, xid); }
     Outcome handle(const Packet& p, int64_t now = 1000) {
         return engine_->handle(p, RxInfo{kServer, Ipv4Net{kServer, 24}}, now);
     }

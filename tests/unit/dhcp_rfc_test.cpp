@@ -6,6 +6,8 @@
 
 #include "config/config.h"
 #include "dhcp/engine.h"
+#include "support/dhcp_request.h"
+#include "support/toml_fixture.h"
 
 using namespace pxed;
 using namespace pxed::dhcp;
@@ -14,23 +16,13 @@ namespace {
 
 // 192.0.2.0/24 is the served interface's network; 198.51.100.0/24 is behind
 // a relay at 198.51.100.1 and has no boot files.
-const char* kToml = R"([server]
-interfaces = ["eth0"]
-authoritative = true
-
-[[subnet]]
-cidr = "192.0.2.0/24"
-range = ["192.0.2.100", "192.0.2.102"]
-router = "192.0.2.1"
-dns = ["192.0.2.53"]
-lease-time = 600
-boot = { bios = "pxelinux.0", uefi-x64 = "bootnetx64.efi" }
-
-[[subnet]]
-cidr = "198.51.100.0/24"
-range = ["198.51.100.10", "198.51.100.20"]
-lease-time = 300
-)";
+const std::string kToml =
+    test::toml::server("eth0", "authoritative = true\n") +
+    test::toml::lan_subnet("192.0.2.102",
+                           "dns = [\"192.0.2.53\"]\n"
+                           "lease-time = 600\n"
+                           "boot = { bios = \"pxelinux.0\", uefi-x64 = \"bootnetx64.efi\" }\n") +
+    test::toml::relayed_subnet("198.51.100.10", "198.51.100.20");
 
 const Ipv4 kServer(192, 0, 2, 1);
 const Ipv4 kRelay(198, 51, 100, 1);
@@ -45,13 +37,7 @@ protected:
         cfg_ = std::move(c.value());
         engine_ = std::make_unique<Engine>(cfg_);
     }
-    Packet req(MessageType t, const std::string& mac) {
-        Packet p;
-        p.xid = 7;
-        p.set_mac(*Mac::parse(mac));
-        p.options.set_u8(opt::MessageType, uint8_t(t));
-        return p;
-    }
+    Packet req(MessageType t, const std::string& mac) { return test::request(t, mac, 7); }
     Outcome handle(const Packet& p, int64_t now = 1000) {
         return engine_->handle(p, RxInfo{kServer, Ipv4Net{kServer, 24}}, now);
     }

@@ -7,31 +7,20 @@
 
 #include "config/config.h"
 #include "dhcp/engine.h"
+#include "support/dhcp_request.h"
+#include "support/toml_fixture.h"
 
 using namespace pxed;
 using namespace pxed::dhcp;
 
 namespace {
 
-const std::string kBase = R"([server]
-interfaces = ["eth0"]
-
-[[subnet]]
-cidr = "192.0.2.0/24"
-range = ["192.0.2.100", "192.0.2.102"]
-lease-time = 600
-
-[[reservation]]
-mac = "52:54:00:00:00:0a"
-ip = "192.0.2.10"
-)";
+const std::string kBase = test::toml::server("eth0") +
+                          test::toml::lan_subnet("192.0.2.102", "lease-time = 600\n", /*router=*/false) +
+                          test::toml::reservation("52:54:00:00:00:0a", "192.0.2.10");
 
 // The reload: a reservation for an address of the pool.
-const std::string kReserved = R"(
-[[reservation]]
-mac = "52:54:00:00:00:0b"
-ip = "192.0.2.100"
-)";
+const std::string kReserved = test::toml::reservation("52:54:00:00:00:0b", "192.0.2.100");
 
 const Ipv4 kServer(192, 0, 2, 1);
 const char* kHolder = "52:54:00:00:01:02";
@@ -49,13 +38,7 @@ protected:
         after_ = std::move(b.value());
         engine_ = std::make_unique<Engine>(before_);
     }
-    Packet req(MessageType t, const std::string& mac) {
-        Packet p;
-        p.xid = 7;
-        p.set_mac(*Mac::parse(mac));
-        p.options.set_u8(opt::MessageType, uint8_t(t));
-        return p;
-    }
+    Packet req(MessageType t, const std::string& mac) { return test::request(t, mac, 7); }
     Outcome handle(const Packet& p, int64_t now) { return engine_->handle(p, RxInfo{kServer}, now); }
     Ipv4 lease(const std::string& mac, int64_t now) {
         auto o = handle(req(MessageType::Discover, mac), now);
