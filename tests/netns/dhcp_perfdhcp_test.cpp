@@ -88,7 +88,7 @@ protected:
 TEST_F(Perfdhcp, TwoThousandPerSecondNoDropsAllDurable) {
     PxedProcess pxed(*srv_, config(db_), "info");  // no per-packet log lines under load
     ASSERT_TRUE(pxed.ready()) << pxed.log();
-    auto report = cli_->out("timeout 60 perfdhcp -4 -l c0 -r 2000 -R 5000 -p 10 198.18.0.1 2>&1");
+    auto report = cli_->out("timeout 60 perfdhcp -4 -l c0 -r 2000 -R 5000 -p 10 -W 2000000 198.18.0.1 2>&1");
     EXPECT_EQ(drops_in(report), 0) << report;
     EXPECT_NE(report.find("rejected leases: 0"), std::string::npos) << report;
     EXPECT_EQ(pxed.stop(), 0) << pxed.log();

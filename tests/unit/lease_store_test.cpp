@@ -133,6 +133,31 @@ TEST(LeaseTable, DirtyTracksEveryChangedAddress) {
     EXPECT_EQ(t.take_dirty(), std::vector<Ipv4>{Ipv4(192, 0, 2, 20)});
 }
 
+// The MAC index of leases taken with a client id (how a request without
+// option 61 finds its client's lease) follows every put and erase.
+TEST(LeaseTable, TheClientIdLeaseOfAMacFollowsPutAndErase) {
+    LeaseTable t;
+    auto hw = sample(10);
+    t.put(hw);
+    EXPECT_EQ(t.with_client_id_of(hw.mac), nullptr);  // taken without a client id
+    auto id = hw;
+    id.client = "id:\x01node10";
+    t.put(id);  // the same address, now under the client id
+    ASSERT_NE(t.with_client_id_of(hw.mac), nullptr);
+    EXPECT_EQ(t.with_client_id_of(hw.mac)->ip, hw.ip);
+    auto moved = id;
+    moved.ip = Ipv4(192, 0, 2, 20);
+    t.put(moved);  // the client moves: the index follows
+    EXPECT_EQ(t.with_client_id_of(hw.mac)->ip, moved.ip);
+    auto other = sample(30);
+    other.ip = moved.ip;
+    t.put(other);  // another client takes the address
+    EXPECT_EQ(t.with_client_id_of(hw.mac), nullptr);
+    t.put(moved);
+    t.erase(moved.ip);
+    EXPECT_EQ(t.with_client_id_of(hw.mac), nullptr);
+}
+
 TEST(LeaseTable, ThePoolsOldestPendingOfferYieldsButNeverABoundLease) {
     LeaseTable t;
     Ipv4 a(192, 0, 2, 100), b(192, 0, 2, 101);

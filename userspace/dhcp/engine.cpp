@@ -58,9 +58,7 @@ lease::ClientKey Engine::identify(const Packet& req) {
         }
         return key;
     }
-    Mac mac = req.mac();
-    for (auto& [ip, l] : leases_.all())
-        if (l.mac == mac && l.client.starts_with("id:")) return l.client;
+    if (const Lease* l = leases_.with_client_id_of(req.mac())) return l->client;
     return key;
 }
 

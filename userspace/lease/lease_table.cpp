@@ -82,19 +82,48 @@ std::optional<Ipv4> LeaseTable::pick(const ClientKey& client, Ipv4 first, Ipv4 l
     return oldest;
 }
 
+namespace {
+uint64_t mac_key(const Mac& m) {
+    uint64_t k = 0;
+    for (auto b : m.b) k = k << 8 | b;
+    return k;
+}
+bool has_client_id(const Lease& l) { return l.client.starts_with("id:"); }
+}  // namespace
+
+const Lease* LeaseTable::with_client_id_of(const Mac& mac) const {
+    auto it = id_lease_by_mac_.find(mac_key(mac));
+    return it == id_lease_by_mac_.end() ? nullptr : by_ip(it->second);
+}
+
+void LeaseTable::index(const Lease& l) {
+    if (has_client_id(l)) id_lease_by_mac_[mac_key(l.mac)] = l.ip;
+}
+
+void LeaseTable::unindex(const Lease& l) {
+    if (!has_client_id(l)) return;
+    auto it = id_lease_by_mac_.find(mac_key(l.mac));
+    if (it != id_lease_by_mac_.end() && it->second == l.ip) id_lease_by_mac_.erase(it);
+}
+
 void LeaseTable::put(const Lease& l) {
     auto it = by_client_.find(l.client);
     if (it != by_client_.end() && it->second != l.ip) {
         auto old = by_ip_.find(it->second);
         if (old != by_ip_.end() && old->second.client == l.client) {
             dirty_.push_back(old->first);
+            unindex(old->second);
             by_ip_.erase(old);
         }
     }
     auto cur = by_ip_.find(l.ip);
-    if (cur != by_ip_.end() && cur->second.client != l.client) by_client_.erase(cur->second.client);
+    if (cur != by_ip_.end()) {
+        if (cur->second.client != l.client) by_client_.erase(cur->second.client);
+        unindex(cur->second);
+    }
     by_ip_[l.ip] = l;
     by_client_[l.client] = l.ip;
+    index(l);
     dirty_.push_back(l.ip);
 }
 
@@ -103,6 +132,7 @@ void LeaseTable::erase(Ipv4 ip) {
     if (it == by_ip_.end()) return;
     auto c = by_client_.find(it->second.client);
     if (c != by_client_.end() && c->second == ip) by_client_.erase(c);
+    unindex(it->second);
     by_ip_.erase(it);
     dirty_.push_back(ip);
 }

@@ -36,6 +36,10 @@ class LeaseTable {
 public:
     const Lease* by_ip(Ipv4 ip) const;
     const Lease* by_client(const ClientKey& c) const;
+    // A lease of `mac` that was taken with a client id (option 61), if any:
+    // how a request without option 61 finds the lease its client took with
+    // one (dnsmasq's rule). O(1): an index kept by put() and erase().
+    const Lease* with_client_id_of(const Mac& mac) const;
 
     // An address is free at `now` when no lease holds it, or its lease
     // expired, or it was released. Declined addresses stay quarantined until
@@ -69,6 +73,9 @@ public:
 private:
     std::map<Ipv4, Lease> by_ip_;
     std::unordered_map<ClientKey, Ipv4> by_client_;
+    std::unordered_map<uint64_t, Ipv4> id_lease_by_mac_;  // leases whose client key is a client id
+    void index(const Lease& l);
+    void unindex(const Lease& l);
     std::vector<Ipv4> dirty_;
     uint32_t cursor_ = 0;
 };
