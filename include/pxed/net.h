@@ -44,6 +44,12 @@ struct Mac {
 
     static std::optional<Mac> parse(std::string_view s);  // "aa:bb:cc:dd:ee:ff" or with '-'
     std::string str() const;
+    // The six bytes as one number, for hash keys.
+    uint64_t key() const {
+        uint64_t k = 0;
+        for (auto x : b) k = k << 8 | x;
+        return k;
+    }
 };
 
 }  // namespace pxed

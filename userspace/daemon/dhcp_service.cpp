@@ -13,12 +13,6 @@ namespace {
 
 constexpr int kMaxDatagramsPerWakeup = 256;
 
-uint64_t mac_key(const Mac& m) {
-    uint64_t k = 0;
-    for (auto b : m.b) k = k << 8 | b;
-    return k;
-}
-
 int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::steady_clock::now().time_since_epoch())
@@ -74,7 +68,7 @@ void DhcpService::on_packet(size_t si, std::span<const uint8_t> bytes) {
         spdlog::debug("dhcp drop iface={} reason=relay-rate-limit giaddr={}", s.info().name, p->giaddr.str());
         return;
     }
-    if (!client_limit_.allow(mac_key(p->mac()), now)) {
+    if (!client_limit_.allow(p->mac().key(), now)) {
         counters_.rate_limited_client++;
         spdlog::debug("dhcp drop iface={} reason=client-rate-limit mac={}", s.info().name, p->mac().str());
         return;

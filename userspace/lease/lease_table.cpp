@@ -83,26 +83,21 @@ std::optional<Ipv4> LeaseTable::pick(const ClientKey& client, Ipv4 first, Ipv4 l
 }
 
 namespace {
-uint64_t mac_key(const Mac& m) {
-    uint64_t k = 0;
-    for (auto b : m.b) k = k << 8 | b;
-    return k;
-}
 bool has_client_id(const Lease& l) { return l.client.starts_with("id:"); }
 }  // namespace
 
 const Lease* LeaseTable::with_client_id_of(const Mac& mac) const {
-    auto it = id_lease_by_mac_.find(mac_key(mac));
+    auto it = id_lease_by_mac_.find(mac.key());
     return it == id_lease_by_mac_.end() ? nullptr : by_ip(it->second);
 }
 
 void LeaseTable::index(const Lease& l) {
-    if (has_client_id(l)) id_lease_by_mac_[mac_key(l.mac)] = l.ip;
+    if (has_client_id(l)) id_lease_by_mac_[l.mac.key()] = l.ip;
 }
 
 void LeaseTable::unindex(const Lease& l) {
     if (!has_client_id(l)) return;
-    auto it = id_lease_by_mac_.find(mac_key(l.mac));
+    auto it = id_lease_by_mac_.find(l.mac.key());
     if (it != id_lease_by_mac_.end() && it->second == l.ip) id_lease_by_mac_.erase(it);
 }
 
