@@ -62,6 +62,22 @@ cidr = "192.0.2.0/24"
 range = ["192.0.2.200", "192.0.2.100"]
 )";
     EXPECT_NE(error_of(backwards).find("range end 192.0.2.100 is before its start 192.0.2.200"), std::string::npos);
+    auto huge = R"([server]
+interfaces = ["eth0"]
+[[subnet]]
+cidr = "10.0.0.0/7"
+range = ["10.0.0.1", "11.255.255.254"]
+)";
+    EXPECT_NE(error_of(huge).find("range 10.0.0.1-11.255.255.254 has 33554430 addresses; a pool holds at most 16777216"),
+              std::string::npos)
+        << error_of(huge);
+    auto slash8 = R"([server]
+interfaces = ["eth0"]
+[[subnet]]
+cidr = "10.0.0.0/8"
+range = ["10.0.0.1", "10.255.255.254"]
+)";
+    EXPECT_TRUE(config::parse_toml(slash8, "pxed.toml").ok());
     EXPECT_NE(error_of(kBase + "router = \"192.0.2.1\"\n[[reservation]]\nmac = \"52:54:00:00:00:01\"\nip = \"192.0.2.1\"\n")
                   .find("the address of the server or router itself"),
               std::string::npos);

@@ -158,48 +158,6 @@ TEST(LeaseTable, TheClientIdLeaseOfAMacFollowsPutAndErase) {
     EXPECT_EQ(t.with_client_id_of(hw.mac), nullptr);
 }
 
-TEST(LeaseTable, ThePoolsOldestPendingOfferYieldsButNeverABoundLease) {
-    LeaseTable t;
-    Ipv4 a(192, 0, 2, 100), b(192, 0, 2, 101);
-    auto x = sample(100, State::Offered);
-    x.start = 990;
-    t.put(x);
-    auto y = sample(101, State::Offered);
-    y.start = 995;
-    t.put(y);
-    auto z = sample(3);
-    EXPECT_EQ(t.pick(z.client, a, b, 1000, {}), a);    // x's offer is the oldest
-    EXPECT_EQ(t.pick(z.client, a, b, 1000, {a}), b);   // but never an excluded address
-    EXPECT_EQ(t.pick(y.client, a, b, 1000, {}), b);    // y keeps its own
-    y.state = State::Bound;
-    t.put(y);
-    x.state = State::Bound;
-    t.put(x);
-    EXPECT_EQ(t.pick(z.client, a, b, 1000, {}), std::nullopt);
-}
-
-TEST(LeaseTable, PickPrefersPreviousThenFreshThenExpired) {
-    LeaseTable t;
-    Ipv4 a(192, 0, 2, 100), b(192, 0, 2, 101);
-    auto x = sample(1);
-    x.ip = a;
-    x.expires = 500;  // expired at now=1000
-    t.put(x);
-    // Another client gets the fresh address first, not x's expired one.
-    auto y = sample(2);
-    EXPECT_EQ(t.pick(y.client, a, b, 1000, {}), b);
-    // x comes back and gets its own address.
-    EXPECT_EQ(t.pick(x.client, a, b, 1000, {}), a);
-    // With b taken, y reclaims x's expired lease.
-    y.ip = b;
-    y.expires = 5000;
-    t.put(y);
-    auto z = sample(3);
-    EXPECT_EQ(t.pick(z.client, a, b, 1000, {}), a);
-    EXPECT_EQ(t.pick(z.client, a, b, 400, {}), std::nullopt);  // nothing free yet
-    EXPECT_EQ(t.pick(z.client, a, b, 1000, {a}), std::nullopt);  // excluded
-}
-
 namespace {
 std::string slurp(const std::string& p) {
     std::ifstream in(p, std::ios::binary);

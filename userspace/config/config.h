@@ -24,6 +24,10 @@ struct BootFiles {
     std::optional<Ipv4> next_server;  // siaddr; defaults to the server address
 };
 
+// The most addresses one range may hold: its free-address index
+// (lease/free_set.h) takes 2.1 MiB at this size, whatever the occupancy.
+inline constexpr uint64_t kMaxPoolAddresses = uint64_t(1) << 24;
+
 struct Subnet {
     Ipv4Net net;
     Ipv4 range_start, range_end;

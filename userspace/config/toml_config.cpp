@@ -161,6 +161,10 @@ Result<void> validate(const Config& c) {
             return Err(what + ": range end " + s.range_end.str() + " is before its start " + s.range_start.str());
         if (s.range_start == s.net.network() || s.range_end == s.net.broadcast())
             return Err(what + ": range includes the network or broadcast address");
+        if (uint64_t n = uint64_t(s.range_end.v) - s.range_start.v + 1; n > kMaxPoolAddresses)
+            return Err(what + ": range " + s.range_start.str() + "-" + s.range_end.str() + " has " + std::to_string(n) +
+                       " addresses; a pool holds at most " + std::to_string(kMaxPoolAddresses) +
+                       " (a /8): split it into several subnets");
         for (size_t j = 0; j < i; j++)
             if (c.subnets[j].net.contains(s.net.network()) || s.net.contains(c.subnets[j].net.network()))
                 return Err(what + " overlaps subnet " + c.subnets[j].net.str());

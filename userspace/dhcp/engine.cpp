@@ -137,11 +137,16 @@ uint32_t Engine::lease_time_for(const Ctx& c) const {
     return c.subnet->lease_time;
 }
 
-std::vector<Ipv4> Engine::reserved_in(const config::Subnet& s) const {
-    std::vector<Ipv4> out;
-    for (auto& r : cfg_->reservations)
-        if (s.net.contains(r.ip)) out.push_back(r.ip);
-    return out;
+void Engine::set_config(const config::Config& cfg) {
+    cfg_ = &cfg;
+    std::vector<lease::PoolSpec> pools;
+    for (auto& s : cfg.subnets) {
+        lease::PoolSpec p{s.range_start, s.range_end, {}};
+        for (auto& r : cfg.reservations)
+            if (p.first <= r.ip && r.ip <= p.last) p.reserved.push_back(r.ip);
+        pools.push_back(std::move(p));
+    }
+    leases_.set_pools(pools);
 }
 
 Reply Engine::make_reply(const Ctx& c, MessageType t, Ipv4 yiaddr, uint32_t lease_time) const {
@@ -185,7 +190,7 @@ Outcome Engine::discover(Ctx& c) {
     if (c.resv) {
         ip = c.resv->ip;
     } else {
-        auto picked = leases_.pick(c.client, c.subnet->range_start, c.subnet->range_end, c.now, reserved_in(*c.subnet));
+        auto picked = leases_.pick(c.client, c.subnet->range_start, c.subnet->range_end, c.now);
         if (!picked)
             return drop(Drop::PoolExhausted, "pool " + c.subnet->range_start.str() + "-" + c.subnet->range_end.str() +
                                                  " of " + c.subnet->net.str() + " is exhausted");

@@ -53,8 +53,9 @@ struct ReservationConflict {
 
 class Engine {
 public:
-    explicit Engine(const config::Config& cfg) : cfg_(&cfg) {}
-    void set_config(const config::Config& cfg) { cfg_ = &cfg; }
+    explicit Engine(const config::Config& cfg) { set_config(cfg); }
+    // Also rebuilds the lease table's pools (the ranges and reservations).
+    void set_config(const config::Config& cfg);
 
     Outcome handle(const Packet& req, const RxInfo& rx, int64_t now);
 
@@ -86,10 +87,9 @@ private:
     Reply make_reply(const Ctx& c, MessageType t, Ipv4 yiaddr, uint32_t lease_time) const;
     Reply make_nak(const Ctx& c, std::string_view why) const;
     uint32_t lease_time_for(const Ctx& c) const;
-    std::vector<Ipv4> reserved_in(const config::Subnet& s) const;
     lease::ClientKey identify(const Packet& req);
 
-    const config::Config* cfg_;
+    const config::Config* cfg_ = nullptr;
     lease::LeaseTable leases_;
 };
 

@@ -39,47 +39,49 @@ const Lease* LeaseTable::held_against(Ipv4 ip, const Mac& owner, int64_t now) co
     return l;
 }
 
-std::optional<Ipv4> LeaseTable::pick(const ClientKey& client, Ipv4 first, Ipv4 last, int64_t now,
-                                     const std::vector<Ipv4>& exclude) {
-    auto excluded = [&](Ipv4 ip) { return std::find(exclude.begin(), exclude.end(), ip) != exclude.end(); };
+void LeaseTable::set_pools(const std::vector<PoolSpec>& pools) {
+    pools_.clear();
+    for (auto& p : pools) add_pool(p);
+}
+
+AddressPool& LeaseTable::add_pool(const PoolSpec& spec) {
+    std::erase_if(pools_, [&](const AddressPool& p) { return !(p.last() < spec.first || spec.last < p.first()); });
+    auto at = std::upper_bound(pools_.begin(), pools_.end(), spec.first,
+                               [](Ipv4 v, const AddressPool& p) { return v < p.first(); });
+    auto& pool = *pools_.emplace(at, spec.first, spec.last, spec.reserved);
+    for (auto it = by_ip_.lower_bound(spec.first); it != by_ip_.end() && it->first <= spec.last; ++it)
+        pool.update(it->first, &it->second, by_ip_);
+    return pool;
+}
+
+AddressPool* LeaseTable::pool_of(Ipv4 ip) {
+    auto it = std::upper_bound(pools_.begin(), pools_.end(), ip, [](Ipv4 v, const AddressPool& p) { return v < p.first(); });
+    if (it == pools_.begin()) return nullptr;
+    --it;
+    return it->contains(ip) ? &*it : nullptr;
+}
+
+uint64_t LeaseTable::pick_steps() const {
+    uint64_t n = 0;
+    for (auto& p : pools_) n += p.steps();
+    return n;
+}
+
+std::optional<Ipv4> LeaseTable::pick(const ClientKey& client, Ipv4 first, Ipv4 last, int64_t now) {
+    AddressPool* pool = pool_of(first);
+    if (!pool || pool->first() != first || pool->last() != last) pool = &add_pool(PoolSpec{first, last, {}});
     if (auto* prev = by_client(client)) {
-        if (prev->ip >= first && prev->ip <= last && prev->state != State::Declined && !excluded(prev->ip))
-            return prev->ip;
+        if (pool->contains(prev->ip) && prev->state != State::Declined && !pool->is_reserved(prev->ip)) return prev->ip;
     }
-    uint64_t span = uint64_t(last.v) - first.v + 1;
-    if (cursor_ < first.v || cursor_ > last.v) cursor_ = first.v;
-    for (uint64_t i = 0; i < span; i++) {
-        Ipv4 ip(uint32_t(first.v + (uint64_t(cursor_ - first.v) + i) % span));
-        if (excluded(ip) || !is_free(ip, now)) continue;
-        // Prefer addresses never handed out or released over another client's
-        // expired lease (so a returning client can still get its own back).
-        auto* l = by_ip(ip);
-        if (l && l->client != client && l->state != State::Released) {
-            continue;
-        }
-        cursor_ = ip.v + 1;
-        return ip;
-    }
-    // Second pass: reclaim expired leases of other clients.
-    for (uint64_t i = 0; i < span; i++) {
-        Ipv4 ip(uint32_t(first.v + i));
-        if (!excluded(ip) && is_free(ip, now)) return ip;
-    }
-    // Third pass: an offer is a short hold, not a lease. When the pool holds
-    // nothing but leases and other clients' pending offers, the oldest offer
+    if (auto ip = pool->next_free()) return ip;
+    // Nothing free: reclaim the lease that expired first (addresses never
+    // leased or released go first, so a returning client can still get its
+    // own expired lease back meanwhile).
+    if (auto ip = pool->first_expired(by_ip_, now)) return ip;
+    // An offer is a short hold, not a lease. When the pool holds nothing
+    // but leases and other clients' pending offers, the oldest offer
     // yields, so clients that DISCOVER and never REQUEST cannot use it up.
-    std::optional<Ipv4> oldest;
-    int64_t oldest_start = 0;
-    for (uint64_t i = 0; i < span; i++) {
-        Ipv4 ip(uint32_t(first.v + i));
-        auto* l = by_ip(ip);
-        if (!l || l->state != State::Offered || l->client == client || excluded(ip)) continue;
-        if (!oldest || l->start < oldest_start) {
-            oldest = ip;
-            oldest_start = l->start;
-        }
-    }
-    return oldest;
+    return pool->oldest_offer(by_ip_, client);
 }
 
 namespace {
@@ -106,9 +108,10 @@ void LeaseTable::put(const Lease& l) {
     if (it != by_client_.end() && it->second != l.ip) {
         auto old = by_ip_.find(it->second);
         if (old != by_ip_.end() && old->second.client == l.client) {
-            dirty_.push_back(old->first);
+            Ipv4 gone = old->first;
             unindex(old->second);
             by_ip_.erase(old);
+            changed(gone);
         }
     }
     auto cur = by_ip_.find(l.ip);
@@ -116,10 +119,16 @@ void LeaseTable::put(const Lease& l) {
         if (cur->second.client != l.client) by_client_.erase(cur->second.client);
         unindex(cur->second);
     }
-    by_ip_[l.ip] = l;
+    Lease& stored = by_ip_[l.ip] = l;
+    stored.seq = ++seq_;
     by_client_[l.client] = l.ip;
     index(l);
-    dirty_.push_back(l.ip);
+    changed(l.ip);
+}
+
+void LeaseTable::changed(Ipv4 ip) {
+    if (AddressPool* pool = pool_of(ip)) pool->update(ip, by_ip(ip), by_ip_);
+    dirty_.push_back(ip);
 }
 
 void LeaseTable::erase(Ipv4 ip) {
@@ -129,7 +138,7 @@ void LeaseTable::erase(Ipv4 ip) {
     if (c != by_client_.end() && c->second == ip) by_client_.erase(c);
     unindex(it->second);
     by_ip_.erase(it);
-    dirty_.push_back(ip);
+    changed(ip);
 }
 
 std::vector<Ipv4> LeaseTable::take_dirty() {

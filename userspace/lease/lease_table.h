@@ -10,26 +10,16 @@
 #include <unordered_map>
 #include <vector>
 
+#include "lease/address_pool.h"
+#include "lease/lease.h"
 #include "pxed/net.h"
 
 namespace pxed::lease {
 
-enum class State : uint8_t { Offered, Bound, Released, Declined };
-std::string_view to_string(State s);
-
-// Client identity: option 61 when present, else htype + chaddr (as RFC 2132 9.14).
-using ClientKey = std::string;
-
-struct Lease {
-    Ipv4 ip;
-    Mac mac;
-    ClientKey client;
-    std::string hostname;
-    std::vector<uint8_t> guid;  // option 97, client machine identifier
-    int64_t start = 0;
-    int64_t expires = 0;  // seconds since the epoch; INT64_MAX for infinite
-    State state = State::Offered;
-    bool is_static = false;
+// A dynamic range and the reserved addresses the allocator leaves out of it.
+struct PoolSpec {
+    Ipv4 first, last;
+    std::vector<Ipv4> reserved;
 };
 
 class LeaseTable {
@@ -53,12 +43,20 @@ public:
     // which is a short hold that the reservation overrides).
     const Lease* held_against(Ipv4 ip, const Mac& owner, int64_t now) const;
 
-    // Picks an address for `client` in [first, last], skipping `exclude`
-    // (reserved addresses): its previous address when still free, else the
-    // next free one, else the address of another client's oldest pending
-    // offer. nullopt when every address is leased (or declined).
-    std::optional<Ipv4> pick(const ClientKey& client, Ipv4 first, Ipv4 last, int64_t now,
-                             const std::vector<Ipv4>& exclude);
+    // The dynamic ranges, from the configuration: the pools pick() uses
+    // (built from the leases already held; O(range + leases)).
+    void set_pools(const std::vector<PoolSpec>& pools);
+
+    // Picks an address for `client` in the pool [first, last]: its previous
+    // address when still its own to take, else a free one (never leased or
+    // released), else the lease that expired first, else the address of
+    // another client's oldest pending offer. nullopt when every address is
+    // leased (or declined). Reserved addresses are never picked. The work
+    // does not depend on the pool's size or occupancy (address_pool.h).
+    // A range set_pools() did not name gets a pool with no reservations.
+    std::optional<Ipv4> pick(const ClientKey& client, Ipv4 first, Ipv4 last, int64_t now);
+    // The allocator's work so far, summed over the pools (unit tests).
+    uint64_t pick_steps() const;
 
     // Inserts or replaces the lease on l.ip; drops the client's other lease.
     void put(const Lease& l);
@@ -76,8 +74,12 @@ private:
     std::unordered_map<uint64_t, Ipv4> id_lease_by_mac_;  // leases whose client key is a client id
     void index(const Lease& l);
     void unindex(const Lease& l);
+    AddressPool* pool_of(Ipv4 ip);
+    AddressPool& add_pool(const PoolSpec& spec);  // replaces the pools it overlaps
+    void changed(Ipv4 ip);  // tells the address's pool, marks it dirty
     std::vector<Ipv4> dirty_;
-    uint32_t cursor_ = 0;
+    std::vector<AddressPool> pools_;  // by first address; ranges do not overlap
+    uint32_t seq_ = 0;
 };
 
 }  // namespace pxed::lease
