@@ -170,8 +170,20 @@ TEST_F(EngineTest, PoolExhaustionGivesNoOfferAndExpiredLeasesAreReclaimed) {
     auto out = handle(req(MessageType::Discover, "52:54:00:00:01:04"), 1001);
     EXPECT_FALSE(out.reply);
     EXPECT_EQ(out.drop, Drop::PoolExhausted);
+    ASSERT_NE(out.subnet, nullptr);  // the daemon's warning names the pool
+    EXPECT_EQ(out.subnet->range_start, cfg_.subnets[0].range_start);
     out = handle(req(MessageType::Discover, "52:54:00:00:01:04"), 1000 + 601);
     EXPECT_TRUE(out.reply);
+}
+
+TEST_F(EngineTest, NotesAreBuiltOnlyWhenAsked) {
+    auto out = handle(req(MessageType::Discover, "52:54:00:00:01:01"));
+    ASSERT_TRUE(out.reply);
+    EXPECT_EQ(out.note, "offer " + out.reply->packet.yiaddr.str());
+    engine_->set_notes(false);  // the daemon below debug level
+    out = handle(req(MessageType::Discover, "52:54:00:00:01:02"));
+    ASSERT_TRUE(out.reply);
+    EXPECT_EQ(out.note, "");
 }
 
 TEST_F(EngineTest, ClientsThatNeverRequestCannotUseUpThePool) {

@@ -143,6 +143,7 @@ Result<void> Daemon::start() {
     auto ifaces = check_interfaces(*cfg_);
     if (!ifaces) return Err(ifaces.error());
     if (auto r = dhcp_.open(*ifaces); !r) return r;
+    dhcp_.set_debug(spdlog::should_log(spdlog::level::debug));
     if (auto r = fast_path_.start(cfg_->xdp, *ifaces); !r) return r;
     if (auto r = sync_maps(int64_t(std::time(nullptr))); !r) return r;
     std::vector<Ipv4> served;

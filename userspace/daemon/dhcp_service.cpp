@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 
 #include "dhcp/packet.h"
@@ -12,6 +14,7 @@ namespace pxed::daemon {
 namespace {
 
 constexpr int kMaxDatagramsPerWakeup = 256;
+constexpr int64_t kExhaustedLogMs = 10000;
 
 int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -38,15 +41,48 @@ void DhcpService::configure_limits(const config::Config& c) {
 }
 
 void DhcpService::on_readable(size_t si) {
-    for (int k = 0; k < kMaxDatagramsPerWakeup; k++) {
-        ssize_t len = sockets_[si].recv(buf_.data(), buf_.size());
-        if (len <= 0) break;
-        on_packet(si, std::span<const uint8_t>(buf_.data(), size_t(len)));
+    auto& s = sockets_[si];
+    for (int k = 0; k < kMaxDatagramsPerWakeup; k += int(RecvBatch::kSlots)) {
+        int n = s.recv(rx_);
+        if (n < 0) spdlog::warn("dhcp receive on {} failed: {}", s.info().name, std::strerror(errno));
+        for (int i = 0; i < n; i++) {
+            if (rx_.truncated(size_t(i))) {
+                counters_.parse_errors++;
+                if (debug_)
+                    spdlog::debug("dhcp drop iface={} reason=parse error=\"datagram longer than {} bytes\"",
+                                  s.info().name, RecvBatch::kSlotBytes);
+                continue;
+            }
+            on_packet(si, rx_.at(size_t(i)));
+        }
+        if (n < int(RecvBatch::kSlots)) break;
     }
+    s.flush();  // the OFFERs and NAKs of this batch, in one sendmmsg
 }
 
-void DhcpService::send(size_t si, const dhcp::Reply& r) {
-    if (auto s = sockets_[si].send(r); !s) spdlog::warn("dhcp send failed: {}", s.error());
+void DhcpService::send(size_t si, const dhcp::Reply& r) { sockets_[si].queue(r); }
+
+void DhcpService::flush_replies() {
+    for (auto& s : sockets_) s.flush();
+}
+
+void DhcpService::set_debug(bool on) {
+    debug_ = on;
+    engine_.set_notes(on);
+}
+
+// One line when a pool runs out, then at most one per kExhaustedLogMs per
+// pool with how many DISCOVERs went unanswered meanwhile: a full pool under
+// load must not turn into a log line (and a write) per request.
+void DhcpService::warn_exhausted(const config::Subnet& sn, const Mac& mac, int64_t now) {
+    auto& w = exhausted_[sn.net.network().v];
+    w.count++;
+    if (w.last_ms != 0 && now - w.last_ms < kExhaustedLogMs) return;
+    spdlog::warn("dhcp pool {}-{} of {} is exhausted: no address for {} ({} DISCOVER(s) without an address since the "
+                 "last such line)",
+                 sn.range_start.str(), sn.range_end.str(), sn.net.str(), mac.str(), w.count);
+    w.last_ms = now;
+    w.count = 0;
 }
 
 void DhcpService::on_packet(size_t si, std::span<const uint8_t> bytes) {
@@ -54,7 +90,8 @@ void DhcpService::on_packet(size_t si, std::span<const uint8_t> bytes) {
     auto p = dhcp::parse(bytes);
     if (!p) {
         counters_.parse_errors++;
-        spdlog::debug("dhcp drop iface={} reason=parse error=\"{}\" len={}", s.info().name,
+        if (debug_)
+            spdlog::debug("dhcp drop iface={} reason=parse error=\"{}\" len={}", s.info().name,
                       dhcp::to_string(p.error()), bytes.size());
         return;
     }
@@ -65,24 +102,25 @@ void DhcpService::on_packet(size_t si, std::span<const uint8_t> bytes) {
     int64_t now = now_ms();
     if (!p->giaddr.is_zero() && !relay_limit_.allow(p->giaddr.v, now)) {
         counters_.rate_limited_relay++;
-        spdlog::debug("dhcp drop iface={} reason=relay-rate-limit giaddr={}", s.info().name, p->giaddr.str());
+        if (debug_) spdlog::debug("dhcp drop iface={} reason=relay-rate-limit giaddr={}", s.info().name, p->giaddr.str());
         return;
     }
     if (!client_limit_.allow(p->mac().key(), now)) {
         counters_.rate_limited_client++;
-        spdlog::debug("dhcp drop iface={} reason=client-rate-limit mac={}", s.info().name, p->mac().str());
+        if (debug_) spdlog::debug("dhcp drop iface={} reason=client-rate-limit mac={}", s.info().name, p->mac().str());
         return;
     }
     dhcp::RxInfo rx{s.info().addr, Ipv4Net{s.info().addr, s.info().prefix}};
     auto out = engine_.handle(*p, rx, int64_t(std::time(nullptr)));
-    spdlog::debug("dhcp iface={} type={} mac={} xid={:#010x} result=\"{}\"", s.info().name,
-                  type ? dhcp::to_string(*type) : "none", p->mac().str(), p->xid, out.note);
+    if (debug_)
+        spdlog::debug("dhcp iface={} type={} mac={} xid={:#010x} result=\"{}\"", s.info().name,
+                      type ? dhcp::to_string(*type) : "none", p->mac().str(), p->xid, out.note);
     if (!out.warning.empty()) spdlog::warn("dhcp iface={} mac={} {}", s.info().name, p->mac().str(), out.warning);
     if (out.reservations_changed) reservations_changed_ = true;
     if (out.drop == dhcp::Drop::NotEthernet) counters_.not_ethernet++;
     if (out.drop == dhcp::Drop::PoolExhausted) {
         counters_.pool_exhausted++;
-        spdlog::warn("dhcp {}", out.note);
+        if (out.subnet) warn_exhausted(*out.subnet, p->mac(), now);
     }
     if (!out.reply) return;
     auto sent = out.reply->packet.message_type();
@@ -90,7 +128,7 @@ void DhcpService::on_packet(size_t si, std::span<const uint8_t> bytes) {
     // Only an ACK promises a lease: it waits for the batch's commit.
     // OFFERs and NAKs leave at once, whatever the disk is doing.
     if (sent == dhcp::MessageType::Ack) pipeline_->hold(si, std::move(*out.reply));
-    else send(si, *out.reply);
+    else s.queue(*out.reply);
 }
 
 }  // namespace pxed::daemon

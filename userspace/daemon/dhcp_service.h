@@ -7,11 +7,13 @@
 // pipeline until their lease is durable.
 #include <cstdint>
 #include <span>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "config/config.h"
 #include "daemon/commit_pipeline.h"
+#include "daemon/datagram_batch.h"
 #include "daemon/interface.h"
 #include "daemon/metrics.h"
 #include "dhcp/engine.h"
@@ -32,7 +34,14 @@ public:
     // Socket `si` is readable: reads a bounded number of datagrams, so one
     // busy interface cannot starve the rest.
     void on_readable(size_t si);
+    // Queues a reply on socket `si`; it leaves at the next flush_replies()
+    // (the event loop calls it after every turn) or at the end of the
+    // on_readable() that produced it.
     void send(size_t si, const dhcp::Reply& r);
+    void flush_replies();
+    // Per-request debug lines and the engine's notes: off unless the log
+    // level is debug, so no string is built per request.
+    void set_debug(bool on);
 
     const std::vector<DhcpSocket>& sockets() const { return sockets_; }
     const DhcpCounters& counters() const { return counters_; }
@@ -42,6 +51,11 @@ public:
 
 private:
     void on_packet(size_t si, std::span<const uint8_t> bytes);
+    void warn_exhausted(const config::Subnet& sn, const Mac& mac, int64_t now_ms);
+    struct Exhausted {
+        int64_t last_ms = 0;
+        uint64_t count = 0;
+    };
 
     dhcp::Engine& engine_;
     CommitPipeline* pipeline_ = nullptr;
@@ -50,7 +64,9 @@ private:
     dhcp::RateLimiter relay_limit_{0, 0};
     DhcpCounters counters_;
     bool reservations_changed_ = false;
-    std::vector<uint8_t> buf_ = std::vector<uint8_t>(65536);
+    bool debug_ = true;
+    std::unordered_map<uint32_t, Exhausted> exhausted_;  // by subnet network address
+    RecvBatch rx_;
 };
 
 }  // namespace pxed::daemon

@@ -45,6 +45,7 @@ void Daemon::on_signal(int fd, bool& stop, int& status) {
             // clients until the next pxed takes over the pinned maps.
             fast_path_.keep_on_exit();
             pipeline_->flush_sync();
+            dhcp_.flush_replies();
             files_.stop();
             spdlog::info("signal=SIGUSR2 exiting for a restart; XDP stays attached on {} interface(s)",
                          fast_path_.size());
@@ -55,6 +56,7 @@ void Daemon::on_signal(int fd, bool& stop, int& status) {
             spdlog::info("signal={} shutting down", strsignal(int(si.ssi_signo)));
             sd_notify(0, "STOPPING=1");
             pipeline_->flush_sync();
+            dhcp_.flush_replies();
             fast_path_.detach_all();
             files_.stop();
             stop = true;
@@ -98,6 +100,7 @@ int Daemon::serve() {
         }
         if (stop) break;
         pipeline_->flush();
+        dhcp_.flush_replies();  // the ACKs whose commit finished in this turn
         check_deferred(int64_t(std::time(nullptr)));
     }
     return status;

@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -73,13 +75,7 @@ Result<DhcpSocket> DhcpSocket::open(const IfaceInfo& info) {
     return DhcpSocket(info, std::move(owned_udp), std::move(raw));
 }
 
-ssize_t DhcpSocket::recv(uint8_t* buf, size_t len) {
-    ssize_t n = ::recv(udp_.get(), buf, len, 0);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
-    return n;
-}
-
-Result<void> DhcpSocket::send(const dhcp::Reply& r) {
+void DhcpSocket::queue(const dhcp::Reply& r) {
     auto bytes = dhcp::encode(r);  // within the client's maximum message size
     if (r.dest == dhcp::Dest::UnicastChaddr) {
         dhcp::UdpEndpoints ep;
@@ -89,23 +85,36 @@ Result<void> DhcpSocket::send(const dhcp::Reply& r) {
         ep.dst_ip = r.dst_ip;
         ep.src_port = 67;
         ep.dst_port = r.dst_port;
-        auto frame = dhcp::build_udp_frame(ep, bytes);
         sockaddr_ll ll{};
         ll.sll_family = AF_PACKET;
         ll.sll_ifindex = info_.ifindex;
         ll.sll_halen = 6;
         std::memcpy(ll.sll_addr, ep.dst_mac.b.data(), 6);
-        if (sendto(raw_.get(), frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&ll), sizeof ll) < 0)
-            return Err("send to " + ep.dst_mac.str() + " on " + info_.name + ": " + errstr());
-        return {};
+        raw_out_.add(dhcp::build_udp_frame(ep, bytes), reinterpret_cast<sockaddr*>(&ll), sizeof ll);
+        return;
     }
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(r.dst_port);
     a.sin_addr.s_addr = htonl(r.dst_ip.v);
-    if (sendto(udp_.get(), bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0)
-        return Err("send to " + r.dst_ip.str() + ":" + std::to_string(r.dst_port) + " on " + info_.name + ": " + errstr());
-    return {};
+    udp_out_.add(std::move(bytes), reinterpret_cast<sockaddr*>(&a), sizeof a);
+}
+
+void DhcpSocket::flush() {
+    auto failed = [this](const sockaddr_storage& to, int err) {
+        std::string dst;
+        if (to.ss_family == AF_PACKET) {
+            Mac m;
+            std::memcpy(m.b.data(), reinterpret_cast<const sockaddr_ll&>(to).sll_addr, 6);
+            dst = m.str();
+        } else {
+            auto& in = reinterpret_cast<const sockaddr_in&>(to);
+            dst = Ipv4(ntohl(in.sin_addr.s_addr)).str() + ":" + std::to_string(ntohs(in.sin_port));
+        }
+        spdlog::warn("dhcp send to {} on {} failed: {}", dst, info_.name, std::strerror(err));
+    };
+    udp_out_.flush(udp_.get(), failed);
+    raw_out_.flush(raw_.get(), failed);
 }
 
 }  // namespace pxed::daemon

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/unique_fd.h"
+#include "daemon/datagram_batch.h"
 #include "dhcp/engine.h"
 #include "pxed/net.h"
 #include "pxed/result.h"
@@ -23,9 +24,13 @@ public:
     static Result<DhcpSocket> open(const IfaceInfo& info);
     int fd() const { return udp_.get(); }
     const IfaceInfo& info() const { return info_; }
-    // Reads one datagram; returns its size, 0 if none is pending, -1 on error.
-    ssize_t recv(uint8_t* buf, size_t len);
-    Result<void> send(const dhcp::Reply& r);
+    // Reads what is waiting, up to RecvBatch::kSlots datagrams: how many
+    // (0: none), -1 on an error.
+    int recv(RecvBatch& batch) { return batch.recv(udp_.get()); }
+    // Queues a reply; flush() sends what is queued (sendmmsg), logging a
+    // reply the kernel refuses.
+    void queue(const dhcp::Reply& r);
+    void flush();
 
 private:
     DhcpSocket(IfaceInfo info, UniqueFd udp, UniqueFd raw)
@@ -33,6 +38,7 @@ private:
     IfaceInfo info_;
     UniqueFd udp_;
     UniqueFd raw_;  // AF_PACKET: unicast to chaddr without the ARP table
+    SendBatch udp_out_, raw_out_;
 };
 
 }  // namespace pxed::daemon

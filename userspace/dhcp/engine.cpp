@@ -102,7 +102,8 @@ Outcome Engine::handle(const Packet& req, const RxInfo& rx, int64_t now) {
     // chaddr is an Ethernet address everywhere below (unicast to chaddr,
     // reservations by MAC); the XDP program passes anything else too.
     if (req.htype != 1 || req.hlen != 6)
-        return drop(Drop::NotEthernet, "htype " + std::to_string(req.htype) + " hlen " + std::to_string(req.hlen));
+        return drop(Drop::NotEthernet,
+                    note([&] { return "htype " + std::to_string(req.htype) + " hlen " + std::to_string(req.hlen); }));
     // The subnet: by giaddr for relayed requests; else by ciaddr when the
     // client has one we serve (a RENEW unicast, or an INFORM, from a routed
     // client of a relayed subnet; Kea and dnsmasq do the same; a DISCOVER's
@@ -113,7 +114,7 @@ Outcome Engine::handle(const Packet& req, const RxInfo& rx, int64_t now) {
     else if (!req.ciaddr.is_zero() && *type != MessageType::Discover && cfg_->subnet_for(req.ciaddr))
         selector = req.ciaddr;
     const config::Subnet* subnet = cfg_->subnet_for(selector);
-    if (!subnet) return drop(Drop::NoSubnet, "no subnet for " + selector.str());
+    if (!subnet) return drop(Drop::NoSubnet, note([&] { return "no subnet for " + selector.str(); }));
     Ipv4 server_ip = subnet->server_ip.value_or(rx.server_ip);
     const config::Reservation* resv = cfg_->reservation_for(req.mac());
     if (resv && !subnet->net.contains(resv->ip)) resv = nullptr;  // reserved on another subnet
@@ -191,9 +192,11 @@ Outcome Engine::discover(Ctx& c) {
         ip = c.resv->ip;
     } else {
         auto picked = leases_.pick(c.client, c.subnet->range_start, c.subnet->range_end, c.now);
-        if (!picked)
-            return drop(Drop::PoolExhausted, "pool " + c.subnet->range_start.str() + "-" + c.subnet->range_end.str() +
-                                                 " of " + c.subnet->net.str() + " is exhausted");
+        if (!picked) {
+            Outcome o = drop(Drop::PoolExhausted);
+            o.subnet = c.subnet;  // the daemon's warning names the pool
+            return o;
+        }
         ip = *picked;
     }
     auto* existing = leases_.by_ip(ip);
@@ -210,8 +213,10 @@ Outcome Engine::discover(Ctx& c) {
         l.is_static = c.resv != nullptr;
         leases_.put(l);
     }
-    return reply(make_reply(c, MessageType::Offer, ip, lt),
-                 "offer " + ip.str() + (c.conflict ? " (reservation deferred: " + c.conflict->describe() + ")" : ""));
+    return reply(make_reply(c, MessageType::Offer, ip, lt), note([&] {
+                     return "offer " + ip.str() +
+                            (c.conflict ? " (reservation deferred: " + c.conflict->describe() + ")" : "");
+                 }));
 }
 
 Outcome Engine::request(Ctx& c) {
@@ -223,7 +228,7 @@ Outcome Engine::request(Ctx& c) {
         // SELECTING: the client chose a server.
         if (*server_id != c.server_ip) {
             if (mine && mine->state == State::Offered) leases_.erase(mine->ip);
-            return drop(Drop::OtherServer, "client chose server " + server_id->str());
+            return drop(Drop::OtherServer, note([&] { return "client chose server " + server_id->str(); }));
         }
         if (!requested) return reply(make_nak(c, "SELECTING request without requested address"), "nak");
         want = *requested;
@@ -284,7 +289,7 @@ Outcome Engine::request(Ctx& c) {
     else if (auto h = c.req.options.get_str(opt::Hostname)) l.hostname = *h;
     if (auto* g = c.req.options.find(opt::ClientGuid)) l.guid = g->data;
     leases_.put(l);
-    return reply(make_reply(c, MessageType::Ack, want, lt), "ack " + want.str());
+    return reply(make_reply(c, MessageType::Ack, want, lt), note([&] { return "ack " + want.str(); }));
 }
 
 Outcome Engine::decline(Ctx& c) {
@@ -301,7 +306,7 @@ Outcome Engine::decline(Ctx& c) {
     q.state = State::Declined;
     leases_.erase(*requested);
     leases_.put(q);
-    return drop(Drop::None, "declined " + requested->str());
+    return drop(Drop::None, note([&] { return "declined " + requested->str(); }));
 }
 
 Outcome Engine::release(Ctx& c) {
@@ -311,7 +316,7 @@ Outcome Engine::release(Ctx& c) {
     r.state = State::Released;
     r.expires = c.now;
     leases_.put(r);
-    Outcome o = drop(Drop::None, "released " + c.req.ciaddr.str());
+    Outcome o = drop(Drop::None, note([&] { return "released " + c.req.ciaddr.str(); }));
     for (auto& res : cfg_->reservations)
         if (res.ip == r.ip && res.mac != r.mac) o.reservations_changed = true;  // a deferred reservation can take effect
     return o;

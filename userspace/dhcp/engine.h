@@ -24,7 +24,8 @@ std::string_view to_string(Drop d);
 struct Outcome {
     std::optional<Reply> reply;
     Drop drop = Drop::None;
-    std::string note;  // for the log line: what was decided
+    std::string note;  // for the debug log line: what was decided (empty when notes are off)
+    const config::Subnet* subnet = nullptr;  // PoolExhausted: the subnet whose pool it is
     std::string warning;  // logged at warn by the daemon when set (an operator must act)
     // A reservation's conflict may have begun or ended (a reserved address
     // declined, released or given up): the daemon re-syncs the kernel map.
@@ -63,6 +64,10 @@ public:
     std::optional<ReservationConflict> conflict_for(const config::Reservation& r, int64_t now) const;
     std::vector<ReservationConflict> reservation_conflicts(int64_t now) const;
 
+    // Whether outcomes carry a note (on by default). The daemon turns them
+    // off unless it logs at debug: no string is built per request then.
+    void set_notes(bool on) { notes_ = on; }
+
     lease::LeaseTable& leases() { return leases_; }
     const lease::LeaseTable& leases() const { return leases_; }
 
@@ -89,7 +94,13 @@ private:
     uint32_t lease_time_for(const Ctx& c) const;
     lease::ClientKey identify(const Packet& req);
 
+    template <class F>
+    std::string note(F&& make) const {
+        return notes_ ? make() : std::string();
+    }
+
     const config::Config* cfg_ = nullptr;
+    bool notes_ = true;
     lease::LeaseTable leases_;
 };
 
