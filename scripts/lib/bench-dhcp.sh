@@ -217,7 +217,7 @@ warmup_single() { perf 200 1 "$WORK/warmup.txt" "${PERF_ARGS[@]}"; }
 search() {
   local srv=$1 store=$2 label=$3 rate=$START_RATE lo=0 hi=0 s zero=0 t0=$SECONDS
   [ "$srv" != dnsmasq ] || rate=${DNSMASQ_START_RATE:-$START_RATE}
-  BEST_RATE=- BEST_ACKRATE=- BEST_DROP=- BEST_AVG=- BEST_MAX=- BEST_NOTES='' BEST_PARTIAL=0
+  BEST_RATE=- BEST_ACKRATE=- BEST_DROP=- BEST_AVG=- BEST_MAX=- BEST_NOTES='' BEST_PARTIAL=0 BEST_CLIENT_BOUND=0
   start_server "$srv" "$store" || return 0
   BEST_RATE=0 BEST_ACKRATE=0
   "${WARMUP_FN:-warmup_single}"
@@ -234,6 +234,14 @@ search() {
     # (completed rate from the count, not the rounded STEP_ACKRATE: it matters at a few per second)
     awk -v d="$STEP_DROP" -v a="$STEP_ACKS" -v t="$STEP_SECONDS" -v r="$STEP_PASSRATE" \
       'BEGIN { exit !(d <= 1.0 && a / t >= 0.9 * r) }' && ok=1
+    # A step lost at <= 1 % drops because perfdhcp sent under 90 % of its
+    # DISCOVERs measured the client, not the server: the result is then a
+    # lower bound for the server (BEST_CLIENT_BOUND=1).
+    if [ $ok = 0 ] && awk -v d="$STEP_DROP" -v s="$STEP_SENT" -v t="$STEP_SECONDS" -v r="$STEP_PASSRATE" \
+      'BEGIN { exit !(d <= 1.0 && s < 0.9 * r * t) }'; then
+      STEP_EXTRA="$STEP_EXTRA [perfdhcp fell behind]"
+      BEST_CLIENT_BOUND=1
+    fi
     printf '  %-8s %s step %2d  offered %6d/s  DISCOVER sent %7d  ACK recv %7d (%6d/s)  drops %6.2f%%  DO avg/max %s/%s ms  RA avg/max %s/%s ms  %s %s %s\n' \
       "$srv" "$label" "$s" "$rate" "$STEP_SENT" "$STEP_ACKS" "$STEP_ACKRATE" "$STEP_DROP" "$STEP_DO_AVG" "$STEP_DO_MAX" \
       "$STEP_RA_AVG" "$STEP_RA_MAX" "$([ $ok = 1 ] && echo pass || echo FAIL)" "$STEP_EXTRA" "$STEP_NOTES"
