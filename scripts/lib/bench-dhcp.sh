@@ -218,6 +218,7 @@ search() {
   local srv=$1 store=$2 label=$3 rate=$START_RATE lo=0 hi=0 s zero=0 t0=$SECONDS
   [ "$srv" != dnsmasq ] || rate=${DNSMASQ_START_RATE:-$START_RATE}
   BEST_RATE=- BEST_ACKRATE=- BEST_DROP=- BEST_AVG=- BEST_MAX=- BEST_NOTES='' BEST_PARTIAL=0 BEST_CLIENT_BOUND=0
+  BEST_FIRST_CPU_US=-
   start_server "$srv" "$store" || return 0
   BEST_RATE=0 BEST_ACKRATE=0
   "${WARMUP_FN:-warmup_single}"
@@ -228,7 +229,16 @@ search() {
       "${WARMUP_FN:-warmup_single}"
     fi
     wait_idle
+    local cpu0 cpu1
+    cpu0=$(cpu_ticks)
     "${STEP_FN:-step_single}" "$rate"
+    cpu1=$(cpu_ticks)
+    # The server's CPU time (user + system, all its threads) per completed
+    # exchange: what an exchange costs it, whoever bounded the step's rate.
+    STEP_CPU_US=$(awk -v t=$((cpu1 - cpu0)) -v a="$STEP_ACKS" -v hz="$(getconf CLK_TCK)" \
+      'BEGIN { if (a > 0) printf "%.1f", t * 1e6 / hz / a; else print "-" }')
+    [ "$s" -gt 1 ] || BEST_FIRST_CPU_US=$STEP_CPU_US
+    STEP_EXTRA="$STEP_EXTRA server CPU $STEP_CPU_US us/exchange"
     STEP_NOTES=$(server_notes)
     local ok=0
     # (completed rate from the count, not the rounded STEP_ACKRATE: it matters at a few per second)
@@ -276,7 +286,7 @@ search() {
       [ $((hi - lo)) -gt $((lo / 10)) ] || break
       rate=$(((lo + hi) / 2))
     fi
-    [ $rate -ge 1 ] || break
+    [ "$rate" -ge "${MIN_RATE:-1}" ] || break  # (MIN_RATE: a step function that splits its rate)
   done
   stop_server
   echo "  $srv $label: search took $((SECONDS - t0)) s"

@@ -189,6 +189,19 @@ TEST(AddressPool, BuildsFromTheLeasesAlreadyInTheTable) {
     EXPECT_EQ(t.pick(key_of(10), first, last, 1000), plus(first, 2));  // then the expired one
 }
 
+TEST(AddressPool, LoadAtStartUpBuildsThePoolsFromTheStoredLeases) {
+    LeaseTable t;
+    Ipv4 first = kFirst, last = plus(kFirst, 3);
+    t.set_pools({PoolSpec{first, last, {plus(first, 3)}}});
+    t.load({make_lease(first, 1, State::Bound, 0, 5000), make_lease(plus(first, 1), 2, State::Released, 0, 0),
+            make_lease(plus(first, 2), 3, State::Bound, 0, 500)});
+    EXPECT_EQ(t.size(), 3u);
+    EXPECT_EQ(t.pick(key_of(9), first, last, 1000), plus(first, 1));  // released: free
+    t.put(make_lease(plus(first, 1), 9, State::Bound, 1000, 5000));
+    EXPECT_EQ(t.pick(key_of(10), first, last, 1000), plus(first, 2));  // expired; never the reserved one
+    EXPECT_EQ(t.pick(key_of(1), first, last, 1000), first);  // its own
+}
+
 namespace {
 
 // A pool of n addresses, every one bound to its own client until 10,000.

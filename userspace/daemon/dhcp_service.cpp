@@ -78,9 +78,13 @@ void DhcpService::warn_exhausted(const config::Subnet& sn, const Mac& mac, int64
     auto& w = exhausted_[sn.net.network().v];
     w.count++;
     if (w.last_ms != 0 && now - w.last_ms < kExhaustedLogMs) return;
-    spdlog::warn("dhcp pool {}-{} of {} is exhausted: no address for {} ({} DISCOVER(s) without an address since the "
-                 "last such line)",
-                 sn.range_start.str(), sn.range_end.str(), sn.net.str(), mac.str(), w.count);
+    if (w.last_ms == 0)
+        spdlog::warn("dhcp pool {}-{} of {} is exhausted: no address for {}", sn.range_start.str(), sn.range_end.str(),
+                     sn.net.str(), mac.str());
+    else
+        spdlog::warn("dhcp pool {}-{} of {} is exhausted: no address for {}; {} DISCOVER(s) without an address since "
+                     "the previous warning",
+                     sn.range_start.str(), sn.range_end.str(), sn.net.str(), mac.str(), w.count);
     w.last_ms = now;
     w.count = 0;
 }

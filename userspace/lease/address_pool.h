@@ -43,6 +43,8 @@ public:
 
     // Address `ip` of this pool now holds `l` (nullptr: nothing).
     void update(Ipv4 ip, const Lease* l, const Leases& leases);
+    // Room in the expiry heap for n leases (a pool built from a full table).
+    void reserve(size_t n) { expiry_.reserve(n); }
 
     // The next free address after the last one given; nullopt when none.
     std::optional<Ipv4> next_free();

@@ -1,6 +1,7 @@
 #include "lease/lease_table.h"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 namespace pxed::lease {
@@ -40,8 +41,15 @@ const Lease* LeaseTable::held_against(Ipv4 ip, const Mac& owner, int64_t now) co
 }
 
 void LeaseTable::set_pools(const std::vector<PoolSpec>& pools) {
+    specs_ = pools;
     pools_.clear();
     for (auto& p : pools) add_pool(p);
+}
+
+void LeaseTable::load(const std::vector<Lease>& leases) {
+    pools_.clear();  // put() keeps no pool up to date meanwhile
+    for (auto& l : leases) put(l);
+    set_pools(std::vector<PoolSpec>(specs_));
 }
 
 AddressPool& LeaseTable::add_pool(const PoolSpec& spec) {
@@ -49,8 +57,9 @@ AddressPool& LeaseTable::add_pool(const PoolSpec& spec) {
     auto at = std::upper_bound(pools_.begin(), pools_.end(), spec.first,
                                [](Ipv4 v, const AddressPool& p) { return v < p.first(); });
     auto& pool = *pools_.emplace(at, spec.first, spec.last, spec.reserved);
-    for (auto it = by_ip_.lower_bound(spec.first); it != by_ip_.end() && it->first <= spec.last; ++it)
-        pool.update(it->first, &it->second, by_ip_);
+    auto begin = by_ip_.lower_bound(spec.first), end = by_ip_.upper_bound(spec.last);
+    pool.reserve(size_t(std::distance(begin, end)));
+    for (auto it = begin; it != end; ++it) pool.update(it->first, &it->second, by_ip_);
     return pool;
 }
 

@@ -60,6 +60,9 @@ public:
 
     // Inserts or replaces the lease on l.ip; drops the client's other lease.
     void put(const Lease& l);
+    // put() of every lease of a store at start-up, the pools built once at
+    // the end rather than kept up to date lease by lease.
+    void load(const std::vector<Lease>& leases);
     void erase(Ipv4 ip);
 
     // Addresses whose lease changed since the last take_dirty(): the daemon
@@ -79,6 +82,7 @@ private:
     void changed(Ipv4 ip);  // tells the address's pool, marks it dirty
     std::vector<Ipv4> dirty_;
     std::vector<AddressPool> pools_;  // by first address; ranges do not overlap
+    std::vector<PoolSpec> specs_;     // what set_pools() was given
     uint32_t seq_ = 0;
 };
 
