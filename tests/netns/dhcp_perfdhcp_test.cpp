@@ -38,7 +38,10 @@ std::map<std::string, std::string> stored_leases(const std::string& db) {
     std::string hex, ip;
     while (in >> hex >> ip) {
         std::string mac;
-        for (size_t i = 0; i < hex.size(); i += 2) mac += (i ? ":" : "") + hex.substr(i, 2);
+        for (size_t i = 0; i < hex.size(); i += 2) {
+            if (i) mac += ':';
+            mac.append(hex, i, 2);  // piece by piece: GCC 12 -O3 warns (-Wrestrict) on "x" + substr
+        }
         out[mac] = pxed::Ipv4(uint32_t(std::stoul(ip))).str();
     }
     return out;

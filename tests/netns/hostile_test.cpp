@@ -111,8 +111,9 @@ std::vector<std::vector<uint8_t>> hostile_frames(const Mac& mac, uint32_t xid) {
         return frame(mac, p);
     };
     auto opt_of = [](uint8_t code, size_t len, uint8_t fill) {
-        std::vector<uint8_t> o{code, uint8_t(len)};
-        o.resize(2 + len, fill);
+        std::vector<uint8_t> o(2 + len, fill);  // (not resize(): GCC 12 -O3 warns -Warray-bounds when len is 0)
+        o[0] = code;
+        o[1] = uint8_t(len);
         return o;
     };
     for (uint8_t code : {opt::ClientId, opt::Hostname, uint8_t(81) /* FQDN */, opt::VendorClass, opt::UserClass,
