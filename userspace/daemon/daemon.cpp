@@ -121,8 +121,6 @@ Result<void> Daemon::start() {
     pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
 
     if (auto r = open_store(); !r) return r;
-    auto leases = store_->load_all();
-    if (!leases) return Err(leases.error());
     auto runtime = store_->load_reservations();
     if (!runtime) return Err(runtime.error());
     auto pipeline = CommitPipeline::open(
@@ -131,16 +129,21 @@ Result<void> Daemon::start() {
     if (!pipeline) return Err(pipeline.error());
     pipeline_ = std::move(pipeline.value());
     dhcp_.set_pipeline(pipeline_.get());
-    engine_->leases().load(*leases);
-    for (auto& l : *leases) pipeline_->loaded(l.ip);
+    // Row by row into the table: the rows are never all in memory twice.
+    engine_->leases().begin_load();
+    auto loaded = store_->load_each([this](lease::Lease&& l) {
+        pipeline_->loaded(l.ip);
+        engine_->leases().put(l);
+    });
+    engine_->leases().end_load();
+    if (!loaded) return Err(loaded.error());
     // The stored run-time reservations join the file's configuration along
     // the one path every change takes (nothing to write: they are stored).
     if (auto r = change_config(ConfigChange{file_cfg_, std::move(runtime.value()), {}}); !r) return r;
     engine_->leases().take_dirty();
-    spdlog::info("leases store={} loaded={}", store_->describe(), leases->size());
-    // The rows as read are in the table now: give their memory back to the
-    // system (a million leases read are ~130 MiB that malloc would keep).
-    std::vector<lease::Lease>().swap(*leases);
+    spdlog::info("leases store={} loaded={}", store_->describe(), *loaded);
+    // What SQLite and the load freed (its page cache, the table's
+    // rehashing) goes back to the system rather than stays with malloc.
     malloc_trim(0);
 
     auto ifaces = check_interfaces(*cfg_);

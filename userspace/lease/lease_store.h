@@ -2,6 +2,7 @@
 // Durable lease storage behind a small interface. One backend exists: the
 // embedded SQLite store (sqlite/sqlite_store.cpp). The interface is kept
 // small so that a store shared by several daemons (PostgreSQL) can fit it.
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -23,8 +24,16 @@ struct StoredReservation {
 class LeaseStore {
 public:
     virtual ~LeaseStore() = default;
-    // Every stored lease (offers are never stored).
-    virtual Result<std::vector<Lease>> load_all() = 0;
+    // Every stored lease (offers are never stored), one at a time: a
+    // million leases are never all in memory twice. Returns how many.
+    virtual Result<size_t> load_each(const std::function<void(Lease&&)>& f) = 0;
+    // The same, as a vector (tests, tools).
+    Result<std::vector<Lease>> load_all() {
+        std::vector<Lease> out;
+        auto n = load_each([&](Lease&& l) { out.push_back(std::move(l)); });
+        if (!n) return Err(n.error());
+        return out;
+    }
     // One transaction: upserts by address, then deletes. Durable on return
     // (fsync'd): the caller sends the replies about these leases only then.
     virtual Result<void> commit(std::span<const Lease> upserts, std::span<const Ipv4> deletes) = 0;

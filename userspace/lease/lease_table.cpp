@@ -46,10 +46,14 @@ void LeaseTable::set_pools(const std::vector<PoolSpec>& pools) {
     for (auto& p : pools) add_pool(p);
 }
 
+void LeaseTable::begin_load() { pools_.clear(); }  // put() keeps no pool up to date meanwhile
+
+void LeaseTable::end_load() { set_pools(std::vector<PoolSpec>(specs_)); }
+
 void LeaseTable::load(const std::vector<Lease>& leases) {
-    pools_.clear();  // put() keeps no pool up to date meanwhile
+    begin_load();
     for (auto& l : leases) put(l);
-    set_pools(std::vector<PoolSpec>(specs_));
+    end_load();
 }
 
 AddressPool& LeaseTable::add_pool(const PoolSpec& spec) {

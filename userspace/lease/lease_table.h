@@ -61,7 +61,10 @@ public:
     // Inserts or replaces the lease on l.ip; drops the client's other lease.
     void put(const Lease& l);
     // put() of every lease of a store at start-up, the pools built once at
-    // the end rather than kept up to date lease by lease.
+    // the end rather than kept up to date lease by lease: put() between
+    // begin_load() and end_load(), or load() a vector.
+    void begin_load();
+    void end_load();
     void load(const std::vector<Lease>& leases);
     void erase(Ipv4 ip);
 

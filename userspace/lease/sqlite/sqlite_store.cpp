@@ -80,11 +80,11 @@ public:
         return {};
     }
 
-    Result<std::vector<Lease>> load_all() override {
+    Result<size_t> load_each(const std::function<void(Lease&&)>& f) override {
         Stmt stmt = prepare_stmt(db_, "SELECT ip, mac, client, hostname, guid, start, expires, state, is_static FROM leases");
         if (!stmt) return Err(err("reading leases"));
         sqlite3_stmt* st = stmt.get();
-        std::vector<Lease> out;
+        size_t n = 0;
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             Lease l;
@@ -107,10 +107,11 @@ public:
                 return Err(path_ + ": lease for " + l.ip.str() + " has an unknown state " + std::to_string(state));
             l.state = State(state);
             l.is_static = sqlite3_column_int(st, 8) != 0;
-            out.push_back(std::move(l));
+            f(std::move(l));
+            n++;
         }
         if (rc != SQLITE_DONE) return Err(err("reading leases"));
-        return out;
+        return n;
     }
 
     Result<void> commit(std::span<const Lease> upserts, std::span<const Ipv4> deletes) override {
@@ -254,7 +255,7 @@ Result<void> check_existing(const std::string& path, const std::string& keep) {
     // What the daemon reads at start must read: the same queries, here.
     SqliteStore ro(std::move(owned), path);
     if (auto r = ro.prepare(); !r) return Err(r.error() + keep);  // the statements that write, compiled only
-    if (auto r = ro.load_all(); !r) return Err(r.error() + keep);
+    if (auto r = ro.load_each([](Lease&&) {}); !r) return Err(r.error() + keep);
     if (has_table("reservations"))
         if (auto r = ro.load_reservations(); !r) return Err(r.error() + keep);
     return {};
