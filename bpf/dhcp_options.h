@@ -12,6 +12,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "pxed/abi.h"
+#include "pxed/profile.h"
 #include "dhcp_wire.h"
 #include "option_walk.h"
 #include "parsing_helpers.h"
@@ -20,12 +21,15 @@
 struct dhcp_req_info {
 	__u32 requested_ip; /* option 50, network order, valid if has_requested */
 	__u32 server_id;    /* option 54, network order, valid if has_server_id */
-	__u16 arch;         /* option 93 first entry, 0 when absent or short */
+	__u32 o55;          /* frame offset of option 55, 0 when absent */
+	__u16 arch;         /* option 93 first entry, valid if has_arch */
+	__u8 has_arch;
 	__u8 msg_type;      /* option 53 when exactly 1 byte, else 0 */
 	__u8 has_requested;
 	__u8 has_server_id;
-	__u8 pxe;           /* option 60 starts with "PXEClient" */
+	__u8 vendor;        /* enum pxed_vendor_kind, from option 60 */
 	__u8 ipxe;          /* option 77 is "iPXE" */
+	__u8 opt175;        /* option 175 present */
 	__u8 unsure;        /* a duplicate or a user class the program does not classify */
 	__u8 overload;      /* option 52 present */
 	__u8 relay_agent;   /* option 82 present */
@@ -69,8 +73,36 @@ static __always_inline int is_pxeclient(const __u8 *v)
 	       v[6] == 'e' && v[7] == 'n' && v[8] == 't';
 }
 
-#define IPXE_LEN 4      /* "iPXE" */
-#define PXECLIENT_LEN 9 /* "PXEClient" */
+static __always_inline int is_httpclient(const __u8 *v)
+{
+	return v[0] == 'H' && v[1] == 'T' && v[2] == 'T' && v[3] == 'P' && v[4] == 'C' && v[5] == 'l' &&
+	       v[6] == 'i' && v[7] == 'e' && v[8] == 'n' && v[9] == 't';
+}
+
+#define IPXE_LEN 4        /* "iPXE" */
+#define PXECLIENT_LEN 9   /* "PXEClient" */
+#define HTTPCLIENT_LEN 10 /* "HTTPClient" */
+
+/* Option 60: which of the words the program knows it starts with. */
+static __always_inline int parse_vendor_class(struct xdp_md *ctx, __u32 off, struct dhcp_req_info *info)
+{
+	const __u8 *v;
+	__u32 len;
+	int r;
+
+	info->vendor = off ? PXED_VENDOR_OTHER : PXED_VENDOR_ABSENT;
+	if ((r = opt_value(ctx, off, PXECLIENT_LEN, 255, &v, &len)) || !v)
+		return r;
+	if (is_pxeclient(v)) {
+		info->vendor = PXED_VENDOR_PXECLIENT;
+		return PARSE_OK;
+	}
+	if ((r = opt_value(ctx, off, HTTPCLIENT_LEN, 255, &v, &len)) || !v)
+		return r;
+	if (is_httpclient(v))
+		info->vendor = PXED_VENDOR_HTTPCLIENT;
+	return PARSE_OK;
+}
 
 /* Option 77: "iPXE" raw or as one RFC 3004 entry classifies; any other
  * user class of 4 bytes or more is for the daemon, which searches it. */
@@ -129,16 +161,18 @@ static __always_inline int parse_options(struct xdp_md *ctx, __u32 off, __u32 ud
 		__builtin_memcpy(&info->server_id, v, 4);
 		info->has_server_id = 1;
 	}
-	if ((r = opt_value(ctx, pos.o60, PXECLIENT_LEN, 255, &v, &len)))
+	if ((r = parse_vendor_class(ctx, pos.o60, info)))
 		return r;
-	if (v)
-		info->pxe = is_pxeclient(v);
 	if ((r = parse_user_class(ctx, pos.o77, info)))
 		return r;
 	if ((r = opt_value(ctx, pos.o93, 2, 255, &v, &len)))
 		return r;
-	if (v)
+	if (v) {
 		info->arch = (__u16)(v[0] << 8 | v[1]);
+		info->has_arch = 1;
+	}
+	info->opt175 = pos.o175 != 0;
+	info->o55 = pos.o55;
 	return PARSE_OK;
 }
 

@@ -30,6 +30,14 @@ struct {
 	__type(value, struct pxed_reply_blob);
 } reply_blobs SEC(".maps");
 
+/* Request signature (include/pxed/profile.h) -> profile, or PXED_NO_PROFILE. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PXED_SIGNATURES);
+	__type(key, __u32);
+	__type(value, __u32);
+} profiles SEC(".maps");
+
 /* The interface: its addresses, the rate limit, on/off (key 0). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

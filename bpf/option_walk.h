@@ -17,7 +17,7 @@
 
 /* Where the options of interest start (frame offset of the code byte, 0 = absent). */
 struct opt_pos {
-	__u32 o50, o53, o54, o60, o77, o93;
+	__u32 o50, o53, o54, o55, o60, o77, o93, o175;
 	__u32 dup, o52, o82;
 };
 
@@ -77,6 +77,8 @@ static long walk_one(__u32 idx __attribute__((unused)), void *arg)
 	case DHCP_OPT_VENDOR_CLASS: record(&pos->o60, &pos->dup, off); break;
 	case DHCP_OPT_USER_CLASS: record(&pos->o77, &pos->dup, off); break;
 	case DHCP_OPT_CLIENT_ARCH: record(&pos->o93, &pos->dup, off); break;
+	case DHCP_OPT_PARAM_REQUEST: record(&pos->o55, &pos->dup, off); break;
+	case DHCP_OPT_IPXE_ENCAP: record(&pos->o175, &pos->dup, off); break;
 	case DHCP_OPT_OVERLOAD: record(&pos->o52, &pos->dup, off); break;
 	case DHCP_OPT_RELAY_AGENT: record(&pos->o82, &pos->dup, off); break;
 	default: break;

@@ -14,8 +14,8 @@
  * reply_plan); build_reply() turns the frame into the reply. The headers
  * hold one concern each: maps.h, parsing_helpers.h, option_walk.h,
  * dhcp_options.h, addressing.h, checksum.h, rate_limit.h;
- * include/pxed/profile.h holds the profile rule that userspace renders the
- * blobs by.
+ * prl.h; include/pxed/profile.h holds the request signature that the
+ * profiles map turns into the profile userspace rendered the blobs by.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -33,6 +33,7 @@
 #include "dhcp_wire.h"
 #include "maps.h"
 #include "parsing_helpers.h"
+#include "prl.h"
 #include "rate_limit.h"
 
 /* The reply classify() decided on: everything build_reply() takes from the
@@ -169,13 +170,20 @@ static __always_inline int classify(struct xdp_md *ctx, const struct pxed_xdp_co
 	if ((r = reservation_rules(cfg, eth, dh, &info, resv, &plan->reply_type)))
 		return r;
 
-	__u32 profile = pxed_profile(info.arch, info.pxe, info.ipxe);
-	if (profile >= PXED_PROFILES)
+	__u32 sig = pxed_signature(info.has_arch, info.arch, info.vendor, info.ipxe, info.opt175);
+	__u32 *profile = bpf_map_lookup_elem(&profiles, &sig);
+	if (!profile || *profile >= PXED_PROFILES)
+		return PXED_STAT_PASS_UNDECIDED;
+	__u32 blob_id = resv->blob_id[*profile & (PXED_PROFILES - 1)];
+	if (blob_id == PXED_BLOB_UNDECIDED)
+		return PXED_STAT_PASS_UNDECIDED;
+	if (blob_id == PXED_NO_BLOB)
 		return PXED_STAT_PASS_NO_BLOB;
-	__u32 blob_id = resv->blob_id[profile];
 	struct pxed_reply_blob *blob = bpf_map_lookup_elem(&reply_blobs, &blob_id);
 	if (!blob)
 		return PXED_STAT_PASS_NO_BLOB;
+	if (!prl_allows(ctx, info.o55, blob))
+		return PXED_STAT_PASS_PRL;
 	plan->tail_len = blob->tail_len;
 	if (plan->tail_len < DHCP_MIN_OPTIONS_LEN || plan->tail_len > PXED_TAIL_MAX)
 		return PXED_STAT_PASS_NO_BLOB;

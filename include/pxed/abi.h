@@ -14,14 +14,14 @@
 
 #include <linux/types.h>
 
-#define PXED_ABI_VERSION 1
+#define PXED_ABI_VERSION 2
 
 /* Map names, as pinned under /sys/fs/bpf/pxed/<ifname>/. */
 #define PXED_PIN_ROOT "/sys/fs/bpf/pxed"
 
 /* Limits. */
 #define PXED_MAX_RESERVATIONS 65536
-#define PXED_MAX_BLOBS 65536
+#define PXED_MAX_BLOBS 65534  /* blob ids are 16 bits; 0xfffe and 0xffff say why there is none */
 #define PXED_TAIL_MAX 512      /* bytes of a reply after the magic cookie */
 #define PXED_SNAME_FILE_LEN 192 /* sname (64) + file (128) of the BOOTP header */
 #define PXED_RATE_LRU_SIZE 65536
@@ -37,14 +37,25 @@ struct pxed_mac_key {
 };
 
 /*
- * Client profiles: what in a request selects the boot file and options.
- * The program classifies each request, userspace renders one blob per
- * profile; the rule (profile = arch_class * 4 + pxe * 2 + ipxe) is written
- * once, in include/pxed/profile.h, which both sides compile.
+ * Client profiles: what in a request selects the boot policy (classes,
+ * boot file, options) as far as the program reads it. The program computes
+ * a request's signature (include/pxed/profile.h: option 93's value, what
+ * option 60 starts with, iPXE's user class, option 175) and looks up its
+ * profile in the `profiles` map; userspace groups the signatures that every
+ * class and boot table of the configuration treats alike into one profile
+ * and renders one blob per profile and reservation. PXED_NO_PROFILE: the
+ * configuration tests something about such requests that the program does
+ * not read (a vendor class other than PXEClient/HTTPClient, say): pass.
  */
-#define PXED_ARCH_CLASSES 4
-#define PXED_PROFILES 16
-#define PXED_NO_BLOB 0xffffffffu
+#define PXED_PROFILES 64
+#define PXED_SIGNATURES (66 * 16)
+#define PXED_NO_PROFILE 0xffffffffu
+#define PXED_NO_BLOB 0xffffu        /* pass: the reply does not fit a blob */
+#define PXED_BLOB_UNDECIDED 0xfffeu /* pass: the policy tests what the program does not read */
+/* Options a blob carries only because the client asked for them (option
+ * 55) or sent no option 55; the program checks a request's option 55 for
+ * each before it answers. */
+#define PXED_COND_MAX 15
 
 /* Reservation flags. */
 enum pxed_resv_flags {
@@ -60,7 +71,7 @@ struct pxed_reservation {
 	__u32 lease_time_s; /* host order; 0xffffffff means infinite (informational) */
 	__u16 flags;        /* enum pxed_resv_flags */
 	__u16 pad0;
-	__u32 blob_id[PXED_PROFILES]; /* reply blob per profile; PXED_NO_BLOB: pass */
+	__u16 blob_id[PXED_PROFILES]; /* reply blob per profile, or PXED_NO_BLOB / PXED_BLOB_UNDECIDED */
 };
 
 /*
@@ -75,6 +86,8 @@ struct pxed_reply_blob {
 	__u16 tail_len;
 	__u16 csum;
 	__u32 siaddr_be;
+	__u8 n_cond;                /* entries of cond in use */
+	__u8 cond[PXED_COND_MAX];   /* option codes: see PXED_COND_MAX */
 	__u8 sname_file[PXED_SNAME_FILE_LEN];
 	__u8 tail[PXED_TAIL_MAX];
 };
@@ -126,6 +139,8 @@ enum pxed_stat {
 	PXED_STAT_PASS_WRONG_SUBNET, /* relayed from a subnet other than the reservation's */
 	PXED_STAT_PASS_TX_FAILED,    /* the frame could not be resized for the reply */
 	PXED_STAT_PASS_NOT_FOR_US,   /* Ethernet or IP destination is another host's */
+	PXED_STAT_PASS_UNDECIDED,    /* the boot policy tests what the program does not read */
+	PXED_STAT_PASS_PRL,          /* option 55 leaves out an option the reply would carry */
 	PXED_STAT_MAX
 };
 

@@ -1,17 +1,16 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The rule that maps a request to a client profile, written once for the
- * XDP program (bpf/, C for clang -target bpf) and userspace (C++20,
- * userspace/bpf/blob.cpp). The program classifies each request with it and
- * looks up the reservation's blob for that profile; userspace renders one
- * blob per profile from a synthetic request that the daemon classifies the
- * same way (pxed_arch_of_class gives it its option 93).
+ * A request's signature: what the XDP program reads of a request to choose
+ * its reply, written once for the program (bpf/, C for clang -target bpf)
+ * and userspace (C++20, userspace/bpf/profiles.cpp), which maps every
+ * signature to a profile (the `profiles` map, include/pxed/abi.h).
  *
- * profile = arch_class * 4 + pxe * 2 + ipxe
- *   arch_class: the boot-file choice of userspace/dhcp/render.cpp
- *               choose_boot for the RFC 4578 architecture in option 93
- *   pxe:  option 60 starts with "PXEClient"
- *   ipxe: option 77 is "iPXE" (raw, or one RFC 3004 entry)
+ * signature = arch_slot * 16 + vendor * 4 + ipxe * 2 + opt175
+ *   arch_slot: option 93's first entry when below 64; 64 when option 93
+ *              is absent or shorter than 2 bytes; 65 for any value >= 64
+ *   vendor:    enum pxed_vendor_kind, from option 60
+ *   ipxe:      option 77 is "iPXE" (raw, or one RFC 3004 entry)
+ *   opt175:    option 175 (iPXE's encapsulated options) is present
  */
 #ifndef PXED_PROFILE_H
 #define PXED_PROFILE_H
@@ -20,48 +19,23 @@
 
 #include "pxed/abi.h"
 
-/* RFC 4578 client system architecture types (option 93) with a boot file. */
-#define PXED_ARCH_BIOS_X86 0
-#define PXED_ARCH_EFI_IA32 6
-#define PXED_ARCH_EFI_BC 7
-#define PXED_ARCH_EFI_X64 9
-#define PXED_ARCH_EFI_X64_HTTP 16
+#define PXED_ARCH_SLOTS 64
+#define PXED_ARCH_SLOT_ABSENT 64
+#define PXED_ARCH_SLOT_HIGH 65
 
-enum pxed_arch_class {
-	PXED_ARCH_CLASS_BIOS = 0,      /* option 93 absent, short, or 0 */
-	PXED_ARCH_CLASS_UEFI_X64 = 1,  /* 7, 9 */
-	PXED_ARCH_CLASS_UEFI_HTTP = 2, /* 16 */
-	PXED_ARCH_CLASS_OTHER = 3,     /* any other architecture */
+enum pxed_vendor_kind {
+	PXED_VENDOR_ABSENT = 0,
+	PXED_VENDOR_PXECLIENT = 1,  /* option 60 starts with "PXEClient" */
+	PXED_VENDOR_HTTPCLIENT = 2, /* option 60 starts with "HTTPClient" */
+	PXED_VENDOR_OTHER = 3,
 };
 
 #define PXED_PROFILE_INLINE static inline __attribute__((always_inline))
 
-PXED_PROFILE_INLINE __u32 pxed_arch_class(__u16 arch)
+PXED_PROFILE_INLINE __u32 pxed_signature(int has_arch, __u16 arch, __u32 vendor, int ipxe, int opt175)
 {
-	if (arch == PXED_ARCH_BIOS_X86)
-		return PXED_ARCH_CLASS_BIOS;
-	if (arch == PXED_ARCH_EFI_BC || arch == PXED_ARCH_EFI_X64)
-		return PXED_ARCH_CLASS_UEFI_X64;
-	if (arch == PXED_ARCH_EFI_X64_HTTP)
-		return PXED_ARCH_CLASS_UEFI_HTTP;
-	return PXED_ARCH_CLASS_OTHER;
-}
-
-/* arch: option 93's first entry, 0 when absent or short. */
-PXED_PROFILE_INLINE __u32 pxed_profile(__u16 arch, int pxe, int ipxe)
-{
-	return pxed_arch_class(arch) * 4 + (pxe ? 2 : 0) + (ipxe ? 1 : 0);
-}
-
-/* One architecture of each class, for the synthetic request of a profile. */
-PXED_PROFILE_INLINE __u16 pxed_arch_of_class(__u32 arch_class)
-{
-	switch (arch_class) {
-	case PXED_ARCH_CLASS_UEFI_X64: return PXED_ARCH_EFI_BC;
-	case PXED_ARCH_CLASS_UEFI_HTTP: return PXED_ARCH_EFI_X64_HTTP;
-	case PXED_ARCH_CLASS_OTHER: return PXED_ARCH_EFI_IA32;
-	default: return PXED_ARCH_BIOS_X86;
-	}
+	__u32 slot = !has_arch ? PXED_ARCH_SLOT_ABSENT : arch < PXED_ARCH_SLOTS ? arch : PXED_ARCH_SLOT_HIGH;
+	return slot * 16 + (vendor & 3) * 4 + (ipxe ? 2 : 0) + (opt175 ? 1 : 0);
 }
 
 #endif /* PXED_PROFILE_H */

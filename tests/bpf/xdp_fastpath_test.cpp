@@ -167,36 +167,40 @@ TEST_F(FastPath, DiscoverFromReservedMacGetsTheDaemonsOffer) {
 }
 
 TEST_F(FastPath, EveryClientProfileGetsItsBootFile) {
-    // profile: arch_class * 4 + PXEClient * 2 + iPXE (include/pxed/profile.h),
-    // written out here so that a change to the rule fails this table.
+    // signature: arch_slot * 16 + vendor * 4 + iPXE * 2 + option 175
+    // (include/pxed/profile.h), written out here so that a change to the
+    // rule fails this table.
     struct Case {
         std::optional<uint16_t> arch;
         const char* vendor;
         const char* user_class;
-        uint32_t profile;
+        bool opt175;
+        uint32_t signature;
         const char* file;
     } cases[] = {
-        {std::nullopt, nullptr, nullptr, 0, "pxelinux.0"},
-        {0, "PXEClient:Arch:00000:UNDI:002001", nullptr, 2, "pxelinux.0"},
-        {7, "PXEClient:Arch:00007:UNDI:003016", nullptr, 6, "bootnetx64.efi"},
-        {9, "PXEClient:Arch:00009:UNDI:003016", nullptr, 6, "bootnetx64.efi"},
-        {16, "HTTPClient:Arch:00016:UNDI:003016", nullptr, 8, "http://192.0.2.1/boot/bootx64.efi"},
-        {6, "PXEClient:Arch:00006:UNDI:003016", nullptr, 14, ""},
-        {0, "PXEClient:Arch:00000:UNDI:002001", "iPXE", 3, "http://192.0.2.1/boot.ipxe"},
-        {7, nullptr, "\x04iPXE", 5, "http://192.0.2.1/boot.ipxe"},
-        {0, "MSFT 5.0", "ab", 0, "pxelinux.0"},
+        {std::nullopt, nullptr, nullptr, false, 64 * 16, "pxelinux.0"},
+        {0, "PXEClient:Arch:00000:UNDI:002001", nullptr, false, 4, "pxelinux.0"},
+        {7, "PXEClient:Arch:00007:UNDI:003016", nullptr, false, 7 * 16 + 4, "bootnetx64.efi"},
+        {9, "PXEClient:Arch:00009:UNDI:003016", nullptr, false, 9 * 16 + 4, "bootnetx64.efi"},
+        {16, "HTTPClient:Arch:00016:UNDI:003016", nullptr, false, 16 * 16 + 8, "http://192.0.2.1/boot/bootx64.efi"},
+        {6, "PXEClient:Arch:00006:UNDI:003016", nullptr, false, 6 * 16 + 4, ""},
+        {0, "PXEClient:Arch:00000:UNDI:002001", "iPXE", false, 6, "http://192.0.2.1/boot.ipxe"},
+        {7, nullptr, "\x04iPXE", false, 7 * 16 + 2, "http://192.0.2.1/boot.ipxe"},
+        {7, "PXEClient:Arch:00007:UNDI:003016", nullptr, true, 7 * 16 + 4 + 1, "http://192.0.2.1/boot.ipxe"},
+        {0, "MSFT 5.0", "ab", false, 3 * 4, "pxelinux.0"},
+        {300, nullptr, nullptr, false, 65 * 16, ""},
     };
     for (auto& c : cases) {
-        SCOPED_TRACE(c.file);
+        SCOPED_TRACE(c.signature);
         auto d = request(MessageType::Discover, kResvA);
         if (c.arch) d.options.set_u16(opt::ClientArch, *c.arch);
         if (c.vendor) d.options.set_str(opt::VendorClass, c.vendor);
         if (c.user_class) d.options.set_str(opt::UserClass, c.user_class);
-        EXPECT_EQ(bpf::profile_index(d), c.profile);
-        // The blob the kernel picks for that profile is the daemon's reply
-        // to a request of that profile.
-        auto synthetic = bpf::synthetic_request(c.profile);
-        EXPECT_EQ(bpf::profile_index(synthetic), c.profile);
+        if (c.opt175) d.options.set(175, std::vector<uint8_t>{0x13, 1, 1, 0xeb, 3, 1, 0, 0, 255});
+        EXPECT_EQ(bpf::signature_of(d), c.signature);
+        // The synthetic request of a signature has that signature: the
+        // blob rendered from it is the daemon's reply to the real one.
+        EXPECT_EQ(bpf::signature_of(bpf::synthetic_request(bpf::view_of_signature(c.signature))), c.signature);
         expect_same_answer(d, MessageType::Offer);
         auto k = run(frame_of(d));
         auto f = parse_udp_frame(k.out);

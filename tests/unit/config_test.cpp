@@ -93,7 +93,9 @@ TEST(Config, InfiniteLeaseAndBootFiles) {
                                 "pxed.toml");
     ASSERT_TRUE(r.ok()) << r.error();
     EXPECT_EQ(r->reservations.at(0).lease_time, config::kInfiniteLease);
-    EXPECT_EQ(r->subnets.at(0).boot.uefi_x64, "bootnetx64.efi");
+    EXPECT_EQ(r->subnets.at(0).boot.by_arch.at(7), "bootnetx64.efi");
+    EXPECT_EQ(r->subnets.at(0).boot.by_arch.at(9), "bootnetx64.efi");
+    EXPECT_EQ(r->subnets.at(0).boot.by_arch.at(0), "pxelinux.0");
 }
 
 TEST(Config, DaemonRateLimitsPerClientAndPerRelay) {

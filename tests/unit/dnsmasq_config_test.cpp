@@ -57,8 +57,8 @@ TEST(DnsmasqConfig, TutorialWithAClientAddressTranslates) {
     EXPECT_EQ(s.router->str(), "192.168.1.1");
     ASSERT_EQ(s.dns.size(), 1u);
     EXPECT_EQ(s.domain, "lab.local");
-    EXPECT_EQ(s.boot.bios, "pxelinux.0");
-    EXPECT_EQ(s.boot.uefi_x64, "bootnetx64.efi");
+    EXPECT_EQ(s.boot.any, "pxelinux.0");
+    EXPECT_EQ(s.boot.by_arch.at(9), "bootnetx64.efi");
     ASSERT_EQ(c.reservations.size(), 1u);
     EXPECT_EQ(c.reservations[0].hostname, "pc");
     EXPECT_EQ(c.reservations[0].lease_time, kInfiniteLease);
@@ -103,9 +103,9 @@ TEST(DnsmasqConfig, IpxeAndHttpTagsAndUnsupportedOptionsNamed) {
         w);
     ASSERT_TRUE(r.ok()) << r.error();
     auto& b = r->subnets[0].boot;
-    EXPECT_EQ(b.bios, "undionly.kpxe");
+    EXPECT_EQ(b.any, "undionly.kpxe");
     EXPECT_EQ(b.ipxe, "http://192.168.1.1/boot.ipxe");
-    EXPECT_EQ(b.uefi_http, "http://192.168.1.1/efi/bootx64.efi");
+    EXPECT_EQ(b.by_arch.at(16), "http://192.168.1.1/efi/bootx64.efi");
     EXPECT_TRUE(r->authoritative);
     std::string all;
     for (auto& x : w) all += x + "\n";

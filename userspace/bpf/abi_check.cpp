@@ -8,7 +8,7 @@ static_assert(sizeof(pxed_mac_key) == 8);
 static_assert(offsetof(pxed_mac_key, mac) == 0);
 static_assert(offsetof(pxed_mac_key, pad) == 6);
 
-static_assert(sizeof(pxed_reservation) == 24 + 4 * PXED_PROFILES);
+static_assert(sizeof(pxed_reservation) == 24 + 2 * PXED_PROFILES);
 static_assert(offsetof(pxed_reservation, ip_be) == 0);
 static_assert(offsetof(pxed_reservation, server_id_be) == 4);
 static_assert(offsetof(pxed_reservation, net_be) == 8);
@@ -17,12 +17,14 @@ static_assert(offsetof(pxed_reservation, lease_time_s) == 16);
 static_assert(offsetof(pxed_reservation, flags) == 20);
 static_assert(offsetof(pxed_reservation, blob_id) == 24);
 
-static_assert(sizeof(pxed_reply_blob) == 8 + PXED_SNAME_FILE_LEN + PXED_TAIL_MAX);
+static_assert(sizeof(pxed_reply_blob) == 24 + PXED_SNAME_FILE_LEN + PXED_TAIL_MAX);
 static_assert(offsetof(pxed_reply_blob, tail_len) == 0);
 static_assert(offsetof(pxed_reply_blob, csum) == 2);
 static_assert(offsetof(pxed_reply_blob, siaddr_be) == 4);
-static_assert(offsetof(pxed_reply_blob, sname_file) == 8);
-static_assert(offsetof(pxed_reply_blob, tail) == 8 + PXED_SNAME_FILE_LEN);
+static_assert(offsetof(pxed_reply_blob, n_cond) == 8);
+static_assert(offsetof(pxed_reply_blob, cond) == 9);
+static_assert(offsetof(pxed_reply_blob, sname_file) == 24);
+static_assert(offsetof(pxed_reply_blob, tail) == 24 + PXED_SNAME_FILE_LEN);
 
 static_assert(sizeof(pxed_xdp_config) == 32);
 static_assert(offsetof(pxed_xdp_config, abi_version) == 0);
@@ -35,5 +37,6 @@ static_assert(offsetof(pxed_xdp_config, rate_burst) == 28);
 
 static_assert(sizeof(pxed_rate_state) == 16);
 
-static_assert(PXED_PROFILES == PXED_ARCH_CLASSES * 4);
-static_assert(PXED_STAT_MAX == 25, "stats indices are append-only: update the readers too");
+static_assert(PXED_MAX_BLOBS <= PXED_BLOB_UNDECIDED && PXED_BLOB_UNDECIDED < PXED_NO_BLOB);
+static_assert((PXED_PROFILES & (PXED_PROFILES - 1)) == 0, "the program masks a profile with PXED_PROFILES - 1");
+static_assert(PXED_STAT_MAX == 27, "stats indices are append-only: update the readers too");

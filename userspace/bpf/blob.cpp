@@ -1,28 +1,105 @@
 #include "bpf/blob.h"
 
-#include "dhcp/reply.h"
-
 #include <cstring>
+#include <map>
 
+#include "config/option_value.h"
 #include "dhcp/render.h"
+#include "dhcp/reply.h"
 
 namespace pxed::bpf {
 
 using namespace pxed::dhcp;
 
-uint32_t profile_index(const Packet& req) {
-    ClientProfile p = profile_of(req);
-    return pxed_profile(p.arch.value_or(0), p.pxe, p.ipxe);
+namespace {
+constexpr uint8_t kIpxeEncap = 175;
+constexpr std::string_view kIpxe = "iPXE";
+
+bool starts_with(const Option* o, std::string_view w) {
+    return o && o->data.size() >= w.size() && std::memcmp(o->data.data(), w.data(), w.size()) == 0;
+}
+}  // namespace
+
+uint32_t signature_of(const Packet& req) {
+    const Option* a = req.options.find(opt::ClientArch);
+    bool has_arch = a && a->data.size() >= 2;
+    uint16_t arch = has_arch ? uint16_t(a->data[0] << 8 | a->data[1]) : 0;
+    const Option* vc = req.options.find(opt::VendorClass);
+    uint32_t vendor = !vc ? PXED_VENDOR_ABSENT
+                      : starts_with(vc, "PXEClient") ? PXED_VENDOR_PXECLIENT
+                      : starts_with(vc, "HTTPClient") ? PXED_VENDOR_HTTPCLIENT
+                                                      : PXED_VENDOR_OTHER;
+    bool ipxe = false;
+    if (const Option* uc = req.options.find(opt::UserClass)) {
+        std::string_view v(reinterpret_cast<const char*>(uc->data.data()), uc->data.size());
+        ipxe = v == kIpxe || (v.size() == 5 && v[0] == 4 && v.substr(1) == kIpxe);
+    }
+    return pxed_signature(has_arch, arch, vendor, ipxe, req.options.has(kIpxeEncap));
 }
 
-Packet synthetic_request(uint32_t profile) {
+KernelView view_of_signature(uint32_t sig) {
+    KernelView v;
+    uint32_t slot = sig / 16;
+    if (slot < PXED_ARCH_SLOTS) v.arch = uint16_t(slot);
+    else if (slot == PXED_ARCH_SLOT_HIGH) v.arch = uint16_t(0xffff);  // some value >= 64
+    v.vendor = VendorKind((sig / 4) % 4);
+    v.ipxe = sig & 2;
+    v.opt175 = sig & 1;
+    return v;
+}
+
+Packet synthetic_request(const KernelView& v) {
     Packet req;
     req.options.set_u8(opt::MessageType, uint8_t(MessageType::Discover));
-    uint32_t cls = (profile / 4) % PXED_ARCH_CLASSES;
-    if (cls != PXED_ARCH_CLASS_BIOS) req.options.set_u16(opt::ClientArch, pxed_arch_of_class(cls));
-    if (profile & 2) req.options.set_str(opt::VendorClass, "PXEClient");
-    if (profile & 1) req.options.set_str(opt::UserClass, "iPXE");
+    if (v.arch) req.options.set_u16(opt::ClientArch, *v.arch);
+    if (v.vendor == VendorKind::PxeClient) req.options.set_str(opt::VendorClass, "PXEClient");
+    if (v.vendor == VendorKind::HttpClient) req.options.set_str(opt::VendorClass, "HTTPClient");
+    if (v.vendor == VendorKind::Other) req.options.set_str(opt::VendorClass, "other");
+    if (v.ipxe) req.options.set_str(opt::UserClass, kIpxe);
+    if (v.opt175) req.options.set(kIpxeEncap, std::vector<uint8_t>{0x13, 1, 1, 255});
     return req;
+}
+
+Profiles build_profiles(const config::Config& cfg) {
+    Profiles out;
+    out.of_signature.assign(PXED_SIGNATURES, PXED_NO_PROFILE);
+    std::map<std::string, uint32_t> ids;
+    std::vector<const config::BootFiles*> tables;
+    for (auto& s : cfg.subnets) tables.push_back(&s.boot);
+    tables.push_back(&cfg.boot);
+    for (uint32_t sig = 0; sig < PXED_SIGNATURES; sig++) {
+        KernelView v = view_of_signature(sig);
+        Facts f = Facts::of_kernel(v, Mac{}, nullptr);
+        // The key: every request test of every class, then what the boot
+        // tables and the built-in rules (option 60 echo, HTTP boot, iPXE)
+        // make of this view.
+        std::vector<Tri> tests;
+        for (auto& c : cfg.classes)
+            if (c.match) request_tests(*c.match, f, tests);
+        std::string key;
+        for (Tri t : tests) key.push_back(char('0' + int(t)));
+        key += '|';
+        bool ipxe = v.ipxe || v.opt175;
+        uint16_t a = v.arch.value_or(0);
+        bool high = v.arch && *v.arch >= PXED_ARCH_SLOTS;
+        key += char('0' + ipxe) + std::string(1, char('0' + int(v.vendor))) + char('0' + high) +
+               char('0' + (v.arch && config::arch_is_http(*v.arch)));
+        for (auto* t : tables) {
+            key += '|';
+            if (ipxe && !t->ipxe.empty()) key += "i";
+            else if (auto it = t->by_arch.find(a); !high && it != t->by_arch.end()) key += "a" + it->second;
+            else key += "*";
+        }
+        auto [it, fresh] = ids.emplace(key, uint32_t(ids.size()));
+        if (it->second >= PXED_PROFILES) {
+            ids.erase(it);
+            out.unmapped++;
+            continue;
+        }
+        if (fresh) out.view.push_back(v);
+        out.of_signature[sig] = it->second;
+    }
+    return out;
 }
 
 uint16_t ones_sum(const uint8_t* p, size_t n) {
@@ -34,26 +111,39 @@ uint16_t ones_sum(const uint8_t* p, size_t n) {
     return uint16_t(acc);
 }
 
-std::optional<pxed_reply_blob> render_blob(const BlobInput& in, uint32_t profile) {
-    Packet req = synthetic_request(profile);
+std::optional<pxed_reply_blob> render_blob(const BlobInput& in, const KernelView& view, NoBlob* why) {
+    auto fail = [&](NoBlob w) -> std::optional<pxed_reply_blob> {
+        if (why) *why = w;
+        return std::nullopt;
+    };
+    if (why) *why = NoBlob::None;
+    const config::Reservation* r = in.reservation;
+    auto policy = resolve(*in.cfg, HostRef::of(r, nullptr), Facts::of_kernel(view, r ? r->mac : Mac{}, in.subnet));
+    if (!policy) return fail(NoBlob::Undecided);
+    if (policy->ignore) return fail(NoBlob::Ignored);
+    Packet req = synthetic_request(view);
     RenderInput ri;
     ri.subnet = in.subnet;
     ri.server_ip = in.server_ip;
-    ri.reservation = in.reservation;
-    ri.lease_time = in.reservation && in.reservation->lease_time ? *in.reservation->lease_time : in.subnet->lease_time;
-    ri.boot = choose_boot(in.subnet->boot, profile_of(req));
-    Packet reply = render_reply(req, MessageType::Offer, ri, in.reservation ? in.reservation->ip : Ipv4());
+    ri.lease_time = r && r->lease_time ? *r->lease_time : in.subnet->lease_time;
+    ri.policy = &*policy;
+    std::vector<uint8_t> conditional;
+    ri.conditional = &conditional;
+    Packet reply = render_reply(req, MessageType::Offer, ri, r ? r->ip : Ipv4());
+    if (conditional.size() > PXED_COND_MAX) return fail(NoBlob::TooManyConditional);
     auto bytes = serialize(reply);
     // The kernel does not read option 57: it answers only with a reply that
     // every client accepts (576-byte datagrams, RFC 2131 2). A larger one is
     // left to the daemon, which fits it to the client (reply.h fit_reply).
-    if (bytes.size() > max_reply_size(req)) return std::nullopt;
+    if (bytes.size() > max_reply_size(req)) return fail(NoBlob::TooLarge);
     size_t tail_len = bytes.size() - kMinMessageLen;
     if (tail_len > PXED_TAIL_MAX || bytes[kMinMessageLen] != opt::MessageType || bytes[kMinMessageLen + 1] != 1)
-        return std::nullopt;
+        return fail(NoBlob::TooLarge);
     pxed_reply_blob b{};
     b.tail_len = uint16_t(tail_len);
     std::memcpy(&b.siaddr_be, &bytes[20], 4);
+    b.n_cond = uint8_t(conditional.size());
+    std::copy(conditional.begin(), conditional.end(), b.cond);
     std::memcpy(b.sname_file, &bytes[44], PXED_SNAME_FILE_LEN);
     std::memcpy(b.tail, &bytes[kMinMessageLen], tail_len);
     b.tail[2] = 0;  // option 53's value: the program writes OFFER or ACK

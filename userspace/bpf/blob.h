@@ -1,32 +1,54 @@
 #pragma once
 // Reply blobs for the XDP program, cut from the daemon's own rendered reply
-// (dhcp/render.h), and the profile classification both sides share. Pure.
+// (dhcp/render.h), and the profiles: which request signatures
+// (include/pxed/profile.h) the configuration treats alike. Pure.
 #include <cstdint>
 #include <optional>
 #include <vector>
 
 #include "config/config.h"
 #include "dhcp/packet.h"
+#include "dhcp/policy.h"
 #include "pxed/abi.h"
 #include "pxed/profile.h"
 
 namespace pxed::bpf {
 
-// The profile index (include/pxed/profile.h) the program computes for a request.
-uint32_t profile_index(const dhcp::Packet& req);
-// A request the daemon classifies exactly as `profile`.
-dhcp::Packet synthetic_request(uint32_t profile);
+// The signature the program computes for a request, and what it knows of
+// a request with a given signature.
+uint32_t signature_of(const dhcp::Packet& req);
+dhcp::KernelView view_of_signature(uint32_t sig);
+// A request with exactly that view (option 93, 60, 77, 175).
+dhcp::Packet synthetic_request(const dhcp::KernelView& v);
+
+// Signature -> profile for one configuration. Two signatures share a profile
+// when every test of every class that reads the request, and the boot
+// tables, treat them alike; so one blob per profile and reservation is
+// the daemon's answer to every signature of the profile. Past PXED_PROFILES
+// distinct profiles, the remaining signatures get PXED_NO_PROFILE (passed).
+struct Profiles {
+    std::vector<uint32_t> of_signature;      // PXED_SIGNATURES entries
+    std::vector<dhcp::KernelView> view;      // per profile: its first signature's view
+    size_t unmapped = 0;                     // signatures left to the daemon for want of profiles
+};
+Profiles build_profiles(const config::Config& cfg);
 
 struct BlobInput {
+    const config::Config* cfg = nullptr;
     const config::Subnet* subnet = nullptr;
     Ipv4 server_ip;
     const config::Reservation* reservation = nullptr;
 };
 
-// The blob for one profile; nullopt when the reply does not fit PXED_TAIL_MAX
-// or is larger than every client accepts (548 bytes of DHCP message): the
+// Why a profile of a reservation has no blob.
+enum class NoBlob { None, Undecided, Ignored, TooLarge, TooManyConditional };
+
+// The blob for one profile (its view); nullopt, with the reason in *why,
+// when the policy needs what the program does not read, says ignore, the
+// reply does not fit PXED_TAIL_MAX or the 548 bytes every client accepts,
+// or it has more than PXED_COND_MAX options that depend on option 55: the
 // daemon then answers that client itself.
-std::optional<pxed_reply_blob> render_blob(const BlobInput& in, uint32_t profile);
+std::optional<pxed_reply_blob> render_blob(const BlobInput& in, const dhcp::KernelView& view, NoBlob* why = nullptr);
 
 // Ones' complement sum (not inverted, folded) of bytes placed at an even offset.
 uint16_t ones_sum(const uint8_t* p, size_t n);

@@ -38,9 +38,20 @@ pxed_mac_key mac_key(const Mac& m) {
     return k;
 }
 
-Result<SyncReport> sync_maps(int resv_fd, int blobs_fd, int config_fd, const config::Config& cfg,
-                             const IfaceView& iface, const RateLimit& rate, const std::vector<Mac>& withheld) {
+Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const IfaceView& iface,
+                             const RateLimit& rate, const std::vector<Mac>& withheld) {
     SyncReport rep;
+    int resv_fd = fds.reservations, blobs_fd = fds.blobs, config_fd = fds.config;
+    Profiles profiles = build_profiles(cfg);
+    rep.profiles = profiles.view.size();
+    rep.unmapped_signatures = profiles.unmapped;
+    // New profiles renumber the blobs of every reservation: the program
+    // passes everything (enabled = 0) until the three maps agree again.
+    bool renumber = false;
+    for (uint32_t sig = 0; sig < PXED_SIGNATURES && !renumber; sig++) {
+        uint32_t current = 0;
+        renumber = bpf_map_lookup_elem(fds.profiles, &sig, &current) != 0 || current != profiles.of_signature[sig];
+    }
     pxed_xdp_config xc{};
     xc.abi_version = PXED_ABI_VERSION;
     xc.enabled = 1;
@@ -50,8 +61,13 @@ Result<SyncReport> sync_maps(int resv_fd, int blobs_fd, int config_fd, const con
     xc.rate_per_s = rate.per_second;
     xc.rate_burst = rate.burst;
     uint32_t zero = 0;
+    xc.enabled = renumber ? 0 : 1;
     if (bpf_map_update_elem(config_fd, &zero, &xc, BPF_ANY) != 0)
         return Err("writing the XDP config map of " + iface.name + ": " + errstr());
+    if (renumber)
+        for (uint32_t sig = 0; sig < PXED_SIGNATURES; sig++)
+            if (bpf_map_update_elem(fds.profiles, &sig, &profiles.of_signature[sig], BPF_ANY) != 0)
+                return Err("writing the profiles map of " + iface.name + ": " + errstr());
 
     // What the blob map holds now (a previous pxed's blobs included).
     std::map<BlobBytes, uint32_t> have;
@@ -71,10 +87,10 @@ Result<SyncReport> sync_maps(int resv_fd, int blobs_fd, int config_fd, const con
     }
 
     // The desired reservations and the blobs they need.
-    std::map<BlobBytes, uint32_t> want_blobs;
+    std::map<BlobBytes, uint16_t> want_blobs;
     std::vector<std::pair<pxed_mac_key, pxed_reservation>> want_resv;
     uint32_t next_id = 0;
-    auto blob_id_for = [&](const pxed_reply_blob& b) -> uint32_t {
+    auto blob_id_for = [&](const pxed_reply_blob& b) -> uint16_t {
         auto bytes = bytes_of(b);
         if (auto it = want_blobs.find(bytes); it != want_blobs.end()) return it->second;
         uint32_t id;
@@ -82,12 +98,13 @@ Result<SyncReport> sync_maps(int resv_fd, int blobs_fd, int config_fd, const con
             id = it->second;  // identical content already in the map
         } else {
             while (used_ids.count(next_id)) next_id++;
+            if (next_id >= PXED_MAX_BLOBS) return PXED_NO_BLOB;  // the map is full: the daemon answers
             id = next_id++;
             used_ids.insert(id);
             if (bpf_map_update_elem(blobs_fd, &id, &b, BPF_ANY) != 0) return PXED_NO_BLOB;
         }
-        want_blobs.emplace(std::move(bytes), id);
-        return id;
+        want_blobs.emplace(std::move(bytes), uint16_t(id));
+        return uint16_t(id);
     };
 
     for (auto& r : cfg.reservations) {
@@ -106,8 +123,13 @@ Result<SyncReport> sync_maps(int resv_fd, int blobs_fd, int config_fd, const con
         v.lease_time_s = r.lease_time.value_or(sn->lease_time);
         bool all = true;
         for (uint32_t p = 0; p < PXED_PROFILES; p++) {
-            auto blob = render_blob(BlobInput{sn, server_id, &r}, p);
-            v.blob_id[p] = blob ? blob_id_for(*blob) : PXED_NO_BLOB;
+            v.blob_id[p] = PXED_BLOB_UNDECIDED;
+            if (p >= profiles.view.size()) continue;
+            NoBlob why;
+            auto blob = render_blob(BlobInput{&cfg, sn, server_id, &r}, profiles.view[p], &why);
+            if (blob) v.blob_id[p] = blob_id_for(*blob);
+            else if (why == NoBlob::Undecided || why == NoBlob::Ignored) v.blob_id[p] = PXED_BLOB_UNDECIDED;
+            else v.blob_id[p] = PXED_NO_BLOB;
             if (v.blob_id[p] == PXED_NO_BLOB) all = false;
         }
         if (!all) rep.not_in_kernel++;
@@ -145,6 +167,11 @@ Result<SyncReport> sync_maps(int resv_fd, int blobs_fd, int config_fd, const con
         if (!keep.count(id)) bpf_map_delete_elem(blobs_fd, &id);
     rep.reservations = want_resv.size();
     rep.blobs = want_blobs.size();
+    if (renumber) {
+        xc.enabled = 1;
+        if (bpf_map_update_elem(config_fd, &zero, &xc, BPF_ANY) != 0)
+            return Err("enabling the XDP config map of " + iface.name + ": " + errstr());
+    }
     return rep;
 }
 

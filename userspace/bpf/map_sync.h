@@ -31,6 +31,8 @@ struct SyncReport {
     size_t removed = 0;        // stale reservations removed
     size_t not_in_kernel = 0;  // reservations whose replies are too large for a blob
     size_t withheld = 0;       // reservations kept out of the map (see `withheld` below)
+    size_t profiles = 0;       // request profiles the configuration distinguishes
+    size_t unmapped_signatures = 0;  // signatures past PXED_PROFILES profiles: passed
 };
 
 // Order of writes: config, new blobs, reservations (upserts), then stale
@@ -39,12 +41,16 @@ struct SyncReport {
 // `withheld` are left out of the map (removed if present), so XDP passes
 // those clients to the daemon: a reservation whose address another client
 // still holds, or one held off after a DECLINE (dhcp::ReservationConflict).
-Result<SyncReport> sync_maps(int reservations_fd, int blobs_fd, int config_fd, const config::Config& cfg,
-                             const IfaceView& iface, const RateLimit& rate, const std::vector<Mac>& withheld = {});
+struct MapFds {
+    int reservations = -1, blobs = -1, profiles = -1, config = -1;
+};
+Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const IfaceView& iface,
+                             const RateLimit& rate, const std::vector<Mac>& withheld = {});
 
 inline Result<SyncReport> sync_maps(XdpProgram& prog, const config::Config& cfg, const IfaceView& iface,
                                     const RateLimit& rate, const std::vector<Mac>& withheld = {}) {
-    return sync_maps(prog.reservations_fd(), prog.reply_blobs_fd(), prog.config_fd(), cfg, iface, rate, withheld);
+    return sync_maps(MapFds{prog.reservations_fd(), prog.reply_blobs_fd(), prog.profiles_fd(), prog.config_fd()}, cfg,
+                     iface, rate, withheld);
 }
 
 // The value the program finds for a reservation, for tests and pxectl.

@@ -41,6 +41,8 @@ std::string_view stat_name(pxed_stat s) {
     case PXED_STAT_PASS_WRONG_SUBNET: return "pass_wrong_subnet";
     case PXED_STAT_PASS_TX_FAILED: return "pass_tx_failed";
     case PXED_STAT_PASS_NOT_FOR_US: return "pass_not_for_us";
+    case PXED_STAT_PASS_UNDECIDED: return "pass_undecided";
+    case PXED_STAT_PASS_PRL: return "pass_prl";
     case PXED_STAT_MAX: break;
     }
     return "unknown";

@@ -35,11 +35,12 @@ using detail::pxed_programs_on;
 
 namespace {
 
-const char* kMapNames[] = {"reservations", "reply_blobs", "config", "stats", "rate_limit"};
+const char* kMapNames[] = {"reservations", "reply_blobs", "profiles", "config", "stats", "rate_limit"};
 
 bpf_map* map_by_name(pxed_xdp* s, std::string_view n) {
     if (n == "reservations") return s->maps.reservations;
     if (n == "reply_blobs") return s->maps.reply_blobs;
+    if (n == "profiles") return s->maps.profiles;
     if (n == "config") return s->maps.config;
     if (n == "stats") return s->maps.stats;
     if (n == "rate_limit") return s->maps.rate_limit;
@@ -228,6 +229,7 @@ uint32_t XdpProgram::prog_id() const {
 }
 int XdpProgram::reservations_fd() const { return bpf_map__fd(skel_->maps.reservations); }
 int XdpProgram::reply_blobs_fd() const { return bpf_map__fd(skel_->maps.reply_blobs); }
+int XdpProgram::profiles_fd() const { return bpf_map__fd(skel_->maps.profiles); }
 int XdpProgram::config_fd() const { return bpf_map__fd(skel_->maps.config); }
 int XdpProgram::stats_fd() const { return bpf_map__fd(skel_->maps.stats); }
 

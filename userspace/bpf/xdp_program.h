@@ -74,6 +74,7 @@ public:
     uint32_t prog_id() const;
     int reservations_fd() const;
     int reply_blobs_fd() const;
+    int profiles_fd() const;
     int config_fd() const;
     int stats_fd() const;
     const std::string& mode_name() const { return mode_name_; }

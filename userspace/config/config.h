@@ -15,13 +15,75 @@ namespace pxed::config {
 
 inline constexpr uint32_t kInfiniteLease = 0xffffffff;
 
-// Boot file selection (RFC 4578 client architecture, option 93).
+// A DHCP option to send: the code and its encoded value. Typed values
+// (config/option_value.h) are encoded once, when the configuration is read.
+struct OptionValue {
+    uint8_t code = 0;
+    std::vector<uint8_t> data;
+    // Sent whether or not the client asked for it in option 55 (dnsmasq's
+    // dhcp-option-force, Kea's always-send). Otherwise the option goes only
+    // to clients that list it in option 55, or that send no option 55.
+    bool always = false;
+};
+
+// Boot file selection by RFC 4578 client architecture (option 93), for a
+// subnet or for every subnet ([boot] at the top level).
 struct BootFiles {
-    std::string bios;       // arch 0, e.g. pxelinux.0
-    std::string uefi_x64;   // arch 7 and 9, e.g. bootnetx64.efi
-    std::string uefi_http;  // arch 16, an http:// URL
-    std::string ipxe;       // user class "iPXE": script or URL
+    // Architecture number -> file (or URL). The named keys of the TOML
+    // (bios, uefi-x64, arm64-uefi, ...) land here; uefi-x64 sets 7 and 9.
+    std::map<uint16_t, std::string> by_arch;
+    std::string any;        // for an architecture with no file of its own (and requests without option 93)
+    std::string ipxe;       // iPXE (user class "iPXE" or option 175): script or URL
     std::optional<Ipv4> next_server;  // siaddr; defaults to the server address
+    std::string server_name;          // sname; empty: none
+    bool empty() const { return by_arch.empty() && any.empty() && ipxe.empty(); }
+};
+
+// What a class or a host may set; unset fields fall through to the next
+// level (host > classes in order > subnet > global).
+struct BootPolicy {
+    std::optional<std::string> boot_file;
+    std::optional<Ipv4> next_server;
+    std::optional<std::string> server_name;
+    std::optional<bool> netboot;   // false: an address, no boot file
+    std::vector<OptionValue> options;
+};
+
+// A class's condition. A tree: leaves test the request, inner nodes combine.
+struct Match {
+    enum class Kind : uint8_t {
+        All, Any, Not,           // sub
+        Arch,                    // option 93's first entry is one of archs
+        VendorClassPrefix,       // option 60 starts with text
+        VendorClassContains,     // option 60 contains text (dnsmasq's dhcp-vendorclass)
+        UserClass,               // option 77: the raw value or one RFC 3004 entry equals text
+        UserClassContains,       // option 77 contains text (dnsmasq's dhcp-userclass)
+        OptionPresent,           // option `code` is present
+        OptionBytes,             // option `code` starts with `text` under `mask` (0xff bytes compare)
+        OptionContains,          // option `code` contains `text` (dnsmasq's string dhcp-match)
+        Mac,                     // chaddr & mask == value & mask
+        CircuitId, RemoteId,     // option 82 sub-option 1 / 2 equals text
+        Subnet,                  // the request is served from this subnet
+        Known,                   // the client has a reservation or a host entry
+        Member,                  // the client is in class `name` (an earlier class)
+    };
+    Kind kind = Kind::All;
+    std::vector<Match> sub;
+    std::vector<uint16_t> archs;
+    std::string text;          // bytes to compare (strings and hex alike)
+    std::string mask;          // OptionBytes: per byte mask; Mac: 6 bytes
+    uint8_t code = 0;
+    Mac mac;
+    Ipv4Net net;
+    std::string name;          // Member
+};
+
+struct Class {
+    std::string name;
+    std::optional<Match> match;  // none: only hosts that list the class are in it
+    BootPolicy set;
+    bool ignore = false;         // drop the requests of its members (dnsmasq's dhcp-ignore)
+    std::string where;           // file:line, for messages
 };
 
 // The most addresses one range may hold: its free-address index
@@ -37,6 +99,8 @@ struct Subnet {
     uint32_t lease_time = 3600;
     std::optional<Ipv4> server_ip;  // our address on it; else the interface address
     BootFiles boot;
+    std::vector<OptionValue> options;
+    bool known_clients_only = false;  // ignore clients without a reservation or host entry
 };
 
 struct Reservation {
@@ -44,6 +108,18 @@ struct Reservation {
     Ipv4 ip;
     std::string hostname;
     std::optional<uint32_t> lease_time;  // kInfiniteLease for infinite
+    BootPolicy set;
+    std::vector<std::string> classes;  // member of these classes whatever they match
+};
+
+// A known client without a reserved address: its own boot settings and
+// classes, an address from the pool (a [[reservation]] without ip).
+struct Host {
+    Mac mac;
+    std::string hostname;
+    BootPolicy set;
+    std::vector<std::string> classes;
+    bool ignore = false;
 };
 
 enum class XdpMode { Off, Native, Generic, Auto };
@@ -54,6 +130,10 @@ struct Config {
     std::vector<std::string> interfaces;
     std::vector<Subnet> subnets;
     std::vector<Reservation> reservations;
+    std::vector<Host> hosts;
+    std::vector<Class> classes;          // in evaluation order
+    BootFiles boot;                      // [boot]: every subnet's fallback
+    std::vector<OptionValue> options;    // [[option]]: every subnet's fallback
     std::string lease_db = "/var/lib/pxed/leases.db";
     std::string tftp_root;          // empty: no TFTP and no HTTP file service
     std::optional<uint16_t> tftp_max_blksize;  // default: what fits the interface MTU
@@ -78,6 +158,8 @@ struct Config {
 
     const Subnet* subnet_for(Ipv4 a) const;
     const Reservation* reservation_for(const Mac& m) const;
+    const Host* host_for(const Mac& m) const;
+    const Class* class_named(std::string_view name) const;
 };
 
 // Reads and validates a TOML file. Errors name the file, line and value.

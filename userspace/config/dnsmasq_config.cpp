@@ -257,7 +257,7 @@ Result<Config> parse_dnsmasq(std::string_view text, const std::string& src, cons
         for (auto& b : boots) {
             if (b.server) bf.next_server = b.server;
             if (b.tag.empty()) {
-                bf.bios = b.file;
+                bf.any = b.file;  // dnsmasq: the untagged dhcp-boot is every client's
                 continue;
             }
             auto it = tag_slot.find(b.tag);
@@ -266,9 +266,9 @@ Result<Config> parse_dnsmasq(std::string_view text, const std::string& src, cons
                 continue;
             }
             switch (it->second) {
-            case Slot::Bios: bf.bios = b.file; break;
-            case Slot::UefiX64: bf.uefi_x64 = b.file; break;
-            case Slot::UefiHttp: bf.uefi_http = b.file; break;
+            case Slot::Bios: bf.by_arch[0] = b.file; break;
+            case Slot::UefiX64: bf.by_arch[7] = bf.by_arch[9] = b.file; break;
+            case Slot::UefiHttp: bf.by_arch[16] = b.file; break;
             case Slot::Ipxe: bf.ipxe = b.file; break;
             case Slot::Other: break;
             }

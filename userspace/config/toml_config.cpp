@@ -7,64 +7,22 @@
 #include <tuple>
 
 #include "config/config.h"
+#include "config/toml_internal.h"
 
 namespace pxed::config {
 
 namespace {
 
-struct Ctx {
-    std::string source;
-    std::string where(const toml::node& n) const {
-        auto& s = n.source();
-        return source + ":" + std::to_string(s.begin.line);
-    }
-    std::string where(const toml::node_view<const toml::node>& v, const toml::node& parent) const {
-        return v.node() ? where(*v.node()) : where(parent);
-    }
-};
-
-struct ConfigError {
-    std::string msg;
-};
-
-[[noreturn]] void fail(std::string msg) { throw ConfigError{std::move(msg)}; }
+using namespace toml_detail;
 
 const std::vector<std::string> kServerKeys = {"interfaces",     "lease-db",       "tftp-root", "authoritative",
                                               "xdp",            "xdp-rate-limit", "xdp-rate-burst", "dhcp-rate-limit", "dhcp-rate-burst", "relay-rate-limit", "relay-rate-burst",
                                               "tftp-max-blksize", "tftp-max-sessions-per-client", "http-port", "file-service-bind", "control-socket", "control-group"};
 const std::vector<std::string> kSubnetKeys = {"cidr", "range", "router", "dns", "domain", "lease-time",
-                                              "server-ip", "boot"};
-const std::vector<std::string> kBootKeys = {"bios", "uefi-x64", "uefi-http", "ipxe", "next-server"};
-const std::vector<std::string> kResvKeys = {"mac", "ip", "hostname", "lease-time"};
-
-void check_keys(const Ctx& c, const toml::table& t, const std::vector<std::string>& allowed, const char* what) {
-    for (auto&& [k, v] : t) {
-        if (std::find(allowed.begin(), allowed.end(), std::string(k.str())) == allowed.end())
-            fail(c.where(v) + ": unknown key '" + std::string(k.str()) + "' in " + what);
-    }
-}
-
-std::string get_str(const Ctx& c, const toml::table& t, const char* key, const char* what) {
-    auto v = t[key];
-    if (!v) return {};
-    auto s = v.value<std::string>();
-    if (!s) fail(c.where(*v.node()) + ": " + what + "." + key + " must be a string");
-    return *s;
-}
-
-Ipv4 get_ip(const Ctx& c, const toml::node& n, const std::string& what) {
-    auto s = n.value<std::string>();
-    if (!s) fail(c.where(n) + ": " + what + " must be a string with an IPv4 address");
-    auto ip = Ipv4::parse(*s);
-    if (!ip) fail(c.where(n) + ": " + what + " '" + *s + "' is not an IPv4 address");
-    return *ip;
-}
-
-std::optional<Ipv4> opt_ip(const Ctx& c, const toml::table& t, const char* key, const std::string& what) {
-    auto v = t[key];
-    if (!v) return std::nullopt;
-    return get_ip(c, *v.node(), what + "." + key);
-}
+                                              "server-ip", "boot", "options", "known-clients-only"};
+const std::vector<std::string> kResvKeys = {"mac",         "ip",          "hostname", "lease-time", "boot-file",
+                                            "next-server", "server-name", "netboot",  "options",    "classes",
+                                            "ignore"};
 
 uint32_t get_lease_time(const Ctx& c, const toml::node& n, const std::string& what) {
     if (auto s = n.value<std::string>()) {
@@ -100,38 +58,53 @@ Subnet parse_subnet(const Ctx& c, const toml::table& t, size_t idx) {
     s.domain = get_str(c, t, "domain", what.c_str());
     if (auto lt = t["lease-time"]) s.lease_time = get_lease_time(c, *lt.node(), what + ".lease-time");
     s.server_ip = opt_ip(c, t, "server-ip", what);
-    if (auto b = t["boot"]) {
-        auto bt = b.as_table();
-        if (!bt) fail(c.where(*b.node()) + ": " + what + ".boot must be a table");
-        std::string bw = what + ".boot";
-        check_keys(c, *bt, kBootKeys, bw.c_str());
-        s.boot.bios = get_str(c, *bt, "bios", bw.c_str());
-        s.boot.uefi_x64 = get_str(c, *bt, "uefi-x64", bw.c_str());
-        s.boot.uefi_http = get_str(c, *bt, "uefi-http", bw.c_str());
-        s.boot.ipxe = get_str(c, *bt, "ipxe", bw.c_str());
-        s.boot.next_server = opt_ip(c, *bt, "next-server", bw);
-        for (auto* f : {&s.boot.bios, &s.boot.uefi_x64, &s.boot.uefi_http, &s.boot.ipxe})
-            if (f->size() > 127) fail(c.where(*bt) + ": " + bw + ": boot file name '" + *f + "' is longer than 127 bytes");
-    }
+    if (auto b = t["boot"]) s.boot = parse_boot(c, *b.node(), what + ".boot");
+    if (auto o = t["options"]) s.options = parse_options(c, *o.node(), what + ".options");
+    s.known_clients_only = get_bool(c, t, "known-clients-only", what).value_or(false);
     return s;
 }
 
-Reservation parse_reservation(const Ctx& c, const toml::table& t, size_t idx) {
+// A [[reservation]]: with ip, a reserved address; without, a host entry
+// (a known client with its own settings and an address from the pool).
+void parse_reservation(const Ctx& c, const toml::table& t, size_t idx, Config& cfg) {
     std::string what = "reservation[" + std::to_string(idx) + "]";
     check_keys(c, t, kResvKeys, what.c_str());
-    Reservation r;
     std::string mac = get_str(c, t, "mac", what.c_str());
     auto m = Mac::parse(mac);
     if (!m) fail((t["mac"] ? c.where(*t["mac"].node()) : c.where(t)) + ": " + what + ".mac '" + mac +
                  "' is not a MAC address like 52:54:00:12:34:56");
-    r.mac = *m;
+    std::string hostname = get_str(c, t, "hostname", what.c_str());
+    if (hostname.size() > 63) fail(c.where(t) + ": " + what + ".hostname '" + hostname + "' is longer than 63 bytes");
+    BootPolicy set = parse_policy(c, t, what);
+    std::vector<std::string> classes;
+    if (auto cl = t["classes"]) {
+        auto arr = cl.as_array();
+        if (!arr) fail(c.where(*cl.node()) + ": " + what + ".classes must be an array of class names");
+        for (auto& n : *arr) {
+            auto s = n.value<std::string>();
+            if (!s) fail(c.where(n) + ": " + what + ".classes: each entry must be a class name");
+            classes.push_back(*s);
+        }
+    }
+    auto ignore = get_bool(c, t, "ignore", what);
     auto ip = opt_ip(c, t, "ip", what);
-    if (!ip) fail(c.where(t) + ": " + what + " needs ip = \"a.b.c.d\"");
+    if (!ip && t["lease-time"])
+        fail(c.where(*t["lease-time"].node()) + ": " + what + ".lease-time needs ip: an entry without ip takes the subnet's lease time");
+    if (!ip) {
+        Host h{*m, hostname, std::move(set), std::move(classes), ignore.value_or(false)};
+        cfg.hosts.push_back(std::move(h));
+        return;
+    }
+    if (ignore) fail(c.where(*t["ignore"].node()) + ": " + what + ".ignore: a reservation with an address is answered; " +
+                     "ignore is for an entry without ip");
+    Reservation r;
+    r.mac = *m;
     r.ip = *ip;
-    r.hostname = get_str(c, t, "hostname", what.c_str());
-    if (r.hostname.size() > 63) fail(c.where(t) + ": " + what + ".hostname '" + r.hostname + "' is longer than 63 bytes");
+    r.hostname = hostname;
     if (auto lt = t["lease-time"]) r.lease_time = get_lease_time(c, *lt.node(), what + ".lease-time");
-    return r;
+    r.set = std::move(set);
+    r.classes = std::move(classes);
+    cfg.reservations.push_back(std::move(r));
 }
 
 }  // namespace
@@ -147,6 +120,39 @@ const Reservation* Config::reservation_for(const Mac& m) const {
         if (r.mac == m) return &r;
     return nullptr;
 }
+
+const Host* Config::host_for(const Mac& m) const {
+    for (auto& h : hosts)
+        if (h.mac == m) return &h;
+    return nullptr;
+}
+
+const Class* Config::class_named(std::string_view name) const {
+    for (auto& c : classes)
+        if (c.name == name) return &c;
+    return nullptr;
+}
+
+namespace {
+// Every class a match refers to by name is defined before `upto`.
+Result<void> check_members(const Config& c, const Match& m, size_t upto, const std::string& what) {
+    if (m.kind == Match::Kind::Member) {
+        bool found = false;
+        for (size_t i = 0; i < upto; i++) found = found || c.classes[i].name == m.name;
+        if (!found)
+            return Err(what + ": class '" + m.name + "' is not defined before it (classes are evaluated in order)");
+    }
+    for (auto& s : m.sub)
+        if (auto r = check_members(c, s, upto, what); !r) return r;
+    return {};
+}
+
+Result<void> check_policy_classes(const Config& c, const std::vector<std::string>& names, const std::string& what) {
+    for (auto& n : names)
+        if (!c.class_named(n)) return Err(what + ": class '" + n + "' is not defined");
+    return {};
+}
+}  // namespace
 
 Result<void> validate(const Config& c) {
     const std::string& src = c.source;
@@ -175,6 +181,23 @@ Result<void> validate(const Config& c) {
     if (c.dhcp_rate_limit > 0 && c.dhcp_rate_burst == 0)
         return Err(src + ": dhcp-rate-burst = 0 with dhcp-rate-limit = " + std::to_string(c.dhcp_rate_limit) +
                    " would drop every request: set a burst of at least 1");
+    for (size_t i = 0; i < c.classes.size(); i++) {
+        auto& k = c.classes[i];
+        std::string what = (k.where.empty() ? src : k.where) + ": class '" + k.name + "'";
+        for (size_t j = 0; j < i; j++)
+            if (c.classes[j].name == k.name) return Err(what + " is defined twice");
+        if (k.match)
+            if (auto r = check_members(c, *k.match, i, what); !r) return r;
+    }
+    for (auto& r : c.reservations)
+        if (auto v = check_policy_classes(c, r.classes, src + ": reservation " + r.mac.str()); !v) return v;
+    for (size_t i = 0; i < c.hosts.size(); i++) {
+        auto& h = c.hosts[i];
+        if (auto v = check_policy_classes(c, h.classes, src + ": host " + h.mac.str()); !v) return v;
+        if (c.reservation_for(h.mac)) return Err(src + ": " + h.mac.str() + " has both a reservation and a host entry");
+        for (size_t j = 0; j < i; j++)
+            if (c.hosts[j].mac == h.mac) return Err(src + ": host " + h.mac.str() + " appears twice");
+    }
     for (size_t i = 0; i < c.reservations.size(); i++) {
         auto& r = c.reservations[i];
         const Subnet* sn = c.subnet_for(r.ip);
@@ -202,7 +225,18 @@ Result<Config> parse_toml(std::string_view text, const std::string& source_name)
     cfg.source = source_name;
     try {
         toml::table root = toml::parse(text, source_name);
-        check_keys(c, root, {"server", "subnet", "reservation"}, "the top level");
+        check_keys(c, root, {"server", "subnet", "reservation", "boot", "option", "class"}, "the top level");
+        if (auto b = root["boot"]) cfg.boot = parse_boot(c, *b.node(), "boot");
+        if (auto o = root["option"]) cfg.options = parse_options(c, *o.node(), "option");
+        if (auto cl = root["class"]) {
+            auto arr = cl.as_array();
+            if (!arr) fail(c.where(*cl.node()) + ": class must be an array of tables: [[class]]");
+            for (size_t i = 0; i < arr->size(); i++) {
+                auto t = arr->get(i)->as_table();
+                if (!t) fail(c.where(*arr->get(i)) + ": class entries must be tables");
+                cfg.classes.push_back(parse_class(c, *t, i));
+            }
+        }
         if (auto srv = root["server"].as_table()) {
             check_keys(c, *srv, kServerKeys, "[server]");
             if (auto ifs = (*srv)["interfaces"]) {
@@ -297,7 +331,7 @@ Result<Config> parse_toml(std::string_view text, const std::string& source_name)
             for (size_t i = 0; i < arr->size(); i++) {
                 auto t = arr->get(i)->as_table();
                 if (!t) fail(c.where(*arr->get(i)) + ": reservation entries must be tables");
-                cfg.reservations.push_back(parse_reservation(c, *t, i));
+                parse_reservation(c, *t, i, cfg);
             }
         }
     } catch (const toml::parse_error& e) {

@@ -20,6 +20,7 @@ std::string_view to_string(Drop d) {
     case Drop::UnknownClient: return "unknown_client";
     case Drop::NotOurs: return "not_ours";
     case Drop::NotEthernet: return "not_ethernet";
+    case Drop::Ignored: return "ignored";
     }
     return "unknown";
 }
@@ -74,6 +75,7 @@ struct Engine::Ctx {
     // (resv is then null: the client is served as one without a reservation).
     const config::Reservation* deferred = nullptr;
     std::optional<ReservationConflict> conflict;
+    Policy policy;
 };
 
 namespace {
@@ -118,7 +120,21 @@ Outcome Engine::handle(const Packet& req, const RxInfo& rx, int64_t now) {
     Ipv4 server_ip = subnet->server_ip.value_or(rx.server_ip);
     const config::Reservation* resv = cfg_->reservation_for(req.mac());
     if (resv && !subnet->net.contains(resv->ip)) resv = nullptr;  // reserved on another subnet
-    Ctx c{req, rx, now, subnet, resv, identify(req), server_ip, nullptr, std::nullopt};
+    // The boot policy: classes, boot file, options. A deferred reservation
+    // (below) still makes the client known and brings its settings.
+    const config::Host* host = resv ? nullptr : cfg_->host_for(req.mac());
+    Facts facts = Facts::exact(req, subnet, resv || host);
+    Policy policy = *resolve(*cfg_, HostRef::of(resv, host), facts);  // exact facts always decide
+    if (policy.ignore)
+        return drop(Drop::Ignored, note([&] {
+                        std::string why = host && host->ignore ? "host entry says ignore" : "class says ignore:";
+                        for (auto* c : policy.classes)
+                            if (c->ignore) why += " " + c->name;
+                        return why;
+                    }));
+    if (subnet->known_clients_only && !facts.known)
+        return drop(Drop::Ignored, note([&] { return "unknown client on known-clients-only subnet " + subnet->net.str(); }));
+    Ctx c{req, rx, now, subnet, resv, identify(req), server_ip, nullptr, std::nullopt, std::move(policy)};
     if (resv && (c.conflict = conflict_for(*resv, now))) {
         c.deferred = resv;
         c.resv = nullptr;
@@ -155,9 +171,9 @@ Reply Engine::make_reply(const Ctx& c, MessageType t, Ipv4 yiaddr, uint32_t leas
     RenderInput in;
     in.subnet = c.subnet;
     in.server_ip = c.server_ip;
-    in.reservation = c.resv;
     in.lease_time = lease_time;
-    in.boot = choose_boot(c.subnet->boot, profile_of(c.req));
+    in.policy = &c.policy;
+    in.requested = c.req.options.find(opt::ParamRequestList);
     r.packet = render_reply(c.req, t, in, yiaddr);
     r.max_len = max_reply_size(c.req);
     fit_reply(r.packet, r.max_len, c.req);

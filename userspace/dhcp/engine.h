@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "dhcp/packet.h"
+#include "dhcp/policy.h"
 #include "dhcp/reply.h"
 #include "lease/lease_table.h"
 
@@ -18,6 +19,7 @@ namespace pxed::dhcp {
 enum class Drop {
     None, NotRequest, NoMessageType, NoSubnet, PoolExhausted, OtherServer, UnknownClient, NotOurs,
     NotEthernet,  // htype/hlen other than Ethernet (1/6), as the XDP program passes them
+    Ignored,      // the boot policy: a host or class with ignore, or an unknown client on a known-clients-only subnet
 };
 std::string_view to_string(Drop d);
 

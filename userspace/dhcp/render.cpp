@@ -1,6 +1,7 @@
 #include "dhcp/render.h"
 
 #include <algorithm>
+#include <map>
 
 namespace pxed::dhcp {
 
@@ -10,51 +11,14 @@ namespace {
 constexpr uint8_t kPxeDiscoveryControl = 6;
 constexpr uint8_t kPxeUseBootfile = 8;
 
-bool starts_with(const std::optional<std::string>& s, std::string_view p) {
-    return s && s->compare(0, p.size(), p) == 0;
+bool asked(const Option* prl, uint8_t code) {
+    return !prl || std::find(prl->data.begin(), prl->data.end(), code) != prl->data.end();
 }
+std::vector<uint8_t> str_bytes(std::string_view s) { return {s.begin(), s.end()}; }
 }  // namespace
 
-ClientProfile profile_of(const Packet& req) {
-    ClientProfile p;
-    if (auto* a = req.options.find(opt::ClientArch); a && a->data.size() >= 2)
-        p.arch = uint16_t(a->data[0] << 8 | a->data[1]);
-    auto vc = req.options.get_str(opt::VendorClass);
-    p.pxe = starts_with(vc, "PXEClient");
-    p.http_client = starts_with(vc, "HTTPClient");
-    // RFC 3004 user class: length-prefixed entries; iPXE sends the raw
-    // string "iPXE" as its only content, which we accept too.
-    if (auto* uc = req.options.find(opt::UserClass)) {
-        std::string_view all(reinterpret_cast<const char*>(uc->data.data()), uc->data.size());
-        p.ipxe = all.find("iPXE") != std::string_view::npos;
-    }
-    return p;
-}
-
-BootChoice choose_boot(const config::BootFiles& boot, const ClientProfile& p) {
-    BootChoice c;
-    c.pxe_client = p.pxe;
-    if (p.ipxe && !boot.ipxe.empty()) {
-        c.file = boot.ipxe;  // no chainload loop: iPXE gets its script
-        return c;
-    }
-    uint16_t arch = p.arch.value_or(0);
-    switch (arch) {
-    case uint16_t(ClientArch::BiosX86): c.file = boot.bios; break;
-    case uint16_t(ClientArch::EfiBc):
-    case uint16_t(ClientArch::EfiX64): c.file = boot.uefi_x64; break;
-    case uint16_t(ClientArch::EfiX64Http):
-        c.file = boot.uefi_http;
-        c.http = true;
-        c.pxe_client = false;
-        break;
-    default: break;
-    }
-    return c;
-}
-
 Ipv4 next_server(const RenderInput& in) {
-    if (in.subnet && in.subnet->boot.next_server) return *in.subnet->boot.next_server;
+    if (in.policy && in.policy->next_server) return *in.policy->next_server;
     return in.server_ip;
 }
 
@@ -71,29 +35,32 @@ Options render_options(const RenderInput& in) {
     if (const auto* s = in.subnet) {
         o.set_u32(opt::SubnetMask, s->net.mask());
         o.set_ip(opt::BroadcastAddr, s->net.broadcast());
-        if (s->router) o.set_ip(opt::Router, *s->router);
-        if (!s->dns.empty()) o.set_ips(opt::DnsServers, s->dns);
-        if (!s->domain.empty()) o.set_str(opt::DomainName, s->domain);
     }
-    if (in.reservation && !in.reservation->hostname.empty()) o.set_str(opt::Hostname, in.reservation->hostname);
-    if (!in.boot.file.empty()) {
+    if (!in.policy) return o;
+    const Policy& p = *in.policy;
+    std::map<uint8_t, std::vector<uint8_t>> rest;
+    for (auto& c : p.options) {
+        if (!c.always && !asked(in.requested, c.code)) continue;
+        if (!c.always && in.conditional) in.conditional->push_back(c.code);
+        rest.emplace(c.code, c.data);
+    }
+    if (!p.boot_file.empty()) {
         // Option 60 tells PXE firmware this reply is a boot offer. Without a
         // boot file for the client's architecture it is a plain DHCP offer:
         // echoing "PXEClient" would send the firmware looking for a boot
-        // server (port 4011) that is not there.
-        if (in.boot.http) o.set_str(opt::VendorClass, "HTTPClient");
-        else if (in.boot.pxe_client) o.set_str(opt::VendorClass, "PXEClient");
-        o.set_str(opt::TftpServerName, next_server(in).str());
-        o.set_str(opt::BootfileName, in.boot.file);
+        // server (port 4011) that is not there. A configured option of the
+        // same code (a class's option 43 menu, say) takes the place of each.
+        if (p.http) rest.emplace(opt::VendorClass, str_bytes("HTTPClient"));
+        else if (p.pxe_client) rest.emplace(opt::VendorClass, str_bytes("PXEClient"));
+        rest.emplace(opt::TftpServerName, str_bytes(next_server(in).str()));
+        rest.emplace(opt::BootfileName, str_bytes(p.boot_file));
         // PXE 2.1: an offer that says "PXEClient" without vendor options sends
         // the client on to boot-server discovery (port 4011), which UEFI
         // firmware (EDK2, OVMF) insists on. Discovery control bit 3 tells it
         // to boot the file named here instead.
-        if (in.boot.pxe_client) {
-            static constexpr uint8_t kDiscovery[] = {kPxeDiscoveryControl, 1, kPxeUseBootfile, opt::End};
-            o.set(opt::VendorSpecific, kDiscovery);
-        }
+        if (p.pxe_client) rest.emplace(opt::VendorSpecific, std::vector<uint8_t>{kPxeDiscoveryControl, 1, kPxeUseBootfile, opt::End});
     }
+    for (auto& [code, data] : rest) o.set(code, data);
     return o;
 }
 
@@ -111,9 +78,10 @@ Packet render_reply(const Packet& req, MessageType type, const RenderInput& in, 
     p.options.set_u8(opt::MessageType, uint8_t(type));
     Options rendered = render_options(in);
     for (auto& o : rendered.all()) p.options.set(o.code, o.data);
-    if (!in.boot.file.empty()) {
+    if (in.policy && !in.policy->boot_file.empty()) {
         p.siaddr = next_server(in);
-        if (in.boot.file.size() < p.file.size()) p.set_file(in.boot.file);
+        if (in.policy->boot_file.size() < p.file.size()) p.set_file(in.policy->boot_file);
+        if (in.policy->server_name.size() < p.sname.size()) p.set_sname(in.policy->server_name);
     }
     // RFC 3046 2.2: echo option 82, as the last option, in every reply to a
     // request that carried it: relayed, or from a snooping switch that added

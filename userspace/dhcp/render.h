@@ -1,44 +1,33 @@
 #pragma once
-// The one reply renderer: the options a reply carries for a (subnet, client
-// architecture, reservation). The daemon uses it for its own replies and to
-// fill the XDP reply blobs, so both paths send the same bytes.
+// The one reply renderer: the options a reply carries for a subnet and a
+// resolved policy (dhcp/policy.h). The daemon uses it for its own replies
+// and to fill the XDP reply blobs, so both paths send the same bytes.
 #include <optional>
 #include <string>
 
 #include "config/config.h"
 #include "dhcp/packet.h"
+#include "dhcp/policy.h"
 
 namespace pxed::dhcp {
-
-// RFC 4578 client system architecture types that select a boot file.
-enum class ClientArch : uint16_t { BiosX86 = 0, EfiIa32 = 6, EfiBc = 7, EfiX64 = 9, EfiX64Http = 16 };
-
-struct BootChoice {
-    std::string file;         // BOOTP file field / option 67
-    bool http = false;        // UEFI HTTP boot: option 60 "HTTPClient"
-    bool pxe_client = false;  // echo option 60 "PXEClient"
-};
-
-// What a request tells us about the boot firmware.
-struct ClientProfile {
-    std::optional<uint16_t> arch;  // option 93, first entry
-    bool pxe = false;              // option 60 starts with "PXEClient"
-    bool http_client = false;      // option 60 starts with "HTTPClient"
-    bool ipxe = false;             // option 77 contains "iPXE"
-};
-ClientProfile profile_of(const Packet& req);
-
-BootChoice choose_boot(const config::BootFiles& boot, const ClientProfile& p);
 
 struct RenderInput {
     const config::Subnet* subnet = nullptr;
     Ipv4 server_ip;
-    const config::Reservation* reservation = nullptr;
     uint32_t lease_time = 0;  // 0: no lease options (INFORM)
-    BootChoice boot;
+    const Policy* policy = nullptr;
+    // The request's option 55; null: the client sent none, and every
+    // configured option goes (dnsmasq's and Kea's rule).
+    const Option* requested = nullptr;
+    // When set, receives the codes of the options sent only because the
+    // client asked for them (or sent no option 55): the XDP program checks
+    // a request's option 55 for these before it answers with a blob.
+    std::vector<uint8_t>* conditional = nullptr;
 };
 
-// Options after the message type, in the order they are written.
+// Options after the message type, in the order they are written: server
+// id, lease times, netmask, broadcast, then the policy's options and the
+// boot options in ascending code order.
 Options render_options(const RenderInput& in);
 
 // siaddr for a reply: the configured next-server, else the server address.

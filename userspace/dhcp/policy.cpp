@@ -1,0 +1,404 @@
+#include "dhcp/policy.h"
+
+#include <algorithm>
+#include <map>
+
+#include "config/option_value.h"
+
+namespace pxed::dhcp {
+
+using config::Match;
+using K = Match::Kind;
+
+namespace {
+
+constexpr std::string_view kPxeClient = "PXEClient";
+constexpr std::string_view kHttpClient = "HTTPClient";
+constexpr std::string_view kIpxe = "iPXE";
+constexpr uint8_t kIpxeEncap = 175;
+constexpr uint16_t kKernelArchSlots = 64;  // the program knows option 93 values below this exactly
+
+Tri tri(bool b) { return b ? Tri::True : Tri::False; }
+Tri t_not(Tri a) { return a == Tri::Unknown ? a : tri(a == Tri::False); }
+
+std::string_view bytes(const Option& o) { return {reinterpret_cast<const char*>(o.data.data()), o.data.size()}; }
+bool contains(std::string_view hay, std::string_view needle) { return hay.find(needle) != std::string_view::npos; }
+
+// RFC 3004 user class: entries of length byte + data. iPXE sends the raw
+// string "iPXE" instead; a value that does not parse as entries is one
+// plain string (dnsmasq does the same).
+std::vector<std::string_view> user_class_entries(std::string_view v) {
+    std::vector<std::string_view> out;
+    size_t i = 0;
+    while (i < v.size()) {
+        size_t n = uint8_t(v[i]);
+        if (n == 0 || i + 1 + n > v.size()) return {v};
+        out.push_back(v.substr(i + 1, n));
+        i += 1 + n;
+    }
+    return out.empty() ? std::vector<std::string_view>{v} : out;
+}
+
+// dnsmasq's substring search over option 77: RFC 3004 length bytes are
+// zeroed first when the entries add up exactly.
+std::string user_class_flat(std::string_view v) {
+    std::string s(v);
+    size_t i = 0;
+    while (i < s.size()) {
+        size_t n = uint8_t(s[i]);
+        if (n == 0 || i + 1 + n > s.size()) return std::string(v);
+        s[i] = '\0';
+        i += 1 + n;
+    }
+    return s;
+}
+
+// Option 82 sub-option `sub`.
+std::optional<std::string_view> agent_sub(const Packet& req, uint8_t sub) {
+    const Option* o = req.options.find(opt::RelayAgentInfo);
+    if (!o) return std::nullopt;
+    std::string_view v = bytes(*o);
+    size_t i = 0;
+    while (i + 2 <= v.size()) {
+        uint8_t c = uint8_t(v[i]), n = uint8_t(v[i + 1]);
+        if (i + 2 + n > v.size()) break;
+        if (c == sub) return v.substr(i + 2, n);
+        i += 2 + n;
+    }
+    return std::nullopt;
+}
+
+bool masked_prefix(std::string_view v, std::string_view pat, std::string_view mask) {
+    if (v.size() < pat.size()) return false;
+    for (size_t i = 0; i < pat.size(); i++) {
+        uint8_t m = i < mask.size() ? uint8_t(mask[i]) : 0xff;
+        if ((uint8_t(v[i]) & m) != (uint8_t(pat[i]) & m)) return false;
+    }
+    return true;
+}
+
+// Leaves on the whole request (the daemon).
+Tri exact_leaf(const Match& m, const Facts& f) {
+    const Packet& r = *f.req;
+    switch (m.kind) {
+    case K::Arch: {
+        const Option* o = r.options.find(opt::ClientArch);
+        if (!o || o->data.size() < 2) return Tri::False;
+        uint16_t a = uint16_t(o->data[0] << 8 | o->data[1]);
+        return tri(std::find(m.archs.begin(), m.archs.end(), a) != m.archs.end());
+    }
+    case K::VendorClassPrefix: {
+        const Option* o = r.options.find(opt::VendorClass);
+        return tri(o && bytes(*o).starts_with(m.text));
+    }
+    case K::VendorClassContains: {
+        const Option* o = r.options.find(opt::VendorClass);
+        return tri(o && contains(bytes(*o), m.text));
+    }
+    case K::UserClass: {
+        const Option* o = r.options.find(opt::UserClass);
+        if (!o) return Tri::False;
+        for (auto e : user_class_entries(bytes(*o)))
+            if (e == m.text) return Tri::True;
+        return Tri::False;
+    }
+    case K::UserClassContains: {
+        const Option* o = r.options.find(opt::UserClass);
+        return tri(o && contains(user_class_flat(bytes(*o)), m.text));
+    }
+    case K::OptionPresent: return tri(r.options.has(m.code));
+    case K::OptionBytes: {
+        const Option* o = r.options.find(m.code);
+        return tri(o && masked_prefix(bytes(*o), m.text, m.mask));
+    }
+    case K::OptionContains: {
+        const Option* o = r.options.find(m.code);
+        return tri(o && contains(bytes(*o), m.text));
+    }
+    case K::CircuitId: {
+        auto v = agent_sub(r, 1);
+        return tri(v && *v == m.text);
+    }
+    case K::RemoteId: {
+        auto v = agent_sub(r, 2);
+        return tri(v && *v == m.text);
+    }
+    default: return Tri::Unknown;
+    }
+}
+
+// Leaves on what the XDP program sees. Option 82 is never there: the
+// program passes every request that carries it.
+Tri kernel_leaf(const Match& m, const KernelView& k) {
+    auto vendor = [&](std::string_view known) -> std::string_view {
+        return k.vendor == VendorKind::PxeClient ? kPxeClient : known;
+    };
+    switch (m.kind) {
+    case K::Arch: {
+        if (!k.arch) return Tri::False;
+        if (*k.arch < kKernelArchSlots)
+            return tri(std::find(m.archs.begin(), m.archs.end(), *k.arch) != m.archs.end());
+        bool any_high = std::any_of(m.archs.begin(), m.archs.end(), [](uint16_t a) { return a >= kKernelArchSlots; });
+        return any_high ? Tri::Unknown : Tri::False;
+    }
+    case K::VendorClassPrefix:
+    case K::VendorClassContains: {
+        if (k.vendor == VendorKind::Absent) return Tri::False;
+        if (k.vendor == VendorKind::Other) return Tri::Unknown;
+        // The program knows only that option 60 starts with this word.
+        std::string_view word = vendor(kHttpClient);
+        if (m.kind == K::VendorClassPrefix) {
+            if (word.starts_with(m.text)) return Tri::True;
+            if (m.text.starts_with(word)) return Tri::Unknown;  // longer: the rest is not known
+            return Tri::False;
+        }
+        return contains(word, m.text) ? Tri::True : Tri::Unknown;
+    }
+    case K::UserClass: return tri(k.ipxe && m.text == kIpxe);
+    case K::UserClassContains: return tri(k.ipxe && contains(kIpxe, m.text) && !m.text.empty());
+    case K::OptionPresent:
+        switch (m.code) {
+        case kIpxeEncap: return tri(k.opt175);
+        case opt::VendorClass: return tri(k.vendor != VendorKind::Absent);
+        case opt::UserClass: return tri(k.ipxe);
+        case opt::ClientArch: return tri(k.arch.has_value());
+        case opt::RelayAgentInfo: return Tri::False;
+        case opt::MessageType: return Tri::True;
+        default: return Tri::Unknown;
+        }
+    case K::OptionBytes:
+    case K::OptionContains: {
+        bool absent = (m.code == opt::VendorClass && k.vendor == VendorKind::Absent) ||
+                      (m.code == opt::UserClass && !k.ipxe) || (m.code == kIpxeEncap && !k.opt175) ||
+                      (m.code == opt::ClientArch && !k.arch) || m.code == opt::RelayAgentInfo;
+        if (absent) return Tri::False;
+        if (m.kind == K::OptionBytes && m.code == opt::ClientArch && k.arch && *k.arch < kKernelArchSlots &&
+            m.text.size() <= 2) {
+            std::string two = {char(*k.arch >> 8), char(*k.arch & 0xff)};
+            return tri(masked_prefix(two, m.text, m.mask));
+        }
+        return Tri::Unknown;
+    }
+    case K::CircuitId:
+    case K::RemoteId: return Tri::False;
+    default: return Tri::Unknown;
+    }
+}
+
+bool reads_request(K k) {
+    switch (k) {
+    case K::Arch: case K::VendorClassPrefix: case K::VendorClassContains: case K::UserClass:
+    case K::UserClassContains: case K::OptionPresent: case K::OptionBytes: case K::OptionContains:
+    case K::CircuitId: case K::RemoteId: return true;
+    default: return false;
+    }
+}
+
+Tri request_leaf(const Match& m, const Facts& f) { return f.req ? exact_leaf(m, f) : kernel_leaf(m, f.kernel); }
+
+Tri eval(const Match& m, const Facts& f, const config::Config& cfg, const std::vector<Tri>& done) {
+    switch (m.kind) {
+    case K::All: {
+        Tri r = Tri::True;
+        for (auto& s : m.sub) {
+            Tri t = eval(s, f, cfg, done);
+            if (t == Tri::False) return Tri::False;
+            if (t == Tri::Unknown) r = Tri::Unknown;
+        }
+        return r;
+    }
+    case K::Any: {
+        Tri r = Tri::False;
+        for (auto& s : m.sub) {
+            Tri t = eval(s, f, cfg, done);
+            if (t == Tri::True) return Tri::True;
+            if (t == Tri::Unknown) r = Tri::Unknown;
+        }
+        return r;
+    }
+    case K::Not: return m.sub.empty() ? Tri::Unknown : t_not(eval(m.sub[0], f, cfg, done));
+    case K::Mac: {
+        for (size_t i = 0; i < 6; i++) {
+            uint8_t mask = i < m.mask.size() ? uint8_t(m.mask[i]) : 0xff;
+            if ((f.mac.b[i] & mask) != (m.mac.b[i] & mask)) return Tri::False;
+        }
+        return Tri::True;
+    }
+    case K::Subnet: return tri(f.subnet && m.net.contains(f.subnet->net.network()) && f.subnet->net.prefix >= m.net.prefix);
+    case K::Known: return tri(f.known);
+    case K::Member: {
+        for (size_t i = 0; i < done.size(); i++)
+            if (cfg.classes[i].name == m.name) return done[i];
+        return Tri::False;  // validate() refuses a later or unknown class
+    }
+    default: return request_leaf(m, f);
+    }
+}
+
+bool listed(const HostRef& h, const std::string& name) {
+    return h.classes && std::find(h.classes->begin(), h.classes->end(), name) != h.classes->end();
+}
+
+// One level of options into `out`, where no higher level set the code.
+void add_options(std::map<uint8_t, config::OptionValue>& out, const std::vector<config::OptionValue>& opts) {
+    for (auto& o : opts) out.emplace(o.code, o);
+}
+
+config::OptionValue fixed(uint8_t code, std::vector<uint8_t> data) { return {code, std::move(data), true}; }
+
+}  // namespace
+
+Facts Facts::exact(const Packet& req, const config::Subnet* s, bool known) {
+    Facts f;
+    f.req = &req;
+    f.mac = req.mac();
+    f.subnet = s;
+    f.known = known;
+    return f;
+}
+
+Facts Facts::of_kernel(const KernelView& k, const Mac& mac, const config::Subnet* s) {
+    Facts f;
+    f.kernel = k;
+    f.mac = mac;
+    f.subnet = s;
+    f.known = true;  // the program answers reserved clients only
+    return f;
+}
+
+HostRef HostRef::of(const config::Reservation* r, const config::Host* h) {
+    HostRef ref;
+    if (r) {
+        ref.set = &r->set;
+        ref.classes = &r->classes;
+        ref.hostname = r->hostname;
+    } else if (h) {
+        ref.set = &h->set;
+        ref.classes = &h->classes;
+        ref.hostname = h->hostname;
+        ref.ignore = h->ignore;
+    }
+    return ref;
+}
+
+void request_tests(const Match& m, const Facts& f, std::vector<Tri>& out) {
+    if (reads_request(m.kind)) out.push_back(request_leaf(m, f));
+    for (auto& s : m.sub) request_tests(s, f, out);
+}
+
+std::vector<Tri> classify(const config::Config& cfg, const HostRef& host, const Facts& f) {
+    std::vector<Tri> in;
+    in.reserve(cfg.classes.size());
+    for (auto& c : cfg.classes) {
+        if (listed(host, c.name)) in.push_back(Tri::True);
+        else if (c.match) in.push_back(eval(*c.match, f, cfg, in));
+        else in.push_back(Tri::False);
+    }
+    return in;
+}
+
+std::optional<Policy> resolve(const config::Config& cfg, const HostRef& host, const Facts& f) {
+    std::vector<Tri> in = classify(cfg, host, f);
+    Policy p;
+    // The host's own classes first, in its order, then the others in
+    // configuration order.
+    if (host.classes)
+        for (auto& name : *host.classes)
+            if (const config::Class* c = cfg.class_named(name)) p.classes.push_back(c);
+    for (size_t i = 0; i < in.size(); i++) {
+        if (in[i] == Tri::Unknown) return std::nullopt;
+        if (in[i] == Tri::True && !listed(host, cfg.classes[i].name)) p.classes.push_back(&cfg.classes[i]);
+    }
+    p.ignore = host.ignore || std::any_of(p.classes.begin(), p.classes.end(), [](auto* c) { return c->ignore; });
+
+    // The levels above the subnet, highest first.
+    std::vector<const config::BootPolicy*> levels;
+    if (host.set) levels.push_back(host.set);
+    for (auto* c : p.classes) levels.push_back(&c->set);
+
+    // What the request says about the firmware.
+    std::optional<uint16_t> arch;
+    bool pxe = false, http_client = false, ipxe = false;
+    if (f.req) {
+        if (auto* a = f.req->options.find(opt::ClientArch); a && a->data.size() >= 2)
+            arch = uint16_t(a->data[0] << 8 | a->data[1]);
+        auto vc = f.req->options.find(opt::VendorClass);
+        pxe = vc && bytes(*vc).starts_with(kPxeClient);
+        http_client = vc && bytes(*vc).starts_with(kHttpClient);
+        if (auto* uc = f.req->options.find(opt::UserClass))
+            for (auto e : user_class_entries(bytes(*uc)))
+                if (e == kIpxe) ipxe = true;
+        ipxe = ipxe || f.req->options.has(kIpxeEncap);
+    } else {
+        arch = f.kernel.arch;
+        pxe = f.kernel.vendor == VendorKind::PxeClient;
+        http_client = f.kernel.vendor == VendorKind::HttpClient;
+        ipxe = f.kernel.ipxe || f.kernel.opt175;
+        // A file for an architecture the program knows only as ">= 64".
+        if (arch && *arch >= kKernelArchSlots) {
+            for (auto* b : {f.subnet ? &f.subnet->boot : nullptr, &cfg.boot})
+                if (b && (b->by_arch.lower_bound(kKernelArchSlots) != b->by_arch.end())) return std::nullopt;
+        }
+    }
+
+    // The boot file: the first level that decides, else the subnet's and
+    // then the global table.
+    bool decided = false;
+    for (auto* l : levels) {
+        if (l->netboot == false) {
+            decided = true;
+            break;
+        }
+        if (l->boot_file) {
+            p.boot_file = *l->boot_file;
+            decided = true;
+            break;
+        }
+    }
+    if (!decided) {
+        uint16_t a = arch.value_or(0);  // no option 93: a BIOS PXE ROM or a plain DHCP client
+        for (auto* b : {f.subnet ? &f.subnet->boot : nullptr, &cfg.boot}) {
+            if (!b || b->empty()) continue;
+            if (ipxe && !b->ipxe.empty()) p.boot_file = b->ipxe;  // no chainload loop: iPXE gets its script
+            else if (auto it = b->by_arch.find(a); it != b->by_arch.end()) p.boot_file = it->second;
+            else p.boot_file = b->any;
+            break;
+        }
+    }
+    if (!p.boot_file.empty()) {
+        p.http = http_client || (arch && config::arch_is_http(*arch));
+        p.pxe_client = pxe && !p.http;
+    }
+    for (auto* l : levels)
+        if (!p.next_server && l->next_server) p.next_server = l->next_server;
+    for (auto* l : levels)
+        if (p.server_name.empty() && l->server_name) p.server_name = *l->server_name;
+    for (auto* b : {f.subnet ? &f.subnet->boot : nullptr, &cfg.boot}) {
+        if (!b) continue;
+        if (!p.next_server && b->next_server) p.next_server = b->next_server;
+        if (p.server_name.empty() && !b->server_name.empty()) p.server_name = b->server_name;
+    }
+
+    std::map<uint8_t, config::OptionValue> opts;
+    if (host.set) add_options(opts, host.set->options);
+    if (!host.hostname.empty()) opts.emplace(opt::Hostname, fixed(opt::Hostname, {host.hostname.begin(), host.hostname.end()}));
+    for (auto* c : p.classes) add_options(opts, c->set.options);
+    if (const auto* s = f.subnet) {
+        add_options(opts, s->options);
+        if (s->router) opts.emplace(opt::Router, fixed(opt::Router, config::encode_ip(*s->router)));
+        if (!s->dns.empty()) {
+            std::vector<uint8_t> v;
+            for (auto& d : s->dns) {
+                auto b = config::encode_ip(d);
+                v.insert(v.end(), b.begin(), b.end());
+            }
+            opts.emplace(opt::DnsServers, fixed(opt::DnsServers, std::move(v)));
+        }
+        if (!s->domain.empty()) opts.emplace(opt::DomainName, fixed(opt::DomainName, {s->domain.begin(), s->domain.end()}));
+    }
+    add_options(opts, cfg.options);
+    for (auto& [code, o] : opts) p.options.push_back(o);
+    return p;
+}
+
+}  // namespace pxed::dhcp
