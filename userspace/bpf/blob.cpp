@@ -60,25 +60,53 @@ Packet synthetic_request(const KernelView& v) {
     return req;
 }
 
+namespace {
+// The MAC tests of a match, evaluated on `mac` (a reservation's), appended.
+void mac_tests(const config::Match& m, const Mac& mac, std::string& out) {
+    if (m.kind == config::Match::Kind::Mac) {
+        bool eq = true;
+        for (size_t i = 0; i < 6; i++) {
+            uint8_t mask = i < m.mask.size() ? uint8_t(m.mask[i]) : 0xff;
+            eq = eq && (mac.b[i] & mask) == (m.mac.b[i] & mask);
+        }
+        out.push_back(eq ? '1' : '0');
+    }
+    for (auto& s : m.sub) mac_tests(s, mac, out);
+}
+}  // namespace
+
 Profiles build_profiles(const config::Config& cfg) {
     Profiles out;
     out.of_signature.assign(PXED_SIGNATURES, PXED_NO_PROFILE);
-    std::map<std::string, uint32_t> ids;
+    // What a reservation brings to its classification besides the request:
+    // its subnet, the classes it lists, the outcome of the MAC tests. One
+    // representative per distinct context.
+    std::map<std::string, const config::Reservation*> contexts;
+    for (auto& r : cfg.reservations) {
+        const config::Subnet* sn = cfg.subnet_for(r.ip);
+        std::string key = sn ? sn->net.str() : "-";
+        for (auto& c : r.classes) key += "|" + c;
+        key += "|";
+        for (auto& c : cfg.classes)
+            if (c.match) mac_tests(*c.match, r.mac, key);
+        contexts.emplace(std::move(key), &r);
+    }
     std::vector<const config::BootFiles*> tables;
     for (auto& s : cfg.subnets) tables.push_back(&s.boot);
     tables.push_back(&cfg.boot);
+    std::map<std::string, uint32_t> ids;
     for (uint32_t sig = 0; sig < PXED_SIGNATURES; sig++) {
         KernelView v = view_of_signature(sig);
-        Facts f = Facts::of_kernel(v, Mac{}, nullptr);
-        // The key: every request test of every class, then what the boot
-        // tables and the built-in rules (option 60 echo, HTTP boot, iPXE)
-        // make of this view.
-        std::vector<Tri> tests;
-        for (auto& c : cfg.classes)
-            if (c.match) request_tests(*c.match, f, tests);
+        // The key: the classes each context's reservations are in, then what
+        // the boot tables and the built-in rules (option 60 echo, HTTP boot,
+        // iPXE) make of this view. Signatures with one key get one reply
+        // from every reservation.
         std::string key;
-        for (Tri t : tests) key.push_back(char('0' + int(t)));
-        key += '|';
+        for (auto& [ctx, r] : contexts) {
+            Facts f = Facts::of_kernel(v, r->mac, cfg.subnet_for(r->ip));
+            for (Tri t : classify(cfg, HostRef::of(r, nullptr), f)) key.push_back(char('0' + int(t)));
+            key += '|';
+        }
         bool ipxe = v.ipxe || v.opt175;
         uint16_t a = v.arch.value_or(0);
         bool high = v.arch && *v.arch >= PXED_ARCH_SLOTS;

@@ -118,8 +118,9 @@ void print_stats(const json& j) {
                 cell(d["sent"]["daemon"]["OFFER"]).c_str(), cell(d["sent"]["daemon"]["ACK"]).c_str(),
                 cell(d["sent"]["daemon"]["NAK"]).c_str(), cell(d["sent"]["kernel"]["OFFER"]).c_str(),
                 cell(d["sent"]["kernel"]["ACK"]).c_str());
-    std::printf("DHCP not answered   parse errors %s, pool exhausted %s, rate-limited per client %s, per relay %s\n",
-                cell(d["parse_errors"]).c_str(), cell(d["pool_exhausted"]).c_str(),
+    std::printf("DHCP not answered   parse errors %s, pool exhausted %s, ignored by policy %s, rate-limited per client "
+                "%s, per relay %s\n",
+                cell(d["parse_errors"]).c_str(), cell(d["pool_exhausted"]).c_str(), cell(d["ignored"]).c_str(),
                 cell(d["rate_limited_client"]).c_str(), cell(d["rate_limited_relay"]).c_str());
     for (auto& [iface, x] : j["xdp"].items()) {
         std::printf("XDP %-15s", iface.c_str());

@@ -122,6 +122,7 @@ void DhcpService::on_packet(size_t si, std::span<const uint8_t> bytes) {
     if (!out.warning.empty()) spdlog::warn("dhcp iface={} mac={} {}", s.info().name, p->mac().str(), out.warning);
     if (out.reservations_changed) reservations_changed_ = true;
     if (out.drop == dhcp::Drop::NotEthernet) counters_.not_ethernet++;
+    if (out.drop == dhcp::Drop::Ignored) counters_.ignored++;
     if (out.drop == dhcp::Drop::PoolExhausted) {
         counters_.pool_exhausted++;
         if (out.subnet) warn_exhausted(*out.subnet, p->mac(), now);

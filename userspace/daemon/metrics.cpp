@@ -58,6 +58,7 @@ void read_into(MetricsSnapshot& s, const DhcpCounters& c) {
     s.parse_errors = c.parse_errors.load();
     s.not_ethernet = c.not_ethernet.load();
     s.pool_exhausted = c.pool_exhausted.load();
+    s.ignored = c.ignored.load();
     s.rate_limited_client = c.rate_limited_client.load();
     s.rate_limited_relay = c.rate_limited_relay.load();
 }
@@ -88,6 +89,10 @@ std::string to_prometheus(const MetricsSnapshot& s) {
     m.sample("pxed_dhcp_not_ethernet_total", s.not_ethernet);
     m.family("pxed_dhcp_pool_exhausted_total", "counter", "DISCOVERs left unanswered because the pool was full.");
     m.sample("pxed_dhcp_pool_exhausted_total", s.pool_exhausted);
+    m.family("pxed_dhcp_ignored_total", "counter",
+             "Requests left unanswered by the boot policy: a host or class with ignore, or an unknown client on a "
+             "known-clients-only subnet.");
+    m.sample("pxed_dhcp_ignored_total", s.ignored);
     m.family("pxed_dhcp_rate_limited_total", "counter", "Requests dropped by the daemon's rate limits, by key.");
     m.sample("pxed_dhcp_rate_limited_total{by=\"client\"}", s.rate_limited_client);
     m.sample("pxed_dhcp_rate_limited_total{by=\"relay\"}", s.rate_limited_relay);
@@ -146,6 +151,7 @@ json to_json(const MetricsSnapshot& s) {
                  {"parse_errors", s.parse_errors},
                  {"not_ethernet", s.not_ethernet},
                  {"pool_exhausted", s.pool_exhausted},
+                 {"ignored", s.ignored},
                  {"rate_limited_client", s.rate_limited_client},
                  {"rate_limited_relay", s.rate_limited_relay}};
     j["xdp"] = x;

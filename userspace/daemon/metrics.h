@@ -29,6 +29,7 @@ struct DhcpCounters {
     std::atomic<uint64_t> parse_errors{0};
     std::atomic<uint64_t> not_ethernet{0};  // htype/hlen not 1/6 (the XDP program passes these)
     std::atomic<uint64_t> pool_exhausted{0};
+    std::atomic<uint64_t> ignored{0};  // the boot policy: ignore, or an unknown client on a known-clients-only subnet
     std::atomic<uint64_t> rate_limited_client{0};  // over dhcp-rate-limit for its MAC
     std::atomic<uint64_t> rate_limited_relay{0};   // over relay-rate-limit for its giaddr
 };
@@ -51,7 +52,7 @@ struct HttpFigures {
 
 struct MetricsSnapshot {
     std::array<uint64_t, 9> received{}, sent{};
-    uint64_t parse_errors = 0, not_ethernet = 0, pool_exhausted = 0, rate_limited_client = 0, rate_limited_relay = 0;
+    uint64_t parse_errors = 0, not_ethernet = 0, pool_exhausted = 0, ignored = 0, rate_limited_client = 0, rate_limited_relay = 0;
     std::vector<XdpFigures> xdp;
     std::optional<TftpFigures> tftp;
     std::optional<HttpFigures> http;

@@ -170,6 +170,11 @@ std::string Packet::file_str() const {
     return std::string(file.begin(), end);
 }
 
+std::string Packet::sname_str() const {
+    auto end = std::find(sname.begin(), sname.end(), 0);
+    return std::string(sname.begin(), end);
+}
+
 Result<Packet, ParseError> parse(std::span<const uint8_t> b) {
     if (b.size() < kMinMessageLen) return Err(ParseError::TooShort);
     Packet p;

@@ -91,6 +91,7 @@ struct Packet {
     void set_sname(std::string_view s);
     void set_file(std::string_view s);
     std::string file_str() const;
+    std::string sname_str() const;
     bool operator==(const Packet&) const = default;
 };
 

@@ -144,7 +144,11 @@ Tri kernel_leaf(const Match& m, const KernelView& k) {
     case K::VendorClassPrefix:
     case K::VendorClassContains: {
         if (k.vendor == VendorKind::Absent) return Tri::False;
-        if (k.vendor == VendorKind::Other) return Tri::Unknown;
+        if (k.vendor == VendorKind::Other) {
+            // Known not to start with either word: nor with a longer prefix.
+            bool extends = m.text.starts_with(kPxeClient) || m.text.starts_with(kHttpClient);
+            return m.kind == K::VendorClassPrefix && extends ? Tri::False : Tri::Unknown;
+        }
         // The program knows only that option 60 starts with this word.
         std::string_view word = vendor(kHttpClient);
         if (m.kind == K::VendorClassPrefix) {
@@ -356,14 +360,25 @@ std::optional<Policy> resolve(const config::Config& cfg, const HostRef& host, co
         }
     }
     if (!decided) {
-        uint16_t a = arch.value_or(0);  // no option 93: a BIOS PXE ROM or a plain DHCP client
-        for (auto* b : {f.subnet ? &f.subnet->boot : nullptr, &cfg.boot}) {
-            if (!b || b->empty()) continue;
-            if (ipxe && !b->ipxe.empty()) p.boot_file = b->ipxe;  // no chainload loop: iPXE gets its script
-            else if (auto it = b->by_arch.find(a); it != b->by_arch.end()) p.boot_file = it->second;
-            else p.boot_file = b->any;
-            break;
-        }
+        // The boot tables, the most specific key first, the subnet's table
+        // before the global one for each: iPXE's script, the client's
+        // architecture (no option 93: a BIOS PXE ROM or a plain DHCP
+        // client, arch 0), then `any`.
+        uint16_t a = arch.value_or(0);
+        const config::BootFiles* tables[] = {f.subnet ? &f.subnet->boot : nullptr, &cfg.boot};
+        auto first = [&](auto&& pick) {
+            for (auto* b : tables)
+                if (b)
+                    if (const std::string* s = pick(*b); s && !s->empty()) return *s;
+            return std::string();
+        };
+        if (ipxe) p.boot_file = first([](const config::BootFiles& b) { return &b.ipxe; });
+        if (p.boot_file.empty())
+            p.boot_file = first([&](const config::BootFiles& b) -> const std::string* {
+                auto it = b.by_arch.find(a);
+                return it == b.by_arch.end() ? nullptr : &it->second;
+            });
+        if (p.boot_file.empty()) p.boot_file = first([](const config::BootFiles& b) { return &b.any; });
     }
     if (!p.boot_file.empty()) {
         p.http = http_client || (arch && config::arch_is_http(*arch));
