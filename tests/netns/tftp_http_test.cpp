@@ -1,7 +1,7 @@
 // Boot files over TFTP and HTTP to real clients in a namespace: curl
 // (tftp:// at three block sizes, http:// with and without Range), tftp-hpa,
 // atftp with windowsize 16; the Debian installer's initrd.gz (40 MB) byte for
-// byte; path escapes refused; 200 concurrent clients; 5% packet loss.
+// byte; path escapes refused; 200 concurrent clients (4 MB each); 5% packet loss.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -36,6 +36,14 @@ protected:
         sh("touch " + root_ + "/empty && chmod 644 " + root_ + "/empty");
         sh("head -c 1048576 /dev/urandom > " + root_ + "/exact && chmod 644 " + root_ + "/exact");
         sh("printf 'line one\\nline two\\n' > " + root_ + "/text.cfg && chmod 644 " + root_ + "/text.cfg");
+        // The 200 concurrent clients fetch the first 4,000,000 bytes of the
+        // initrd: 2,841 blocks of 1408 each (the last one short), thousands
+        // of round trips side by side (sampled from the metrics: all 200
+        // active for the first 6 s). The whole initrd 200 times was 8 GB
+        // through the veth and four minutes. Block numbers past 65535 are
+        // the 512-byte fetch's to cover: at 1408 even the whole initrd stays
+        // below (28,985 blocks).
+        sh("head -c 4000000 " + std::string(kInitrd) + " > " + root_ + "/slice && chmod 644 " + root_ + "/slice");
     }
     static void TearDownTestSuite() {
         if (!root_.empty()) sh("rm -rf " + root_);
@@ -158,13 +166,13 @@ TEST_F(FileService, HttpGetHeadAndRange) {
 }
 
 TEST_F(FileService, TwoHundredConcurrentClients) {
-    // 200 curl processes at once, each the whole 40 MB initrd.
+    // 200 curl processes at once, each a 4 MB slice of the initrd.
     std::string cmd = "cd " + work_ + " && for i in $(seq 200); do timeout 600 curl -sS --tftp-blksize 1408 "
-                      "tftp://192.0.2.1/" + kInitrdRel + " -o c.$i & done; wait";
+                      "tftp://192.0.2.1/slice -o c.$i & done; wait";
     ASSERT_EQ(cli_->run(cmd), 0);
     int bad = 0;
     for (int i = 1; i <= 200; i++)
-        if (!same(work_ + "/c." + std::to_string(i), kInitrdRel)) bad++;
+        if (!same(work_ + "/c." + std::to_string(i), "slice")) bad++;
     EXPECT_EQ(bad, 0) << "of 200 transfers differ";
     sh("rm -f " + work_ + "/c.*");
     auto metrics = cli_->out("curl -sS http://192.0.2.1/metrics");
