@@ -2,7 +2,8 @@
 // group the request signatures into profiles and to render every
 // reservation's blobs (bpf::sync_maps into a loaded program's maps), for N
 // reservations, with the plain subnet table and with a policy of eight
-// classes (architecture, iPXE, vendor class, MAC, a host's own file).
+// classes (architecture, iPXE, vendor class, MAC, a host's own file), and
+// with a host name per reservation (no two reservations share blobs).
 // Benchmark, not test: it prints figures. Run as root (loads the program).
 // Usage: bench_policy_sync [N...]
 #include <chrono>
@@ -58,16 +59,17 @@ match = { arch = "ia32-uefi" }
 boot-file = "ipxe-i386.efi"
 )";
 
-std::string config_text(const char* policy, int n) {
+std::string config_text(const char* policy, int n, bool named) {
     std::string s = "[server]\ninterfaces = [\"bench0\"]\n\n[[subnet]]\ncidr = \"10.0.0.0/8\"\n"
                     "range = [\"10.200.0.1\", \"10.200.0.100\"]\nrouter = \"10.0.0.1\"\n";
     s += policy;
     for (int i = 0; i < n; i++) {
-        char buf[200];
+        char buf[240];
         int a = i / 250, b = i % 250 + 1;
         std::snprintf(buf, sizeof buf,
-                      "\n[[reservation]]\nmac = \"52:54:00:%02x:%02x:%02x\"\nip = \"10.%d.%d.%d\"\n%s", (i >> 16) & 0xff,
-                      (i >> 8) & 0xff, i & 0xff, 1 + a / 256, a % 256, b, i % 100 == 0 ? "boot-file = \"own.efi\"\n" : "");
+                      "\n[[reservation]]\nmac = \"52:54:00:%02x:%02x:%02x\"\nip = \"10.%d.%d.%d\"\n%s%s%d%s", (i >> 16) & 0xff,
+                      (i >> 8) & 0xff, i & 0xff, 1 + a / 256, a % 256, b, i % 100 == 0 ? "boot-file = \"own.efi\"\n" : "",
+                      named ? "hostname = \"node" : "#", i, named ? "\"\n" : "\n");
         s += buf;
     }
     return s;
@@ -85,9 +87,15 @@ int main(int argc, char** argv) {
     if (sizes.empty()) sizes = {1000, 10000};
     std::printf("| policy | reservations | profiles | blobs | grouping (ms) | sync_maps (s) | per reservation (us) |\n");
     std::printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-    for (auto [name, policy] : {std::pair{"subnet table", kPlain}, std::pair{"8 classes", kClasses}}) {
+    struct Variant {
+        const char* name;
+        const char* policy;
+        bool named;
+    };
+    for (auto [name, policy, named] : {Variant{"subnet table", kPlain, false}, Variant{"8 classes", kClasses, false},
+                                       Variant{"8 classes, a host name each", kClasses, true}}) {
         for (int n : sizes) {
-            auto cfg = config::parse_toml(config_text(policy, n), "bench");
+            auto cfg = config::parse_toml(config_text(policy, n, named), "bench");
             if (!cfg) {
                 std::fprintf(stderr, "%s\n", cfg.error().c_str());
                 return 1;

@@ -127,12 +127,12 @@ TEST_F(Policy, KnownClientsOnlyIgnoresUnknownMacs) {
     ASSERT_NO_FATAL_FAILURE(start_pxed(kKnownOnly));
     auto unknown = client("52:54:00:00:16:09", "-t 2 -T 1", 8);
     EXPECT_TRUE(unknown["ip"].empty()) << "an unknown client got " << unknown["ip"];
-    // pxed has no counter of its own for these drops (Drop::Ignored): the
-    // DISCOVERs are counted as received, no OFFER as sent, and the debug
-    // log says why.
+    // Counted as ignored by the policy (pxed_dhcp_ignored_total), no OFFER
+    // sent, and the debug log says why.
     auto st = stats();
     EXPECT_GE(st["dhcp"]["received"]["DISCOVER"].get<int>(), 1) << st.dump();
     EXPECT_EQ(st["dhcp"]["sent"]["daemon"]["OFFER"].get<int>(), 0) << st.dump();
+    EXPECT_EQ(st["dhcp"]["ignored"].get<int>(), st["dhcp"]["received"]["DISCOVER"].get<int>()) << st.dump();
     EXPECT_NE(pxed_->log().find("unknown client on known-clients-only subnet 192.0.2.0/24"), std::string::npos)
         << pxed_->log();
 

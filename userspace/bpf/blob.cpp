@@ -75,6 +75,35 @@ void mac_tests(const config::Match& m, const Mac& mac, std::string& out) {
 }
 }  // namespace
 
+std::string class_context(const config::Config& cfg, const config::Reservation& r) {
+    const config::Subnet* sn = cfg.subnet_for(r.ip);
+    std::string key = sn ? sn->net.str() : "-";
+    for (auto& c : r.classes) key += "|" + c;
+    key += "|";
+    for (auto& c : cfg.classes)
+        if (c.match) mac_tests(*c.match, r.mac, key);
+    return key;
+}
+
+std::string blob_context(const config::Config& cfg, const config::Reservation& r, Ipv4 server_id) {
+    std::string key = class_context(cfg, r) + '\0' + server_id.str() + '\0' +
+                      std::to_string(r.lease_time.value_or(0)) + (r.lease_time ? "" : "-") + '\0' + r.hostname + '\0';
+    auto& p = r.set;
+    key += p.boot_file ? "f" + *p.boot_file : "-";
+    key += '\0';
+    key += p.next_server ? p.next_server->str() : "-";
+    key += p.server_name ? "s" + *p.server_name : "-";
+    key += '\0';
+    key += p.netboot ? (*p.netboot ? "1" : "0") : "-";
+    for (auto& o : p.options) {
+        key += char(o.code);
+        key += char(o.always);
+        key += char(o.data.size());
+        key.append(o.data.begin(), o.data.end());
+    }
+    return key;
+}
+
 Profiles build_profiles(const config::Config& cfg) {
     Profiles out;
     out.of_signature.assign(PXED_SIGNATURES, PXED_NO_PROFILE);
@@ -82,15 +111,7 @@ Profiles build_profiles(const config::Config& cfg) {
     // its subnet, the classes it lists, the outcome of the MAC tests. One
     // representative per distinct context.
     std::map<std::string, const config::Reservation*> contexts;
-    for (auto& r : cfg.reservations) {
-        const config::Subnet* sn = cfg.subnet_for(r.ip);
-        std::string key = sn ? sn->net.str() : "-";
-        for (auto& c : r.classes) key += "|" + c;
-        key += "|";
-        for (auto& c : cfg.classes)
-            if (c.match) mac_tests(*c.match, r.mac, key);
-        contexts.emplace(std::move(key), &r);
-    }
+    for (auto& r : cfg.reservations) contexts.emplace(class_context(cfg, r), &r);
     std::vector<const config::BootFiles*> tables;
     for (auto& s : cfg.subnets) tables.push_back(&s.boot);
     tables.push_back(&cfg.boot);
@@ -139,22 +160,55 @@ uint16_t ones_sum(const uint8_t* p, size_t n) {
     return uint16_t(acc);
 }
 
+std::optional<Policy> blob_policy(const BlobInput& in, const KernelView& view, NoBlob* why) {
+    if (why) *why = NoBlob::None;
+    const config::Reservation* r = in.reservation;
+    auto policy = resolve(*in.cfg, HostRef::of(r, nullptr), Facts::of_kernel(view, r ? r->mac : Mac{}, in.subnet));
+    if (!policy || policy->ignore) {
+        if (why) *why = policy ? NoBlob::Ignored : NoBlob::Undecided;
+        return std::nullopt;
+    }
+    return policy;
+}
+
+std::string policy_key(const Policy& p) {
+    std::string k = p.boot_file;
+    k += '\0';
+    k += char('0' + p.http) + std::string(1, char('0' + p.pxe_client));
+    k += p.next_server ? p.next_server->str() : "-";
+    k += '\0' + p.server_name + '\0';
+    for (auto& o : p.options) {
+        k += char(o.code);
+        k += char(o.always);
+        k += char(o.data.size());
+        k.append(o.data.begin(), o.data.end());
+    }
+    return k;
+}
+
 std::optional<pxed_reply_blob> render_blob(const BlobInput& in, const KernelView& view, NoBlob* why) {
+    auto policy = blob_policy(in, view, why);
+    if (!policy) return std::nullopt;
+    return render_blob(in, *policy, why);
+}
+
+std::optional<pxed_reply_blob> render_blob(const BlobInput& in, const Policy& policy, NoBlob* why) {
     auto fail = [&](NoBlob w) -> std::optional<pxed_reply_blob> {
         if (why) *why = w;
         return std::nullopt;
     };
     if (why) *why = NoBlob::None;
     const config::Reservation* r = in.reservation;
-    auto policy = resolve(*in.cfg, HostRef::of(r, nullptr), Facts::of_kernel(view, r ? r->mac : Mac{}, in.subnet));
-    if (!policy) return fail(NoBlob::Undecided);
-    if (policy->ignore) return fail(NoBlob::Ignored);
-    Packet req = synthetic_request(view);
+    // The reply does not depend on the request beyond the policy: the
+    // request's fixed fields are the program's to fill in, and a request
+    // with option 82 or 57 never reaches a blob.
+    Packet req;
+    req.options.set_u8(opt::MessageType, uint8_t(MessageType::Discover));
     RenderInput ri;
     ri.subnet = in.subnet;
     ri.server_ip = in.server_ip;
     ri.lease_time = r && r->lease_time ? *r->lease_time : in.subnet->lease_time;
-    ri.policy = &*policy;
+    ri.policy = &policy;
     std::vector<uint8_t> conditional;
     ri.conditional = &conditional;
     Packet reply = render_reply(req, MessageType::Offer, ri, r ? r->ip : Ipv4());

@@ -33,6 +33,14 @@ struct Profiles {
 };
 Profiles build_profiles(const config::Config& cfg);
 
+// What a reservation brings to its classification besides the request: its
+// subnet, the classes it lists, the outcome of the classes' MAC tests.
+std::string class_context(const config::Config& cfg, const config::Reservation& r);
+// ... and to its blobs: that, the server id, lease time, host name and its
+// own boot settings. Reservations with one blob context have the same blob
+// for every profile (the address is not in the blob).
+std::string blob_context(const config::Config& cfg, const config::Reservation& r, Ipv4 server_id);
+
 struct BlobInput {
     const config::Config* cfg = nullptr;
     const config::Subnet* subnet = nullptr;
@@ -49,6 +57,14 @@ enum class NoBlob { None, Undecided, Ignored, TooLarge, TooManyConditional };
 // or it has more than PXED_COND_MAX options that depend on option 55: the
 // daemon then answers that client itself.
 std::optional<pxed_reply_blob> render_blob(const BlobInput& in, const dhcp::KernelView& view, NoBlob* why = nullptr);
+
+// The two steps of render_blob: the policy of a reservation for a view (nullopt
+// and *why when there is no blob), and the blob of a resolved policy. Many
+// profiles of one reservation come to the same policy; map_sync renders
+// each distinct one once (policy_key).
+std::optional<dhcp::Policy> blob_policy(const BlobInput& in, const dhcp::KernelView& view, NoBlob* why = nullptr);
+std::optional<pxed_reply_blob> render_blob(const BlobInput& in, const dhcp::Policy& policy, NoBlob* why = nullptr);
+std::string policy_key(const dhcp::Policy& p);
 
 // Ones' complement sum (not inverted, folded) of bytes placed at an even offset.
 uint16_t ones_sum(const uint8_t* p, size_t n);

@@ -107,6 +107,7 @@ Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const
         return uint16_t(id);
     };
 
+    std::map<std::string, std::array<uint16_t, PXED_PROFILES>> by_context;
     for (auto& r : cfg.reservations) {
         const config::Subnet* sn = cfg.subnet_for(r.ip);
         if (!sn) continue;  // validate() refuses these
@@ -121,15 +122,27 @@ Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const
         v.net_be = htonl(sn->net.network().v);
         v.mask_be = htonl(sn->net.mask());
         v.lease_time_s = r.lease_time.value_or(sn->lease_time);
+        // Reservations that share a blob context share their blob ids; within
+        // one, the profiles that come to the same policy share a rendering.
+        auto [cached, fresh_ctx] = by_context.try_emplace(blob_context(cfg, r, server_id));
+        if (fresh_ctx) {
+            BlobInput in{&cfg, sn, server_id, &r};
+            std::map<std::string, uint16_t> rendered;  // this context's distinct policies
+            for (uint32_t p = 0; p < PXED_PROFILES; p++) {
+                cached->second[p] = PXED_BLOB_UNDECIDED;
+                if (p >= profiles.view.size()) continue;
+                NoBlob why;
+                auto policy = blob_policy(in, profiles.view[p], &why);
+                if (!policy) continue;  // undecided or ignored: the daemon decides
+                auto [it, fresh] = rendered.emplace(policy_key(*policy), PXED_NO_BLOB);
+                if (fresh)
+                    if (auto blob = render_blob(in, *policy, &why)) it->second = blob_id_for(*blob);
+                cached->second[p] = it->second;
+            }
+        }
         bool all = true;
         for (uint32_t p = 0; p < PXED_PROFILES; p++) {
-            v.blob_id[p] = PXED_BLOB_UNDECIDED;
-            if (p >= profiles.view.size()) continue;
-            NoBlob why;
-            auto blob = render_blob(BlobInput{&cfg, sn, server_id, &r}, profiles.view[p], &why);
-            if (blob) v.blob_id[p] = blob_id_for(*blob);
-            else if (why == NoBlob::Undecided || why == NoBlob::Ignored) v.blob_id[p] = PXED_BLOB_UNDECIDED;
-            else v.blob_id[p] = PXED_NO_BLOB;
+            v.blob_id[p] = cached->second[p];
             if (v.blob_id[p] == PXED_NO_BLOB) all = false;
         }
         if (!all) rep.not_in_kernel++;
