@@ -26,6 +26,13 @@ Result<Config> parse(const std::string& text, std::vector<std::string>& w) {
     return parse_dnsmasq(text, "dnsmasq.conf", br0, w);
 }
 
+// The class a tagged dhcp-boot line became, by its boot file.
+const Class* boot_class(const Config& c, const std::string& file) {
+    for (auto& k : c.classes)
+        if (k.set.boot_file == file) return &k;
+    return nullptr;
+}
+
 std::string replace(std::string s, const std::string& from, const std::string& to) {
     auto at = s.find(from);
     if (at != std::string::npos) s.replace(at, from.size(), to);
@@ -58,7 +65,11 @@ TEST(DnsmasqConfig, TutorialWithAClientAddressTranslates) {
     ASSERT_EQ(s.dns.size(), 1u);
     EXPECT_EQ(s.domain, "lab.local");
     EXPECT_EQ(s.boot.any, "pxelinux.0");
-    EXPECT_EQ(s.boot.by_arch.at(9), "bootnetx64.efi");
+    const Class* efi = boot_class(c, "bootnetx64.efi");
+    ASSERT_NE(efi, nullptr);
+    ASSERT_TRUE(efi->match.has_value());
+    EXPECT_EQ(efi->match->kind, Match::Kind::Member);  // of the tag class efi-x86_64 (arch 7)
+    EXPECT_EQ(efi->match->name, "efi-x86_64");
     ASSERT_EQ(c.reservations.size(), 1u);
     EXPECT_EQ(c.reservations[0].hostname, "pc");
     EXPECT_EQ(c.reservations[0].lease_time, kInfiniteLease);
@@ -102,14 +113,18 @@ TEST(DnsmasqConfig, IpxeAndHttpTagsAndUnsupportedOptionsNamed) {
         "dhcp-authoritative\n",
         w);
     ASSERT_TRUE(r.ok()) << r.error();
-    auto& b = r->subnets[0].boot;
-    EXPECT_EQ(b.any, "undionly.kpxe");
-    EXPECT_EQ(b.ipxe, "http://192.168.1.1/boot.ipxe");
-    EXPECT_EQ(b.by_arch.at(16), "http://192.168.1.1/efi/bootx64.efi");
+    // Tagged dhcp-boot lines are classes, the last line first.
+    std::vector<std::string> files;
+    for (auto& k : r->classes)
+        if (k.set.boot_file) files.push_back(*k.set.boot_file);
+    EXPECT_EQ(files, (std::vector<std::string>{"http://192.168.1.1/efi/bootx64.efi", "http://192.168.1.1/boot.ipxe",
+                                               "undionly.kpxe"}));
+    EXPECT_EQ(r->subnets[0].boot.any, "");
+    ASSERT_EQ(r->options.size(), 1u);
+    EXPECT_EQ(r->options[0].code, 42);
     EXPECT_TRUE(r->authoritative);
     std::string all;
     for (auto& x : w) all += x + "\n";
-    EXPECT_NE(all.find("dnsmasq.conf:9: dhcp-option 42 is not supported"), std::string::npos) << all;
     EXPECT_NE(all.find("dnsmasq.conf:10: frobnicate: not supported"), std::string::npos) << all;
 }
 

@@ -1,285 +1,330 @@
-// dnsmasq.conf front end: runs the classic PXE tutorial's /etc/dnsmasq.conf
-// as it is. Supported options become a Config; options that only concern
-// dnsmasq's DNS side or logging are ignored with a note; anything else is
-// named in a warning, with its line, so nothing is silently dropped.
-#include <algorithm>
+// dnsmasq.conf front end: the directives of the PXE set-ups people run
+// become pxed's policy model (classes, typed options, hosts). What pxed
+// cannot express is refused with its file:line and why; options that only
+// concern dnsmasq's DNS side or logging are ignored with a note naming
+// their line, so nothing is silently dropped. Tags: dnsmasq_tags.cpp;
+// option values: dnsmasq_options.cpp.
+#include <filesystem>
 #include <fstream>
-#include <map>
 #include <set>
 #include <sstream>
 
 #include "config/config.h"
 #include "config/dnsmasq_fields.h"
+#include "config/dnsmasq_import.h"
 
 namespace pxed::config {
 
 namespace {
 
-struct DnsmasqError {
-    std::string msg;
-};
-[[noreturn]] void fail(std::string m) { throw DnsmasqError{std::move(m)}; }
-
-// Which boot slot a tag stands for, from dhcp-match / dhcp-userclass.
-enum class Slot { Bios, UefiX64, UefiHttp, Ipxe, Other };
+using namespace dnsmasq;
 
 const std::set<std::string> kIgnoredDns = {
     "port", "no-resolv", "no-hosts", "no-poll", "server", "local", "domain-needed", "bogus-priv", "expand-hosts",
     "addn-hosts", "cache-size", "listen-address", "resolv-file", "strict-order", "all-servers", "address",
+    "no-negcache", "dns-forward-max", "local-ttl",
 };
 const std::set<std::string> kIgnoredOther = {
     "bind-interfaces", "bind-dynamic", "log-dhcp", "log-queries", "log-facility", "user", "group", "pid-file",
-    "conf-dir", "conf-file", "keep-in-foreground", "no-daemon", "dhcp-no-override", "dhcp-rapid-commit", "tftp-secure",
-    "tftp-no-blocksize", "tftp-lowercase", "pxe-service", "pxe-prompt",
+    "keep-in-foreground", "no-daemon", "dhcp-no-override", "dhcp-rapid-commit", "tftp-secure", "tftp-no-blocksize",
+    "tftp-lowercase", "dhcp-sequential-ip", "log-async", "dhcp-lease-max", "tftp-port-range", "tftp-unique-root",
+    "except-interface", "no-dhcp-interface",
 };
+// Directives whose effect pxed does not have: refused, not ignored.
+const std::set<std::string> kRefused = {
+    "pxe-prompt", "dhcp-option-pxe", "conf-dir", "dhcp-subscrid", "dhcp-name-match", "dhcp-ignore-names",
+    "dhcp-generate-names", "dhcp-broadcast", "dhcp-script", "dhcp-reply-delay", "dhcp-hostsdir", "dhcp-optsdir",
+    "read-ethers", "dhcp-proxy", "dhcp-relay", "tftp-no-fail",
+};
+
+struct Line {
+    std::string where, key, val;
+};
+
+std::string slurp(const std::string& path, const std::string& where) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) fail(where + ": " + path + " is not a readable file");
+    if (std::filesystem::file_size(path, ec) > (16u << 20)) fail(where + ": " + path + " is larger than 16 MiB");
+    std::ifstream in(path);
+    if (!in) fail(where + ": cannot read " + path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// A path a directive names: as written if absolute, else beside the file
+// that names it.
+std::string beside(const std::string& src, const std::string& path) {
+    if (path.empty() || path[0] == '/') return path;
+    return (std::filesystem::path(src).parent_path() / path).string();
+}
+
+// The lines of `text` as key/value, comments and blanks dropped;
+// conf-file=... read in place (dnsmasq reads it where it appears).
+void read_lines(const std::string& text, const std::string& src, std::vector<Line>& out, int depth) {
+    std::istringstream in(text);
+    std::string line;
+    int lineno = 0;
+    while (std::getline(in, line)) {
+        lineno++;
+        std::string where = src + ":" + std::to_string(lineno);
+        bool q = false;
+        for (size_t i = 0; i < line.size(); i++) {  // '#' starts a comment outside quotes
+            if (line[i] == '"') q = !q;
+            if (line[i] == '#' && !q) { line.resize(i); break; }
+        }
+        auto b = line.find_first_not_of(" \t\r");
+        if (b == std::string::npos) continue;
+        line = line.substr(b, line.find_last_not_of(" \t\r") - b + 1);
+        auto eq = line.find('=');
+        Line l{where, line.substr(0, eq), eq == std::string::npos ? "" : line.substr(eq + 1)};
+        if (l.key == "conf-file") {
+            if (depth > 8) fail(where + ": conf-file nested too deep");
+            std::string path = beside(src, l.val);
+            read_lines(slurp(path, where), path, out, depth + 1);
+            continue;
+        }
+        out.push_back(std::move(l));
+    }
+}
+
+// Lines of a dhcp-hostsfile or dhcp-optsfile: one value each.
+std::vector<Line> value_lines(const std::string& path, const std::string& where) {
+    std::vector<Line> out;
+    read_lines(slurp(path, where), path, out, 9);
+    for (auto& l : out)
+        if (l.val.empty() && l.key.find('=') == std::string::npos) l.val = l.key;  // no '=': the whole line
+        else l.val = l.key + "=" + l.val;
+    return out;
+}
+
+void range_line(State& st, const std::string& where, const std::string& val) {
+    std::vector<Field> f = split_fields(val);
+    PendingRange r;
+    r.where = where;
+    while (!f.empty()) {
+        const std::string& x = f[0].text;
+        if (x.rfind("set:", 0) == 0 || x.rfind("net:", 0) == 0) r.set.push_back(x.substr(4));
+        else if (x.rfind("interface:", 0) == 0) r.iface = x.substr(10);
+        else if (x.rfind("tag:", 0) == 0)
+            fail(where + ": dhcp-range " + x + ": a range only for tagged clients is not supported (pxed picks the "
+                         "subnet by address, not by tag)");
+        else break;
+        f.erase(f.begin());
+    }
+    for (auto& t : r.set) st.tag_where.emplace(t, where);
+    if (f.size() < 2) fail(where + ": dhcp-range '" + val + "' needs start,end");
+    auto s = Ipv4::parse(f[0].text);
+    if (!s) fail(where + ": dhcp-range start '" + f[0].text + "' is not an IPv4 address");
+    if (f[1].text == "static" || f[1].text == "proxy")
+        fail(where + ": dhcp-range mode '" + f[1].text + "' is not supported: give start,end of a dynamic pool");
+    auto e = Ipv4::parse(f[1].text);
+    if (!e) fail(where + ": dhcp-range end '" + f[1].text + "' is not an IPv4 address");
+    r.start = *s;
+    r.end = *e;
+    for (size_t i = 2; i < f.size(); i++) {
+        if (auto m = Ipv4::parse(f[i].text)) {
+            if (!r.mask) r.mask = m;  // a broadcast address may follow; ignored
+        } else if (auto lt = lease_time(f[i].text)) {
+            r.lease = *lt;
+        } else if (f[i].text == "proxy" || f[i].text == "static") {
+            fail(where + ": dhcp-range mode '" + f[i].text + "' is not supported: give start,end of a dynamic pool");
+        } else {
+            fail(where + ": dhcp-range field '" + f[i].text + "' is neither a netmask nor a lease time");
+        }
+    }
+    st.ranges.push_back(r);
+}
+
+void host_line(State& st, const std::string& where, const std::string& val) {
+    std::vector<Field> f = split_fields(val);
+    std::optional<Mac> mac;
+    std::optional<Ipv4> ip;
+    std::optional<uint32_t> lease;
+    std::string name;
+    std::vector<std::string> tags;
+    bool ignore = false;
+    for (auto& fld : f) {
+        const std::string& x = fld.text;
+        if (x.empty()) continue;
+        if (x.rfind("set:", 0) == 0 || x.rfind("net:", 0) == 0) tags.push_back(x.substr(4));
+        else if (x.rfind("tag:", 0) == 0)
+            fail(where + ": dhcp-host " + x + ": a host entry that applies only to tagged requests is not supported");
+        else if (x.rfind("id:", 0) == 0)
+            fail(where + ": dhcp-host " + x + ": client-id hosts are not supported (pxed knows hosts by MAC)");
+        else if (x == "ignore") ignore = true;
+        else if (x[0] == '[') st.warn(where + ": dhcp-host IPv6 address " + x + " ignored (pxed serves DHCPv4)");
+        else if (auto m = Mac::parse(x)) {
+            if (mac) fail(where + ": dhcp-host with several MAC addresses is not supported: one line per MAC");
+            mac = m;
+        } else if (x.find('*') != std::string::npos && x.find(':') != std::string::npos)
+            fail(where + ": dhcp-host MAC wildcard '" + x + "' is not supported (use dhcp-mac and a tag)");
+        else if (auto a = Ipv4::parse(x)) ip = a;
+        else if (auto lt = lease_time(x)) lease = lt;
+        else if (x.find(':') != std::string::npos)
+            fail(where + ": dhcp-host field '" + x + "' is not supported");
+        else name = x;
+    }
+    if (!mac) fail(where + ": dhcp-host '" + val + "' has no MAC address");
+    for (auto& t : tags) {
+        st.host_tags.insert(t);
+        st.tag_where.emplace(t, where);
+    }
+    if (ignore || !ip) {
+        if (lease) st.warn(where + ": dhcp-host lease time without an address: pxed uses the subnet's");
+        Host h;
+        h.mac = *mac;
+        h.hostname = name;
+        h.classes = tags;
+        h.ignore = ignore;
+        if (ignore && ip) st.warn(where + ": dhcp-host ignore: the address " + ip->str() + " is never given out");
+        st.cfg.hosts.push_back(h);
+        return;
+    }
+    Reservation r;
+    r.mac = *mac;
+    r.ip = *ip;
+    r.hostname = name;
+    r.lease_time = lease;
+    r.classes = tags;
+    st.cfg.reservations.push_back(r);
+}
+
+void boot_line(State& st, const std::string& where, const std::string& val) {
+    std::vector<Field> f = split_fields(val);
+    BootLine b;
+    b.where = where;
+    b.line = ++st.line;
+    b.cond = take_cond(f, nullptr, where);
+    if (f.empty() || f[0].text.empty()) fail(where + ": dhcp-boot needs a file name");
+    b.file = f[0].text;
+    if (f.size() >= 2) b.sname = f[1].text;
+    if (f.size() >= 3 && !f[2].text.empty()) {
+        auto ip = Ipv4::parse(f[2].text);
+        if (!ip) fail(where + ": dhcp-boot server '" + f[2].text + "' is not an IPv4 address (names need DNS)");
+        b.server = ip;
+    }
+    if (f.size() > 3) fail(where + ": dhcp-boot '" + val + "' has fields after the server address");
+    st.boots.push_back(b);
+}
+
+void directive(State& st, const Line& l, const std::string& src) {
+    const std::string& key = l.key;
+    const std::string& where = l.where;
+    const std::string& val = l.val;
+    Config& cfg = st.cfg;
+    if (key == "interface") {
+        // read in the first pass
+    } else if (key == "dhcp-range") {
+        range_line(st, where, val);
+    } else if (key == "dhcp-host") {
+        host_line(st, where, val);
+    } else if (key == "dhcp-hostsfile") {
+        for (auto& h : value_lines(beside(src, val), where)) host_line(st, h.where, h.val);
+    } else if (key == "dhcp-optsfile") {
+        for (auto& o : value_lines(beside(src, val), where)) option_line(st, o.where, o.val, false);
+    } else if (key == "dhcp-boot") {
+        boot_line(st, where, val);
+    } else if (key == "dhcp-option" || key == "dhcp-option-force") {
+        option_line(st, where, val, key == "dhcp-option-force");
+    } else if (key == "pxe-service") {
+        pxe_service_line(st, where, val);
+    } else if (tag_line(st, key, where, val)) {
+    } else if (key == "dhcp-leasefile") {
+        if (val.empty()) fail(where + ": dhcp-leasefile needs a path");
+        // dnsmasq's text format is not pxed's: keep a SQLite file beside it.
+        cfg.lease_db = val + ".pxed.db";
+        st.warn(where + ": dhcp-leasefile: pxed keeps its lease database in " + cfg.lease_db);
+    } else if (key == "enable-tftp") {
+        // TFTP is served from tftp-root.
+    } else if (key == "tftp-root") {
+        auto f = split(val, ',');
+        if (f.empty() || f[0].empty()) fail(where + ": tftp-root needs a directory");
+        if (f.size() > 1) fail(where + ": tftp-root per interface is not supported");
+        cfg.tftp_root = f[0];
+    } else if (key == "dhcp-authoritative") {
+        cfg.authoritative = true;
+    } else if (key == "domain") {
+        // dnsmasq's domain= is also option 15 unless a dhcp-option sets it.
+        auto f = split(val, ',');
+        if (f.size() > 1) fail(where + ": domain= per subnet is not supported");
+        if (!f.empty() && !f[0].empty()) option_line(st, where + " (domain=)", "15," + f[0], false), st.opts.back().line = 0;
+    } else if (kRefused.count(key)) {
+        fail(where + ": " + key + " is not supported by pxed");
+    } else if (kIgnoredDns.count(key)) {
+        st.warn(where + ": " + key + ": ignored (pxed is not a DNS server)");
+    } else if (kIgnoredOther.count(key)) {
+        st.warn(where + ": " + key + ": ignored (no effect in pxed)");
+    } else {
+        st.warn(where + ": " + key + ": not supported by pxed, ignored");
+    }
+}
+
+// Ranges become subnets; dnsmasq infers the netmask from the interface.
+void build_subnets(State& st, const IfaceNetLookup& iface_net) {
+    Config& cfg = st.cfg;
+    for (auto& r : st.ranges) {
+        Subnet s;
+        s.range_start = r.start;
+        s.range_end = r.end;
+        s.lease_time = r.lease;
+        if (r.mask) {
+            uint32_t m = r.mask->v;
+            uint8_t prefix = uint8_t(__builtin_popcount(m));
+            if (prefix != 0 && (m != (~uint32_t(0) << (32 - prefix))))
+                fail(r.where + ": dhcp-range netmask " + r.mask->str() + " is not a valid netmask");
+            s.net = Ipv4Net{r.start, prefix};
+        } else {
+            std::optional<Ipv4Net> found;
+            std::vector<std::string> ifs = r.iface.empty() ? cfg.interfaces : std::vector<std::string>{r.iface};
+            for (auto& i : ifs) {
+                auto n = iface_net ? iface_net(i) : std::nullopt;
+                if (n && n->contains(r.start)) found = n;
+            }
+            if (!found)
+                fail(r.where + ": dhcp-range " + r.start.str() + "-" + r.end.str() +
+                     " has no netmask and no served interface has an address in it: add the netmask "
+                     "(dhcp-range=start,end,255.255.255.0,12h) or configure the interface first");
+            s.net = Ipv4Net{found->network(), found->prefix};
+        }
+        s.net = Ipv4Net{s.net.network(), s.net.prefix};
+        cfg.subnets.push_back(s);
+    }
+}
 
 }  // namespace
 
 Result<Config> parse_dnsmasq(std::string_view text, const std::string& src, const IfaceNetLookup& iface_net,
                              std::vector<std::string>& warnings) {
-    Config cfg;
+    State st;
+    st.warnings = &warnings;
+    Config& cfg = st.cfg;
     cfg.source = src;
     cfg.authoritative = false;  // dnsmasq's default; dhcp-authoritative turns it on
     cfg.lease_db = "/var/lib/pxed/leases.db";
-    std::map<std::string, Slot> tag_slot;
-    struct PendingBoot {
-        std::string where;
-        std::string tag;
-        std::string file;
-        std::optional<Ipv4> server;
-    };
-    std::vector<PendingBoot> boots;
-    struct PendingRange {
-        std::string where;
-        Ipv4 start, end;
-        std::optional<Ipv4> mask;
-        uint32_t lease = 3600;
-        std::string iface;
-    };
-    std::vector<PendingRange> ranges;
-    std::optional<Ipv4> router;
-    std::vector<Ipv4> dns;
-    std::string domain;
-
     try {
-        std::istringstream in{std::string(text)};
-        std::string line;
-        int lineno = 0;
-        while (std::getline(in, line)) {
-            lineno++;
-            std::string where = src + ":" + std::to_string(lineno);
-            auto hash = line.find('#');
-            if (hash != std::string::npos) line = line.substr(0, hash);
-            auto b = line.find_first_not_of(" \t\r");
-            if (b == std::string::npos) continue;
-            line = line.substr(b, line.find_last_not_of(" \t\r") - b + 1);
-            auto eq = line.find('=');
-            std::string key = line.substr(0, eq);
-            std::string val = eq == std::string::npos ? "" : line.substr(eq + 1);
-            auto f = split(val, ',');
-
-            if (key == "interface") {
-                for (auto& n : f) {
-                    if (n.empty() || n.size() >= 16) fail(where + ": interface '" + n + "' is not an interface name");
-                    cfg.interfaces.push_back(n);
-                }
-            } else if (key == "dhcp-range") {
-                Tags t = take_tags(f);
-                PendingRange r;
-                r.where = where;
-                r.iface = t.interface;
-                if (f.size() < 2) fail(where + ": dhcp-range '" + val + "' needs start,end");
-                auto s = Ipv4::parse(f[0]);
-                if (!s) fail(where + ": dhcp-range start '" + f[0] + "' is not an IPv4 address");
-                if (f[1] == "static" || f[1] == "proxy")
-                    fail(where + ": dhcp-range mode '" + f[1] + "' is not supported: give start,end of a dynamic pool");
-                auto e = Ipv4::parse(f[1]);
-                if (!e) fail(where + ": dhcp-range end '" + f[1] + "' is not an IPv4 address");
-                r.start = *s;
-                r.end = *e;
-                for (size_t i = 2; i < f.size(); i++) {
-                    if (auto m = Ipv4::parse(f[i])) {
-                        if (!r.mask) r.mask = m;  // a broadcast address may follow; ignored
-                    } else if (auto lt = lease_time(f[i])) {
-                        r.lease = *lt;
-                    } else {
-                        fail(where + ": dhcp-range field '" + f[i] + "' is neither a netmask nor a lease time");
-                    }
-                }
-                if (!t.set.empty()) warnings.push_back(where + ": dhcp-range set:" + t.set[0] + ": range tags are not supported, ignored");
-                ranges.push_back(r);
-            } else if (key == "dhcp-host") {
-                Tags t = take_tags(f);
-                Reservation r;
-                bool have_mac = false, have_ip = false;
-                for (auto& x : f) {
-                    if (auto m = Mac::parse(x); m && !have_mac) {
-                        r.mac = *m;
-                        have_mac = true;
-                    } else if (auto ip = Ipv4::parse(x)) {
-                        r.ip = *ip;
-                        have_ip = true;
-                    } else if (auto lt = lease_time(x)) {
-                        r.lease_time = *lt;
-                    } else if (x.rfind("id:", 0) == 0 || x == "ignore") {
-                        fail(where + ": dhcp-host field '" + x + "' is not supported (only MAC, address, name, lease time)");
-                    } else if (!x.empty()) {
-                        r.hostname = x;
-                    }
-                }
-                if (!have_mac) fail(where + ": dhcp-host '" + val + "' has no MAC address");
-                if (!have_ip) fail(where + ": dhcp-host '" + val + "' has no IPv4 address (pxed reserves addresses by MAC)");
-                if (!t.set.empty()) warnings.push_back(where + ": dhcp-host set:" + t.set[0] + ": host tags are not supported, ignored");
-                cfg.reservations.push_back(r);
-            } else if (key == "dhcp-boot") {
-                Tags t = take_tags(f);
-                if (f.empty() || f[0].empty()) fail(where + ": dhcp-boot needs a file name");
-                PendingBoot pb;
-                pb.where = where;
-                pb.tag = t.tag.empty() ? "" : t.tag[0];
-                pb.file = f[0];
-                if (f.size() >= 3) {
-                    auto ip = Ipv4::parse(f[2]);
-                    if (!ip) fail(where + ": dhcp-boot server address '" + f[2] + "' is not an IPv4 address");
-                    pb.server = ip;
-                }
-                boots.push_back(pb);
-            } else if (key == "dhcp-match") {
-                Tags t = take_tags(f);
-                if (t.set.empty() || f.empty()) fail(where + ": dhcp-match '" + val + "' needs set:TAG,option[,value]");
-                const std::string& tag = t.set[0];
-                std::string o = f[0];
-                if (o == "option:client-arch" || o == "93") {
-                    if (f.size() < 2) fail(where + ": dhcp-match " + o + " needs an architecture number");
-                    int arch = std::atoi(f[1].c_str());
-                    tag_slot[tag] = arch == 0 ? Slot::Bios
-                                    : (arch == 7 || arch == 9) ? Slot::UefiX64
-                                    : arch == 16 ? Slot::UefiHttp
-                                                 : Slot::Other;
-                    if (tag_slot[tag] == Slot::Other)
-                        warnings.push_back(where + ": client-arch " + f[1] + " has no boot slot in pxed, ignored");
-                } else if (o == "175" || o == "option:175" ||
-                           ((o == "77" || o == "option:user-class") && f.size() >= 2 && f[1] == "iPXE")) {
-                    tag_slot[tag] = Slot::Ipxe;
-                } else {
-                    warnings.push_back(where + ": dhcp-match " + val + " is not supported, ignored");
-                }
-            } else if (key == "dhcp-userclass") {
-                Tags t = take_tags(f);
-                if (!t.set.empty() && !f.empty() && f[0] == "iPXE") tag_slot[t.set[0]] = Slot::Ipxe;
-                else warnings.push_back(where + ": dhcp-userclass " + val + " is not supported, ignored");
-            } else if (key == "dhcp-option" || key == "dhcp-option-force") {
-                Tags t = take_tags(f);
-                if (!t.tag.empty() || !t.not_tag.empty()) {
-                    warnings.push_back(where + ": tagged dhcp-option '" + val + "' is not supported, ignored");
-                    continue;
-                }
-                if (f.empty()) fail(where + ": dhcp-option needs an option");
-                std::string o = f[0];
-                auto ips = [&](const std::string& name) {
-                    std::vector<Ipv4> out;
-                    for (size_t i = 1; i < f.size(); i++) {
-                        if (f[i] == "0.0.0.0") continue;  // dnsmasq: "this server"; resolved at start
-                        auto ip = Ipv4::parse(f[i]);
-                        if (!ip) fail(where + ": dhcp-option " + name + " value '" + f[i] + "' is not an IPv4 address");
-                        out.push_back(*ip);
-                    }
-                    return out;
-                };
-                if (o == "3" || o == "option:router") {
-                    auto v = ips("router");
-                    if (!v.empty()) router = v[0];
-                } else if (o == "6" || o == "option:dns-server") {
-                    dns = ips("dns-server");
-                } else if (o == "15" || o == "option:domain-name") {
-                    if (f.size() < 2) fail(where + ": dhcp-option domain-name needs a value");
-                    domain = f[1];
-                } else {
-                    warnings.push_back(where + ": dhcp-option " + o + " is not supported, ignored");
-                }
-            } else if (key == "dhcp-leasefile") {
-                if (val.empty()) fail(where + ": dhcp-leasefile needs a path");
-                // dnsmasq's text format is not pxed's: keep a SQLite file beside it.
-                cfg.lease_db = val + ".pxed.db";
-                warnings.push_back(where + ": dhcp-leasefile: pxed keeps its lease database in " + cfg.lease_db);
-            } else if (key == "enable-tftp") {
-                // TFTP is served from tftp-root.
-            } else if (key == "tftp-root") {
-                if (f.empty() || f[0].empty()) fail(where + ": tftp-root needs a directory");
-                cfg.tftp_root = f[0];
-            } else if (key == "dhcp-authoritative") {
-                cfg.authoritative = true;
-            } else if (key == "domain") {
-                if (!f.empty() && domain.empty()) domain = f[0];
-            } else if (kIgnoredDns.count(key)) {
-                warnings.push_back(where + ": " + key + ": ignored (pxed is not a DNS server)");
-            } else if (kIgnoredOther.count(key)) {
-                warnings.push_back(where + ": " + key + ": ignored (no effect in pxed)");
-            } else {
-                warnings.push_back(where + ": " + key + ": not supported by pxed, ignored");
+        std::vector<Line> lines;
+        read_lines(std::string(text), src, lines, 0);
+        // Interfaces first: "this server" (0.0.0.0, dhcp-boot's default
+        // server) is the served interface's address.
+        for (auto& l : lines) {
+            if (l.key != "interface") continue;
+            for (auto& n : split(l.val, ',')) {
+                if (n.empty() || n.size() >= 16) fail(l.where + ": interface '" + n + "' is not an interface name");
+                cfg.interfaces.push_back(n);
             }
         }
-
-        // Ranges become subnets; dnsmasq infers the netmask from the interface.
-        for (auto& r : ranges) {
-            Subnet s;
-            s.range_start = r.start;
-            s.range_end = r.end;
-            s.lease_time = r.lease;
-            if (r.mask) {
-                uint32_t m = r.mask->v;
-                uint8_t prefix = uint8_t(__builtin_popcount(m));
-                if (prefix != 0 && (m != (~uint32_t(0) << (32 - prefix))))
-                    fail(r.where + ": dhcp-range netmask " + r.mask->str() + " is not a valid netmask");
-                s.net = Ipv4Net{r.start, prefix};
-            } else {
-                std::optional<Ipv4Net> found;
-                std::vector<std::string> ifs = r.iface.empty() ? cfg.interfaces : std::vector<std::string>{r.iface};
-                for (auto& i : ifs) {
-                    auto n = iface_net ? iface_net(i) : std::nullopt;
-                    if (n && n->contains(r.start)) found = n;
-                }
-                if (!found)
-                    fail(r.where + ": dhcp-range " + r.start.str() + "-" + r.end.str() +
-                         " has no netmask and no served interface has an address in it: add the netmask "
-                         "(dhcp-range=start,end,255.255.255.0,12h) or configure the interface first");
-                s.net = Ipv4Net{found->network(), found->prefix};
-            }
-            s.net = Ipv4Net{s.net.network(), s.net.prefix};
-            s.router = router;
-            s.dns = dns;
-            s.domain = domain;
-            cfg.subnets.push_back(s);
-        }
-        // Boot files: untagged dhcp-boot is the default (BIOS) and the
-        // fallback of every slot; tagged ones fill the slot of their tag.
-        BootFiles bf;
-        for (auto& b : boots) {
-            if (b.server) bf.next_server = b.server;
-            if (b.tag.empty()) {
-                bf.any = b.file;  // dnsmasq: the untagged dhcp-boot is every client's
-                continue;
-            }
-            auto it = tag_slot.find(b.tag);
-            if (it == tag_slot.end()) {
-                warnings.push_back(b.where + ": dhcp-boot tag:" + b.tag + " is set by no supported dhcp-match, ignored");
-                continue;
-            }
-            switch (it->second) {
-            case Slot::Bios: bf.by_arch[0] = b.file; break;
-            case Slot::UefiX64: bf.by_arch[7] = bf.by_arch[9] = b.file; break;
-            case Slot::UefiHttp: bf.by_arch[16] = b.file; break;
-            case Slot::Ipxe: bf.ipxe = b.file; break;
-            case Slot::Other: break;
-            }
-        }
-        for (auto& s : cfg.subnets) s.boot = bf;
-    } catch (const DnsmasqError& e) {
+        if (cfg.interfaces.size() == 1 && iface_net)
+            if (auto n = iface_net(cfg.interfaces[0])) st.self = n->addr;
+        for (auto& l : lines) directive(st, l, src);
+        build_subnets(st, iface_net);
+        build_classes(st);
+    } catch (const Error& e) {
         return Err(e.msg);
     }
     auto v = validate(cfg);
     if (!v) return Err(v.error());
-    return cfg;
+    return std::move(st.cfg);
 }
 
 Result<Config> load_dnsmasq_file(const std::string& path, const IfaceNetLookup& iface_net,

@@ -1,0 +1,119 @@
+#pragma once
+// The dnsmasq.conf importer's working state, shared by its parts:
+// dnsmasq_config.cpp (lines, ranges, hosts), dnsmasq_tags.cpp (tag syntax,
+// tag-setting lines), dnsmasq_classes.cpp (tags into classes) and
+// dnsmasq_options.cpp (option names and values). Internal.
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+
+namespace pxed::config::dnsmasq {
+
+struct Error {
+    std::string msg;
+};
+[[noreturn]] inline void fail(std::string m) { throw Error{std::move(m)}; }
+
+inline Match node(Match::Kind k, std::vector<Match> sub = {}) {
+    Match m;
+    m.kind = k;
+    m.sub = std::move(sub);
+    return m;
+}
+
+// A directive's tag condition: every `pos` tag set, no `neg` tag set
+// (dnsmasq's match_netid: AND of tag:x and tag:!y).
+struct Cond {
+    std::vector<std::string> pos, neg;
+    bool empty() const { return pos.empty() && neg.empty(); }
+    std::string str() const;
+};
+
+// A field of a line as written: `text` without quotes, `quoted` when any
+// part of it was in double quotes (dnsmasq then never reads it as a number
+// or an address).
+struct Field {
+    std::string text;
+    bool quoted = false;
+};
+std::vector<Field> split_fields(const std::string& s);
+
+// Takes the leading tag:/net:/set: fields (tag:!x, the old #x form too);
+// `set` receives the set: fields (refused where it is null).
+Cond take_cond(std::vector<Field>& f, std::vector<std::string>* set, const std::string& where);
+
+struct OptLine {
+    std::string where;
+    int line = 0;               // order in the input, for "the last line wins"
+    Cond cond;
+    OptionValue ov;             // ov.code = the option (or the sub-option for vendor/encap)
+    std::optional<uint8_t> encap;  // encap:N sub-option of option N
+    std::optional<std::string> vendor;  // vendor:CLASS (option 43 sub-option)
+};
+
+struct BootLine {
+    std::string where;
+    int line = 0;
+    Cond cond;
+    std::string file, sname;
+    std::optional<Ipv4> server;
+};
+
+struct TagIf {
+    std::string where;
+    int line = 0;
+    std::vector<std::string> set;
+    Cond cond;
+};
+
+struct PendingRange {
+    std::string where;
+    Ipv4 start, end;
+    std::optional<Ipv4> mask;
+    uint32_t lease = 3600;
+    std::string iface;
+    std::vector<std::string> set;
+};
+
+struct State {
+    Config cfg;
+    std::vector<std::string>* warnings = nullptr;
+    std::optional<Ipv4> self;   // the served interface's address (dnsmasq's "this server", 0.0.0.0)
+    std::map<std::string, std::vector<Match>> leaves;  // tag -> request tests that set it
+    std::map<std::string, std::string> tag_where;      // tag -> first line that sets it
+    std::set<std::string> host_tags;                   // set by dhcp-host
+    std::vector<TagIf> tagifs;
+    std::vector<PendingRange> ranges;
+    std::vector<OptLine> opts;
+    std::vector<BootLine> boots;
+    std::vector<std::pair<std::string, Cond>> ignores;  // dhcp-ignore: where, condition
+    int line = 0;
+
+    void warn(std::string w) { warnings->push_back(std::move(w)); }
+};
+
+// dnsmasq_options.cpp
+// dhcp-option / dhcp-option-force (and dhcp-optsfile lines).
+void option_line(State& st, const std::string& where, const std::string& val, bool force);
+// pxe-service: the Raspberry Pi boot menu form only.
+void pxe_service_line(State& st, const std::string& where, const std::string& val);
+// dhcp-match's option field: a number or option:name; nullopt if neither.
+std::optional<uint8_t> option_code(const std::string& field);
+// dhcp-match's value, as dnsmasq characterises it, into a request test.
+Match match_value(uint8_t code, const Field& v, const std::string& where);
+
+// dnsmasq_tags.cpp
+// dhcp-match, dhcp-vendorclass, dhcp-userclass, dhcp-mac, dhcp-circuitid,
+// dhcp-remoteid, tag-if, dhcp-ignore lines.
+bool tag_line(State& st, const std::string& key, const std::string& where, const std::string& val);
+
+// dnsmasq_classes.cpp
+// After every line: the tag classes, then the classes of dhcp-ignore,
+// dhcp-boot and tagged dhcp-option lines, in dnsmasq's precedence.
+void build_classes(State& st);
+
+}  // namespace pxed::config::dnsmasq
