@@ -120,8 +120,11 @@ TEST(DnsmasqConfig, IpxeAndHttpTagsAndUnsupportedOptionsNamed) {
     EXPECT_EQ(files, (std::vector<std::string>{"http://192.168.1.1/efi/bootx64.efi", "http://192.168.1.1/boot.ipxe",
                                                "undionly.kpxe"}));
     EXPECT_EQ(r->subnets[0].boot.any, "");
-    ASSERT_EQ(r->options.size(), 1u);
+    // Option 42, and option 3 = this server (dnsmasq's default router).
+    ASSERT_EQ(r->options.size(), 2u);
     EXPECT_EQ(r->options[0].code, 42);
+    EXPECT_EQ(r->options[1].code, 3);
+    EXPECT_EQ(r->options[1].data, (std::vector<uint8_t>{192, 168, 1, 1}));
     EXPECT_TRUE(r->authoritative);
     std::string all;
     for (auto& x : w) all += x + "\n";

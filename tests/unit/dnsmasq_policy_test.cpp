@@ -187,7 +187,11 @@ TEST(DnsmasqCorpus, RaspberryPiMenuForPisOnly) {
     // dnsmasq sends the menu to every BIOS PXE client (pxe-service has no tag).
     EXPECT_EQ(offer(c, k["bios"]).opts.at(43), want);
     EXPECT_EQ(offer(c, k["bios"]).file, "");
-    EXPECT_EQ(offer(c, k["uefi-x64"]).opts.count(43), 0u);
+    // Other PXE clients: no menu for their architecture, so dnsmasq's
+    // discovery control 8 ("boot the file named") and its prompt.
+    EXPECT_EQ(offer(c, k["uefi-x64"]).opts.at(43), (std::vector<uint8_t>{6, 1, 8, 10, 4, 0, 'P', 'X', 'E', 255}));
+    EXPECT_EQ(offer(c, k["uefi-x64"]).str(60), "PXEClient");
+    EXPECT_EQ(offer(c, k["plain"]).opts.count(43), 0u);
 }
 
 TEST(DnsmasqImport, LastTaggedOptionLineWins) {

@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "config/dnsmasq_fields.h"
 #include "config/dnsmasq_import.h"
+#include "config/option_value.h"
 
 namespace pxed::config {
 
@@ -319,6 +320,13 @@ Result<Config> parse_dnsmasq(std::string_view text, const std::string& src, cons
         for (auto& l : lines) directive(st, l, src);
         build_subnets(st, iface_net);
         build_classes(st);
+        // dnsmasq's default router is itself (when the client asks for 3).
+        if (!st.router_set && st.self && !cfg.subnets.empty()) {
+            cfg.options.push_back(OptionValue{3, encode_ip(*st.self), false});
+            st.warn(src + ": no option 3: this server (" + st.self->str() + ") is the router, as dnsmasq makes itself");
+        } else if (!st.router_set && !cfg.subnets.empty()) {
+            st.warn(src + ": no option 3: dnsmasq would name itself the router, pxed sends none");
+        }
     } catch (const Error& e) {
         return Err(e.msg);
     }

@@ -92,6 +92,7 @@ struct State {
     std::vector<BootLine> boots;
     std::vector<std::pair<std::string, Cond>> ignores;  // dhcp-ignore: where, condition
     int line = 0;
+    bool router_set = false;   // some dhcp-option names option 3 (or suppresses it)
 
     void warn(std::string w) { warnings->push_back(std::move(w)); }
 };

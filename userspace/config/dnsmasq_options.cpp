@@ -238,6 +238,7 @@ void option_line(State& st, const std::string& where, const std::string& val, bo
         fail(where + ": option " + std::to_string(o.ov.code) + " is written by pxed itself and cannot be configured");
     if (!sub && named && named->type == Type::Internal)
         fail(where + ": option " + std::to_string(o.ov.code) + " is not supported (it needs its own encoding)");
+    if (!sub && o.ov.code == 3) st.router_set = true;
     if (f.empty() && !sub && (o.ov.code == 3 || o.ov.code == 6 || o.ov.code == 15)) {
         // dnsmasq: no value = do not send its default (itself as router or
         // DNS server); pxed sends neither unless configured.
@@ -259,6 +260,7 @@ void pxe_service_line(State& st, const std::string& where, const std::string& va
         fail(where + ": pxe-service '" + val + "' is not supported: only pxe-service=x86PC,\"<menu text>\" (the "
              "Raspberry Pi boot menu) translates; boot-server menus need ProxyDHCP (not in pxed)");
     const std::string& text = f[1].text;
+    if (st.leaves.count("pxe-service=x86PC")) fail(where + ": a second pxe-service line is not supported (one menu entry)");
     if (text.size() > 240) fail(where + ": pxe-service menu text is too long");
     OptLine o;
     o.where = where;
@@ -277,15 +279,27 @@ void pxe_service_line(State& st, const std::string& where, const std::string& va
     v.ov.code = 60;
     v.ov.data = {'P', 'X', 'E', 'C', 'l', 'i', 'e', 'n', 't'};
     st.opts.push_back(v);
+    Match pxe = node(Match::Kind::VendorClassPrefix);
+    pxe.text = "PXEClient";
     if (!st.leaves.count(o.cond.pos[0])) {
-        Match pxe = node(Match::Kind::VendorClassPrefix);
-        pxe.text = "PXEClient";
         Match arch = node(Match::Kind::Arch);
         arch.archs = {0};
-        Match both = node(Match::Kind::All);
-        both.sub = {pxe, arch};
-        st.leaves[o.cond.pos[0]].push_back(both);
+        st.leaves[o.cond.pos[0]].push_back(node(Match::Kind::All, {pxe, arch}));
         st.tag_where[o.cond.pos[0]] = where;
+        // dnsmasq answers every other PXE client too once a pxe-service
+        // exists: no menu for its architecture, so discovery control 8
+        // ("boot the file named") and the prompt, with "PXEClient". Below
+        // every dhcp-option line (line 0).
+        OptLine rest = o;
+        rest.line = 0;
+        rest.where = where + " (other PXE clients)";
+        rest.cond.pos = {"pxe-service=PXEClient"};
+        rest.ov.data = encode_suboptions({{6, {8}}, {10, {0, 'P', 'X', 'E'}}});
+        st.opts.push_back(rest);
+        rest.ov = v.ov;
+        st.opts.push_back(rest);
+        st.leaves[rest.cond.pos[0]].push_back(pxe);
+        st.tag_where[rest.cond.pos[0]] = where;
     }
 }
 
