@@ -258,3 +258,24 @@ TEST(DnsmasqImport, RefusalsNameTheLine) {
         EXPECT_NE(r.error().find(k.want), std::string::npos) << k.line << "\n -> " << r.error();
     }
 }
+
+TEST(DnsmasqImport, EncapMergesUntaggedIntoTaggedAndRelayTags) {
+    auto c = parse("interface=eth0\ndhcp-range=192.0.2.100,192.0.2.199,255.255.255.0\n"
+                   "dhcp-userclass=set:ipxe,iPXE\ndhcp-circuitid=set:rack1,\"sw1/17\"\ndhcp-remoteid=set:r2,01:02\n"
+                   "dhcp-option=encap:175,176,1b\ndhcp-option=tag:ipxe,encap:175,190,\"iscsi0\"\n"
+                   "dhcp-boot=tag:rack1,rack1.efi\ndhcp-boot=tag:r2,r2.efi\n");
+    ASSERT_TRUE(c.ok()) << c.error();
+    auto k = clients();
+    // The iPXE client gets both sub-options (dnsmasq merges every matching
+    // encap line), others only the untagged one; 175 must be asked for.
+    EXPECT_EQ(offer(*c, k["ipxe"]).opts.at(175), (std::vector<uint8_t>{190, 6, 'i', 's', 'c', 's', 'i', '0', 176, 1, 1, 255}));
+    Packet plain = k["plain"];
+    plain.options.set(opt::ParamRequestList, std::vector<uint8_t>{1, 3, 175});
+    EXPECT_EQ(offer(*c, plain).opts.at(175), (std::vector<uint8_t>{176, 1, 1, 255}));
+    const uint8_t agent[] = {1, 6, 's', 'w', '1', '/', '1', '7', 2, 2, 1, 2};
+    Packet relayed = k["bios"];
+    relayed.options.set(opt::RelayAgentInfo, agent);
+    EXPECT_EQ(offer(*c, relayed).file, "r2.efi");  // both match: the later line wins
+    relayed.options.set(opt::RelayAgentInfo, std::span<const uint8_t>(agent, 8));
+    EXPECT_EQ(offer(*c, relayed).file, "rack1.efi");
+}

@@ -46,19 +46,4 @@ std::optional<uint32_t> lease_time(const std::string& s) {
     return uint32_t(v);
 }
 
-Tags take_tags(std::vector<std::string>& f) {
-    Tags t;
-    while (!f.empty()) {
-        auto& x = f.front();
-        if (x.rfind("set:", 0) == 0) t.set.push_back(x.substr(4));
-        else if (x.rfind("net:", 0) == 0) t.set.push_back(x.substr(4));
-        else if (x.rfind("tag:!", 0) == 0) t.not_tag.push_back(x.substr(5));
-        else if (x.rfind("tag:", 0) == 0) t.tag.push_back(x.substr(4));
-        else if (x.rfind("interface:", 0) == 0) t.interface = x.substr(10);
-        else break;
-        f.erase(f.begin());
-    }
-    return t;
-}
-
 }  // namespace pxed::config

@@ -1,7 +1,7 @@
 #pragma once
 // The field syntax of dnsmasq.conf lines, as dnsmasq reads it: comma-separated
-// fields (quotes keep commas), lease times with unit suffixes, and the leading
-// set:/tag:/tag:!/interface: fields. Pure: strings in, values out.
+// fields (quotes keep commas) and lease times with unit suffixes. Pure:
+// strings in, values out.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,13 +15,5 @@ std::vector<std::string> split(const std::string& s, char sep);
 // dnsmasq lease times: "45m", "12h", "1d", "3600", "infinite" (raised to
 // dnsmasq's minimum of 120 s); nullopt when it is not one.
 std::optional<uint32_t> lease_time(const std::string& s);
-
-// Leading "set:X", "tag:X", "tag:!X", "interface:X" fields.
-struct Tags {
-    std::vector<std::string> set, tag, not_tag;
-    std::string interface;
-};
-// Takes the leading tag fields off `f`.
-Tags take_tags(std::vector<std::string>& f);
 
 }  // namespace pxed::config
