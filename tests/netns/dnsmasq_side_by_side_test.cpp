@@ -182,6 +182,18 @@ std::string compare(const std::string& who, const Packet& req, const Packet* d, 
     return o.str();
 }
 
+// Stops the servers a test started (their pids are in `dir`) and removes
+// `dir`, however the test ends (an ASSERT returns early).
+struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+        for (auto f : {"/dnsmasq.pid", "/pxed.pid"})
+            sh("p=$(cat " + dir + f + " 2>/dev/null) && [ -n \"$p\" ] && kill $p 2>/dev/null && "
+               "for i in $(seq 100); do kill -0 $p 2>/dev/null || break; sleep 0.1; done");
+        sh("rm -rf " + dir);
+    }
+};
+
 class SideBySide : public ::testing::TestWithParam<std::string> {};
 
 }  // namespace
@@ -196,6 +208,7 @@ TEST_P(SideBySide, OffersAgree) {
     ASSERT_EQ(cli.run("ip link set c0 up"), 0);
     char t[] = "/tmp/pxedsbs.XXXXXX";
     std::string dir = mkdtemp(t);
+    Cleanup cleanup{dir};
     std::string conf = adapt(name, dir);
 
     auto clients = pxe_clients();
@@ -216,14 +229,16 @@ TEST_P(SideBySide, OffersAgree) {
     ASSERT_NE(sh_out("cat " + dir + "/dnsmasq.log").find("DHCP, IP range"), std::string::npos)
         << sh_out("cat " + dir + "/dnsmasq.log");
     auto from_dnsmasq = exchange(cli, clients, dir);
-    sh("p=$(cat " + dir + "/dnsmasq.pid); kill $p; for i in $(seq 50); do kill -0 $p 2>/dev/null || break; sleep 0.1; done");
+    sh("p=$(cat " + dir + "/dnsmasq.pid); kill $p; for i in $(seq 50); do kill -0 $p 2>/dev/null || break; sleep 0.1; done; "
+       "rm " + dir + "/dnsmasq.pid");
 
     srv.run("cd " + dir + "; " + pxed_bin() + " --dnsmasq-conf " + conf + " > " + dir + "/pxed.log 2>&1 & echo $! > " +
             dir + "/pxed.pid");
     for (int i = 0; i < 100 && sh_out("cat " + dir + "/pxed.log").find(" ready") == std::string::npos; i++) usleep(50000);
     ASSERT_NE(sh_out("cat " + dir + "/pxed.log").find(" ready"), std::string::npos) << sh_out("cat " + dir + "/pxed.log");
     auto from_pxed = exchange(cli, clients, dir);
-    sh("p=$(cat " + dir + "/pxed.pid); kill $p; for i in $(seq 100); do kill -0 $p 2>/dev/null || break; sleep 0.1; done");
+    sh("p=$(cat " + dir + "/pxed.pid); kill $p; for i in $(seq 100); do kill -0 $p 2>/dev/null || break; sleep 0.1; done; "
+       "rm " + dir + "/pxed.pid");
     expect_no_sanitizer_report(sh_out("cat " + dir + "/pxed.log"), dir + "/pxed.log");
 
     std::string diffs;
@@ -242,7 +257,6 @@ TEST_P(SideBySide, OffersAgree) {
     }
     EXPECT_GE(answered, 6) << name << ": dnsmasq answered too few\n" << sh_out("cat " + dir + "/dnsmasq.log");
     EXPECT_EQ(diffs, "") << sh_out("cat " + dir + "/dnsmasq.log | tail -40");
-    sh("rm -rf " + dir);
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, SideBySide,
