@@ -12,10 +12,12 @@
 #include "dhcp/engine.h"
 #include "dhcp/frame.h"
 #include "support/bpf_run.h"
+#include "support/pxe_clients.h"
 #include "support/toml_fixture.h"
 
 using namespace pxed;
 using namespace pxed::dhcp;
+using pxed::test::pxe_clients;
 
 namespace {
 
@@ -298,4 +300,53 @@ TEST_F(XdpPolicy, EverySignatureAnsweredByTheKernelIsTheDaemonsAnswer) {
     EXPECT_GT(answered, passed) << "the kernel should answer most of these";
     RecordProperty("answered", answered);
     RecordProperty("passed", passed);
+}
+
+// The dnsmasq.conf corpus (tests/data/dnsmasq/) as pxed imports it, with a
+// reservation added for each kind of firmware (tests/support/pxe_clients.h):
+// what the kernel answers is the daemon's answer, byte for byte, and each
+// file's classes fit the profiles (none of its signatures left over).
+TEST_F(XdpPolicy, CorpusConfigurationsAnswerInTheKernelAsTheDaemonDoes) {
+    int answered = 0, passed = 0;
+    for (const char* file : {"ironic.conf", "fog.conf", "ltsp.conf", "netbootxyz.conf", "foreman.conf", "rpi.conf"}) {
+        SCOPED_TRACE(file);
+        std::vector<std::string> warnings;
+        auto lan = [](const std::string&) { return Ipv4Net::parse("192.0.2.1/24"); };
+        auto c = config::load_dnsmasq_file(std::string(PXED_SOURCE_DIR) + "/tests/data/dnsmasq/" + file, lan, warnings);
+        ASSERT_TRUE(c.ok()) << c.error();
+        cfg_ = std::move(c.value());
+        uint8_t host = 230;
+        for (auto& pc : pxe_clients()) {
+            if (cfg_.reservation_for(pc.discover.mac()) || cfg_.host_for(pc.discover.mac())) continue;
+            config::Reservation r;
+            r.mac = pc.discover.mac();
+            r.ip = Ipv4(192, 0, 2, host++);
+            cfg_.reservations.push_back(r);
+        }
+        ASSERT_TRUE(config::validate(cfg_).ok()) << config::validate(cfg_).error();
+        auto profiles = bpf::build_profiles(cfg_);
+        EXPECT_EQ(profiles.unmapped, 0u) << profiles.view.size() << " profiles";
+        bpf::IfaceView iv{"test0", 7, kServerMac, kServerIp};
+        auto rep = bpf::sync_maps(*prog_, cfg_, iv, bpf::RateLimit{});
+        ASSERT_TRUE(rep.ok()) << rep.error();
+        engine_ = std::make_unique<Engine>(cfg_);
+        for (auto& pc : pxe_clients()) {
+            SCOPED_TRACE(pc.name);
+            auto& req = pc.discover;
+            auto k = run(dhcp::build_udp_frame(endpoints(req), serialize(req)));
+            auto d = engine_->handle(req, RxInfo{kServerIp}, 1000);
+            if (k.verdict != XDP_TX) {
+                EXPECT_EQ(k.verdict, uint32_t(XDP_PASS));
+                passed++;
+                continue;
+            }
+            answered++;
+            ASSERT_TRUE(d.reply) << "the kernel answered a request the daemon drops: " << d.note;
+            auto f = parse_udp_frame(k.out);
+            ASSERT_TRUE(f);
+            EXPECT_EQ(std::vector<uint8_t>(f->payload.begin(), f->payload.end()), serialize(d.reply->packet));
+        }
+    }
+    std::printf("corpus: %d requests answered in the kernel, %d passed\n", answered, passed);
+    EXPECT_GT(answered, 0);
 }

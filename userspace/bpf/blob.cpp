@@ -115,6 +115,11 @@ Profiles build_profiles(const config::Config& cfg) {
     std::vector<const config::BootFiles*> tables;
     for (auto& s : cfg.subnets) tables.push_back(&s.boot);
     tables.push_back(&cfg.boot);
+    bool any_ipxe = false, high_keys = false;
+    for (auto* t : tables) {
+        any_ipxe = any_ipxe || !t->ipxe.empty();
+        high_keys = high_keys || t->by_arch.lower_bound(PXED_ARCH_SLOTS) != t->by_arch.end();
+    }
     std::map<std::string, uint32_t> ids;
     for (uint32_t sig = 0; sig < PXED_SIGNATURES; sig++) {
         KernelView v = view_of_signature(sig);
@@ -128,16 +133,22 @@ Profiles build_profiles(const config::Config& cfg) {
             for (Tri t : classify(cfg, HostRef::of(r, nullptr), f)) key.push_back(char('0' + int(t)));
             key += '|';
         }
+        // Built-in rules: only what resolve() reads (so that, say, option
+        // 175 does not split profiles when no table has an ipxe entry).
         bool ipxe = v.ipxe || v.opt175;
         uint16_t a = v.arch.value_or(0);
         bool high = v.arch && *v.arch >= PXED_ARCH_SLOTS;
-        key += char('0' + ipxe) + std::string(1, char('0' + int(v.vendor))) + char('0' + high) +
-               char('0' + (v.arch && config::arch_is_http(*v.arch)));
-        for (auto* t : tables) {
-            key += '|';
-            if (ipxe && !t->ipxe.empty()) key += "i";
-            else if (auto it = t->by_arch.find(a); !high && it != t->by_arch.end()) key += "a" + it->second;
-            else key += "*";
+        bool http = v.vendor == VendorKind::HttpClient || (v.arch && config::arch_is_http(*v.arch));
+        key += char('0' + http) + std::string(1, char('0' + (v.vendor == VendorKind::PxeClient)));
+        if (high_keys) key += char('0' + high);
+        if (ipxe && any_ipxe) {
+            key += "|ipxe";  // a table's ipxe entry, whatever the architecture
+        } else {
+            for (auto* t : tables) {
+                key += '|';
+                if (auto it = t->by_arch.find(a); !high && it != t->by_arch.end()) key += "a" + it->second;
+                else key += "*";
+            }
         }
         auto [it, fresh] = ids.emplace(key, uint32_t(ids.size()));
         if (it->second >= PXED_PROFILES) {
