@@ -45,11 +45,19 @@ Result<void> FastPath::sync(const config::Config& cfg, const std::vector<Mac>& w
             failed += (failed.empty() ? "" : "; ") + x.iface.name + ": " + r.error();
             continue;
         }
-        spdlog::info("xdp iface={} mode={} prog_id={} pinned={} reservations={} blobs={} removed={}{}", x.iface.name,
-                     x.prog->mode_name(), x.prog->prog_id(), bpf::pin_dir(x.iface.name), r->reservations, r->blobs,
-                     r->removed,
+        spdlog::info("xdp iface={} mode={} prog_id={} pinned={} reservations={} blobs={} profiles={} removed={}{}",
+                     x.iface.name, x.prog->mode_name(), x.prog->prog_id(), bpf::pin_dir(x.iface.name), r->reservations,
+                     r->blobs, r->profiles, r->removed,
                      (r->not_in_kernel ? " not_in_kernel=" + std::to_string(r->not_in_kernel) : "") +
                          (r->withheld ? " withheld=" + std::to_string(r->withheld) : ""));
+        if (r->blobs >= PXED_MAX_BLOBS)
+            spdlog::warn("xdp iface={}: the reply blob map is full ({} blobs): {} reservations are answered by the daemon "
+                         "for some kinds of client (host names and per-host settings make a reservation's replies its own)",
+                         x.iface.name, r->blobs, r->not_in_kernel);
+        if (r->unmapped_signatures)
+            spdlog::warn("xdp iface={}: the boot policy tells apart more than {} kinds of request; {} of the {} request "
+                         "signatures are answered by the daemon (pass_undecided)",
+                         x.iface.name, PXED_PROFILES, r->unmapped_signatures, PXED_SIGNATURES);
     }
     if (!failed.empty()) return Err("XDP map sync failed: " + failed);
     return {};
