@@ -36,13 +36,24 @@
 #include "prl.h"
 #include "rate_limit.h"
 
+/* The blob's options end at most this far into its tail, so that the end
+ * option and up to DHCP_MIN_OPTIONS_LEN - 1 bytes of padding follow them
+ * inside it; masks the verifier can bound the copies with. */
+#define OPTS_LEN_MAX (PXED_TAIL_MAX - DHCP_MIN_OPTIONS_LEN)
+#define OPTS_LEN_MASK 0x1ff
+#define HOST_LEN_MASK 0x7f
+#define PAD_MASK 0x3f
+#define DHCP_OPT53_LEN 3
+
 /* The reply classify() decided on: everything build_reply() takes from the
  * request, copied out before the frame is resized. */
 struct reply_plan {
 	struct pxed_reply_blob *blob;
+	struct pxed_reservation *resv; /* its host_opt follows the blob's options */
 	struct pxed_mac_key key; /* chaddr */
 	__u32 frame_len;
-	__u32 tail_len;
+	__u32 opts_len;
+	__u32 host_len;
 	__u32 yiaddr;
 	__u32 siaddr;
 	__u32 ciaddr; /* ACK only */
@@ -184,11 +195,13 @@ static __always_inline int classify(struct xdp_md *ctx, const struct pxed_xdp_co
 		return PXED_STAT_PASS_NO_BLOB;
 	if (!prl_allows(ctx, info.o55, blob))
 		return PXED_STAT_PASS_PRL;
-	plan->tail_len = blob->tail_len;
-	if (plan->tail_len < DHCP_MIN_OPTIONS_LEN || plan->tail_len > PXED_TAIL_MAX)
+	plan->opts_len = blob->opts_len;
+	plan->host_len = resv->host_len;
+	if (plan->opts_len < DHCP_OPT53_LEN || plan->opts_len > OPTS_LEN_MAX || plan->host_len > PXED_HOST_OPT_MAX)
 		return PXED_STAT_PASS_NO_BLOB;
 
 	plan->blob = blob;
+	plan->resv = resv;
 	plan->frame_len = (__u32)((long)ctx->data_end - (long)ctx->data);
 	plan->yiaddr = resv->ip_be;
 	plan->siaddr = blob->siaddr_be;
@@ -221,8 +234,6 @@ static __always_inline int reply_hdrs_at(struct xdp_md *ctx, struct reply_hdrs *
 	return PARSE_OK;
 }
 
-/* A mask the verifier can bound the blob copy with (>= PXED_TAIL_MAX). */
-#define TAIL_LEN_MASK 0x3ff
 
 /* Step two: the frame becomes the reply. xid, flags, giaddr, chaddr and
  * the magic cookie stay as received. */
@@ -231,8 +242,12 @@ static __always_inline int build_reply(struct xdp_md *ctx, const struct pxed_xdp
 {
 	struct pxed_reply_blob *blob = plan->blob;
 	struct reply_hdrs h;
-	__u32 tail_len = plan->tail_len;
-	__u32 dhcp_len = DHCP_FIXED_LEN + tail_len;
+	__u32 opts_len = plan->opts_len;
+	__u32 host_len = plan->host_len;
+	/* options, the host's option, the end option, padding to 300 bytes */
+	__u32 used = opts_len + host_len + 1;
+	__u32 pad = used < DHCP_MIN_OPTIONS_LEN ? DHCP_MIN_OPTIONS_LEN - used : 0;
+	__u32 dhcp_len = DHCP_FIXED_LEN + used + pad;
 	int delta = (int)(L2L3L4 + dhcp_len) - (int)plan->frame_len;
 	int r;
 
@@ -241,11 +256,22 @@ static __always_inline int build_reply(struct xdp_md *ctx, const struct pxed_xdp
 	if ((r = reply_hdrs_at(ctx, &h)))
 		return r;
 
-	/* Options first: the helper copies a variable length from the map. */
-	tail_len &= TAIL_LEN_MASK;
-	if (tail_len < DHCP_MIN_OPTIONS_LEN || tail_len > PXED_TAIL_MAX)
+	/* Options first: the helper copies variable lengths from the maps. */
+	opts_len &= OPTS_LEN_MASK;
+	if (opts_len < DHCP_OPT53_LEN || opts_len > OPTS_LEN_MAX)
 		return PXED_STAT_PASS_TX_FAILED;
-	if (bpf_xdp_store_bytes(ctx, DHCP_OPTIONS_OFF, blob->tail, tail_len))
+	if (bpf_xdp_store_bytes(ctx, DHCP_OPTIONS_OFF, blob->tail, opts_len))
+		return PXED_STAT_PASS_TX_FAILED;
+	host_len &= HOST_LEN_MASK;
+	if (host_len > PXED_HOST_OPT_MAX)
+		return PXED_STAT_PASS_TX_FAILED;
+	if (host_len && bpf_xdp_store_bytes(ctx, DHCP_OPTIONS_OFF + opts_len, plan->resv->host_opt, host_len))
+		return PXED_STAT_PASS_TX_FAILED;
+	/* The blob's tail holds the end option and zeros after its options. */
+	pad &= PAD_MASK;
+	if (pad >= DHCP_MIN_OPTIONS_LEN)
+		return PXED_STAT_PASS_TX_FAILED;
+	if (bpf_xdp_store_bytes(ctx, DHCP_OPTIONS_OFF + opts_len + host_len, blob->tail + opts_len, pad + 1))
 		return PXED_STAT_PASS_TX_FAILED;
 	if ((r = reply_hdrs_at(ctx, &h)))
 		return r;
@@ -295,6 +321,13 @@ static __always_inline int build_reply(struct xdp_md *ctx, const struct pxed_xdp
 	sum += DHCP_MAGIC_COOKIE_HI + DHCP_MAGIC_COOKIE_LO;
 	sum += (__u32)plan->reply_type << 8;
 	sum += blob->csum;
+	if (host_len) {
+		__u32 hs = plan->resv->host_csum;
+		if (opts_len & 1) /* its bytes sit at odd offsets */
+			hs = ((hs >> 8) | (hs << 8)) & 0xffff;
+		sum += hs;
+	}
+	sum += ((opts_len + host_len) & 1) ? DHCP_OPT_END : DHCP_OPT_END << 8;
 	udp->check = csum_finish_udp(sum);
 	return PARSE_OK;
 }

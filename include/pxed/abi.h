@@ -56,6 +56,8 @@ struct pxed_mac_key {
  * 55) or sent no option 55; the program checks a request's option 55 for
  * each before it answers. */
 #define PXED_COND_MAX 15
+/* Option 12 with a host name of up to 63 bytes, and room to spare. */
+#define PXED_HOST_OPT_MAX 68
 
 /* Reservation flags. */
 enum pxed_resv_flags {
@@ -72,18 +74,29 @@ struct pxed_reservation {
 	__u16 flags;        /* enum pxed_resv_flags */
 	__u16 pad0;
 	__u16 blob_id[PXED_PROFILES]; /* reply blob per profile, or PXED_NO_BLOB / PXED_BLOB_UNDECIDED */
+	/* The host's own option (12, its host name), which follows the blob's
+	 * options in the reply; so reservations that differ only by it share
+	 * their blobs. host_csum: ones' complement sum of host_opt placed at
+	 * an even offset (the program swaps its bytes for an odd one). */
+	__u16 host_csum;
+	__u8 host_len;
+	__u8 pad1;
+	__u8 host_opt[PXED_HOST_OPT_MAX];
 };
 
 /*
- * A rendered reply, exactly the bytes the daemon would send for a profile:
- * sname+file of the BOOTP header and everything after the magic cookie
- * (option 53 with a zero placeholder value, the options, the end option, the
- * padding to 300 bytes). csum is the 16-bit ones' complement sum (not
- * inverted, host order) of sname_file and tail as they sit in the message,
- * so the program only adds the per-packet fields to it.
+ * A rendered reply, exactly the bytes the daemon would send for a profile,
+ * less the host's own option (struct pxed_reservation host_opt): sname+file
+ * of the BOOTP header and the options after the magic cookie (option 53
+ * with a zero placeholder value first), opts_len bytes, then in tail the
+ * end option and zeros: the program writes the options, the host's option,
+ * the end option and the padding to 300 bytes. csum is the 16-bit ones'
+ * complement sum (not inverted, host order) of sname_file and the opts_len
+ * bytes of options as they sit in the message, so the program only adds the
+ * per-packet fields to it.
  */
 struct pxed_reply_blob {
-	__u16 tail_len;
+	__u16 opts_len;
 	__u16 csum;
 	__u32 siaddr_be;
 	__u8 n_cond;                /* entries of cond in use */

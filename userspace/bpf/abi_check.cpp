@@ -8,7 +8,10 @@ static_assert(sizeof(pxed_mac_key) == 8);
 static_assert(offsetof(pxed_mac_key, mac) == 0);
 static_assert(offsetof(pxed_mac_key, pad) == 6);
 
-static_assert(sizeof(pxed_reservation) == 24 + 2 * PXED_PROFILES);
+static_assert(sizeof(pxed_reservation) == 28 + 2 * PXED_PROFILES + PXED_HOST_OPT_MAX);
+static_assert(offsetof(pxed_reservation, host_csum) == 24 + 2 * PXED_PROFILES);
+static_assert(offsetof(pxed_reservation, host_len) == 26 + 2 * PXED_PROFILES);
+static_assert(offsetof(pxed_reservation, host_opt) == 28 + 2 * PXED_PROFILES);
 static_assert(offsetof(pxed_reservation, ip_be) == 0);
 static_assert(offsetof(pxed_reservation, server_id_be) == 4);
 static_assert(offsetof(pxed_reservation, net_be) == 8);
@@ -18,7 +21,7 @@ static_assert(offsetof(pxed_reservation, flags) == 20);
 static_assert(offsetof(pxed_reservation, blob_id) == 24);
 
 static_assert(sizeof(pxed_reply_blob) == 24 + PXED_SNAME_FILE_LEN + PXED_TAIL_MAX);
-static_assert(offsetof(pxed_reply_blob, tail_len) == 0);
+static_assert(offsetof(pxed_reply_blob, opts_len) == 0);
 static_assert(offsetof(pxed_reply_blob, csum) == 2);
 static_assert(offsetof(pxed_reply_blob, siaddr_be) == 4);
 static_assert(offsetof(pxed_reply_blob, n_cond) == 8);

@@ -13,6 +13,8 @@ using namespace pxed::dhcp;
 
 namespace {
 constexpr uint8_t kIpxeEncap = 175;
+// The options of a 300-byte (RFC 1542 minimum) reply, end option and padding included.
+constexpr size_t kBootpMinOptions = kBootpMinLen - kMinMessageLen;
 constexpr std::string_view kIpxe = "iPXE";
 
 bool starts_with(const Option* o, std::string_view w) {
@@ -87,7 +89,7 @@ std::string class_context(const config::Config& cfg, const config::Reservation& 
 
 std::string blob_context(const config::Config& cfg, const config::Reservation& r, Ipv4 server_id) {
     std::string key = class_context(cfg, r) + '\0' + server_id.str() + '\0' +
-                      std::to_string(r.lease_time.value_or(0)) + (r.lease_time ? "" : "-") + '\0' + r.hostname + '\0';
+                      std::to_string(r.lease_time.value_or(0)) + (r.lease_time ? "" : "-") + '\0' + (host_option(r).empty() ? "0" : "1") + '\0';
     auto& p = r.set;
     key += p.boot_file ? "f" + *p.boot_file : "-";
     key += '\0';
@@ -171,6 +173,16 @@ uint16_t ones_sum(const uint8_t* p, size_t n) {
     return uint16_t(acc);
 }
 
+std::vector<uint8_t> host_option(const config::Reservation& r) {
+    std::vector<uint8_t> v;
+    for (auto& o : r.set.options)
+        if (o.code == opt::Hostname) v = o.data;
+    if (v.empty() && !r.hostname.empty()) v.assign(r.hostname.begin(), r.hostname.end());
+    if (v.empty()) return {};
+    v.insert(v.begin(), {opt::Hostname, uint8_t(v.size())});
+    return v;
+}
+
 std::optional<Policy> blob_policy(const BlobInput& in, const KernelView& view, NoBlob* why) {
     if (why) *why = NoBlob::None;
     const config::Reservation* r = in.reservation;
@@ -179,6 +191,9 @@ std::optional<Policy> blob_policy(const BlobInput& in, const KernelView& view, N
         if (why) *why = policy ? NoBlob::Ignored : NoBlob::Undecided;
         return std::nullopt;
     }
+    // The host's own option 12 is the reservation's, not the blob's.
+    if (r && !host_option(*r).empty())
+        std::erase_if(policy->options, [](const config::OptionValue& o) { return o.code == opt::Hostname; });
     return policy;
 }
 
@@ -227,20 +242,27 @@ std::optional<pxed_reply_blob> render_blob(const BlobInput& in, const Policy& po
     auto bytes = serialize(reply);
     // The kernel does not read option 57: it answers only with a reply that
     // every client accepts (576-byte datagrams, RFC 2131 2). A larger one is
-    // left to the daemon, which fits it to the client (reply.h fit_reply).
+    // left to the daemon, which fits it to the client (reply.h fit_reply);
+    // map_sync checks again with the reservation's own option.
     if (bytes.size() > max_reply_size(req)) return fail(NoBlob::TooLarge);
-    size_t tail_len = bytes.size() - kMinMessageLen;
-    if (tail_len > PXED_TAIL_MAX || bytes[kMinMessageLen] != opt::MessageType || bytes[kMinMessageLen + 1] != 1)
+    // The options up to the end option: the program writes the end option
+    // and the padding itself, after the reservation's own option.
+    size_t i = kMinMessageLen;
+    while (i < bytes.size() && bytes[i] != opt::End) i += bytes[i] == opt::Pad ? 1 : 2 + bytes[i + 1];
+    size_t opts_len = i - kMinMessageLen;
+    if (i >= bytes.size() || opts_len > PXED_TAIL_MAX - kBootpMinOptions || bytes[kMinMessageLen] != opt::MessageType ||
+        bytes[kMinMessageLen + 1] != 1)
         return fail(NoBlob::TooLarge);
     pxed_reply_blob b{};
-    b.tail_len = uint16_t(tail_len);
+    b.opts_len = uint16_t(opts_len);
     std::memcpy(&b.siaddr_be, &bytes[20], 4);
     b.n_cond = uint8_t(conditional.size());
     std::copy(conditional.begin(), conditional.end(), b.cond);
     std::memcpy(b.sname_file, &bytes[44], PXED_SNAME_FILE_LEN);
-    std::memcpy(b.tail, &bytes[kMinMessageLen], tail_len);
+    std::memcpy(b.tail, &bytes[kMinMessageLen], opts_len);
+    b.tail[opts_len] = opt::End;  // and zeros after it: the padding
     b.tail[2] = 0;  // option 53's value: the program writes OFFER or ACK
-    uint32_t acc = uint32_t(ones_sum(b.sname_file, PXED_SNAME_FILE_LEN)) + ones_sum(b.tail, tail_len);
+    uint32_t acc = uint32_t(ones_sum(b.sname_file, PXED_SNAME_FILE_LEN)) + ones_sum(b.tail, opts_len);
     while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
     b.csum = uint16_t(acc);
     return b;

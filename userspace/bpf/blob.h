@@ -36,8 +36,9 @@ Profiles build_profiles(const config::Config& cfg);
 // What a reservation brings to its classification besides the request: its
 // subnet, the classes it lists, the outcome of the classes' MAC tests.
 std::string class_context(const config::Config& cfg, const config::Reservation& r);
-// ... and to its blobs: that, the server id, lease time, host name and its
-// own boot settings. Reservations with one blob context have the same blob
+// ... and to its blobs: that, the server id, lease time, whether it has a
+// host option (not which: host_option() is written apart) and its own boot
+// settings. Reservations with one blob context have the same blob
 // for every profile (the address is not in the blob).
 std::string blob_context(const config::Config& cfg, const config::Reservation& r, Ipv4 server_id);
 
@@ -65,6 +66,11 @@ std::optional<pxed_reply_blob> render_blob(const BlobInput& in, const dhcp::Kern
 std::optional<dhcp::Policy> blob_policy(const BlobInput& in, const dhcp::KernelView& view, NoBlob* why = nullptr);
 std::optional<pxed_reply_blob> render_blob(const BlobInput& in, const dhcp::Policy& policy, NoBlob* why = nullptr);
 std::string policy_key(const dhcp::Policy& p);
+
+// The reservation's own option, which the program writes after a blob's
+// options (struct pxed_reservation host_opt): option 12 with its host name
+// (or the option 12 of its own options); empty when it has none.
+std::vector<uint8_t> host_option(const config::Reservation& r);
 
 // Ones' complement sum (not inverted, folded) of bytes placed at an even offset.
 uint16_t ones_sum(const uint8_t* p, size_t n);

@@ -19,6 +19,10 @@ namespace {
 
 std::string errstr() { return std::strerror(errno); }
 
+// The largest DHCP message the program sends: what a client without option
+// 57 accepts (RFC 2131's 576-byte datagram less the IP and UDP headers).
+constexpr size_t kMaxKernelReply = 548;
+
 // A blob's bytes as a map key. Fixed size, so comparing two keys is one
 // memcmp of a known length (a std::vector key made GCC 12 at -O3 warn,
 // -Wstringop-overread, about a memcmp bound it could not prove).
@@ -88,6 +92,7 @@ Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const
 
     // The desired reservations and the blobs they need.
     std::map<BlobBytes, uint16_t> want_blobs;
+    std::map<uint16_t, size_t> opts_len_of;  // blob id -> its options' length
     std::vector<std::pair<pxed_mac_key, pxed_reservation>> want_resv;
     uint32_t next_id = 0;
     auto blob_id_for = [&](const pxed_reply_blob& b) -> uint16_t {
@@ -104,6 +109,7 @@ Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const
             if (bpf_map_update_elem(blobs_fd, &id, &b, BPF_ANY) != 0) return PXED_NO_BLOB;
         }
         want_blobs.emplace(std::move(bytes), uint16_t(id));
+        opts_len_of[uint16_t(id)] = b.opts_len;
         return uint16_t(id);
     };
 
@@ -140,9 +146,19 @@ Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const
                 cached->second[p] = it->second;
             }
         }
+        // The reservation's own option follows the blob's options; the whole
+        // reply must still fit the 548 bytes every client accepts.
+        auto host = host_option(r);
+        if (host.size() > PXED_HOST_OPT_MAX) return Err("host option of " + r.mac.str() + " is too long");
+        v.host_len = uint8_t(host.size());
+        std::copy(host.begin(), host.end(), v.host_opt);
+        v.host_csum = ones_sum(host.data(), host.size());
         bool all = true;
         for (uint32_t p = 0; p < PXED_PROFILES; p++) {
             v.blob_id[p] = cached->second[p];
+            if (v.blob_id[p] < PXED_MAX_BLOBS &&
+                dhcp::kMinMessageLen + opts_len_of[v.blob_id[p]] + host.size() + 1 > kMaxKernelReply)
+                v.blob_id[p] = PXED_NO_BLOB;
             if (v.blob_id[p] == PXED_NO_BLOB) all = false;
         }
         if (!all) rep.not_in_kernel++;

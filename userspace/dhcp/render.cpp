@@ -60,7 +60,11 @@ Options render_options(const RenderInput& in) {
         // to boot the file named here instead.
         if (p.pxe_client) rest.emplace(opt::VendorSpecific, std::vector<uint8_t>{kPxeDiscoveryControl, 1, kPxeUseBootfile, opt::End});
     }
-    for (auto& [code, data] : rest) o.set(code, data);
+    // The host name last: the XDP program appends it, a reservation's own,
+    // after the options of a blob that reservations share.
+    for (auto& [code, data] : rest)
+        if (code != opt::Hostname) o.set(code, data);
+    if (auto it = rest.find(opt::Hostname); it != rest.end()) o.set(it->first, it->second);
     return o;
 }
 

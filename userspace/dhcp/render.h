@@ -27,7 +27,7 @@ struct RenderInput {
 
 // Options after the message type, in the order they are written: server
 // id, lease times, netmask, broadcast, then the policy's options and the
-// boot options in ascending code order.
+// boot options in ascending code order, the host name (12) last.
 Options render_options(const RenderInput& in);
 
 // siaddr for a reply: the configured next-server, else the server address.
