@@ -256,23 +256,29 @@ static __always_inline int build_reply(struct xdp_md *ctx, const struct pxed_xdp
 	if ((r = reply_hdrs_at(ctx, &h)))
 		return r;
 
-	/* Options first: the helper copies variable lengths from the maps. */
+	/* Options first: the helper copies variable lengths from the maps. The
+	 * blob's tail holds the end option and zeros after its options, so
+	 * without a host option one copy writes options, end and padding. */
 	opts_len &= OPTS_LEN_MASK;
 	if (opts_len < DHCP_OPT53_LEN || opts_len > OPTS_LEN_MAX)
 		return PXED_STAT_PASS_TX_FAILED;
-	if (bpf_xdp_store_bytes(ctx, DHCP_OPTIONS_OFF, blob->tail, opts_len))
+	pad &= PAD_MASK;
+	if (pad >= DHCP_MIN_OPTIONS_LEN)
 		return PXED_STAT_PASS_TX_FAILED;
 	host_len &= HOST_LEN_MASK;
 	if (host_len > PXED_HOST_OPT_MAX)
 		return PXED_STAT_PASS_TX_FAILED;
-	if (host_len && bpf_xdp_store_bytes(ctx, DHCP_OPTIONS_OFF + opts_len, plan->resv->host_opt, host_len))
-		return PXED_STAT_PASS_TX_FAILED;
-	/* The blob's tail holds the end option and zeros after its options. */
-	pad &= PAD_MASK;
-	if (pad >= DHCP_MIN_OPTIONS_LEN)
-		return PXED_STAT_PASS_TX_FAILED;
-	if (bpf_xdp_store_bytes(ctx, DHCP_OPTIONS_OFF + opts_len + host_len, blob->tail + opts_len, pad + 1))
-		return PXED_STAT_PASS_TX_FAILED;
+	if (!host_len) {
+		if (bpf_xdp_store_bytes(ctx, DHCP_OPTIONS_OFF, blob->tail, opts_len + 1 + pad))
+			return PXED_STAT_PASS_TX_FAILED;
+	} else {
+		if (bpf_xdp_store_bytes(ctx, DHCP_OPTIONS_OFF, blob->tail, opts_len))
+			return PXED_STAT_PASS_TX_FAILED;
+		if (bpf_xdp_store_bytes(ctx, DHCP_OPTIONS_OFF + opts_len, plan->resv->host_opt, host_len))
+			return PXED_STAT_PASS_TX_FAILED;
+		if (bpf_xdp_store_bytes(ctx, DHCP_OPTIONS_OFF + opts_len + host_len, blob->tail + opts_len, pad + 1))
+			return PXED_STAT_PASS_TX_FAILED;
+	}
 	if ((r = reply_hdrs_at(ctx, &h)))
 		return r;
 	h.opts[2] = plan->reply_type; /* option 53's value; the blob holds 53, 1, 0 */

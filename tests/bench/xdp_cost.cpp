@@ -31,7 +31,8 @@ using namespace pxed::dhcp;
 namespace {
 
 const Mac kServerMac = *Mac::parse("02:00:00:00:00:01");
-const Mac kClient = *Mac::parse("52:54:00:00:00:0a");
+const Mac kClient = *Mac::parse("52:54:00:00:00:0a");    // with a host name (option 12 from its entry)
+const Mac kUnnamed = *Mac::parse("52:54:00:00:00:0b");   // without one: a single copy of the blob
 const Mac kStranger = *Mac::parse("52:54:00:00:00:77");
 
 std::vector<uint8_t> frame(MessageType t, const Mac& mac) {
@@ -113,6 +114,9 @@ boot = { bios = "pxelinux.0", uefi-x64 = "bootnetx64.efi" }
 mac = "52:54:00:00:00:0a"
 ip = "192.0.2.10"
 hostname = "node10"
+[[reservation]]
+mac = "52:54:00:00:00:0b"
+ip = "192.0.2.11"
 )",
                                   "bench");
     auto prog = bpf::XdpProgram::load();
@@ -134,8 +138,10 @@ hostname = "node10"
     double timer = a1.ns_per_packet - a.ns_per_packet;  // per-call overhead of repeat=1
     auto c = single(**prog, frame(MessageType::Discover, kClient), calls, PXED_STAT_TX_OFFER);
     auto d = single(**prog, frame(MessageType::Request, kClient), calls, PXED_STAT_TX_ACK);
+    auto e = single(**prog, frame(MessageType::Discover, kUnnamed), calls, PXED_STAT_TX_OFFER);
     c.ns_per_packet -= timer;
     d.ns_per_packet -= timer;
+    e.ns_per_packet -= timer;
 
     // The daemon's decision for the same request, in userspace (no socket, no
     // store): what the kernel path saves beyond the system calls.
@@ -162,6 +168,7 @@ hostname = "node10"
     row("DISCOVER, unreserved MAC", "XDP_PASS", b, repeat);
     row("DISCOVER -> OFFER, reserved MAC", "XDP_TX", c, calls);
     row("REQUEST -> ACK, reserved MAC", "XDP_TX", d, calls);
+    row("DISCOVER -> OFFER, reserved MAC without host name", "XDP_TX", e, calls);
     std::printf("| daemon engine, same DISCOVER -> OFFER (userspace, no I/O) | - | %.0f | %.2f M | %u |\n",
                 engine_ns, 1e3 / engine_ns, calls);
     (void)bytes;
