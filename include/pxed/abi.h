@@ -14,7 +14,7 @@
 
 #include <linux/types.h>
 
-#define PXED_ABI_VERSION 2
+#define PXED_ABI_VERSION 3
 
 /* Map names, as pinned under /sys/fs/bpf/pxed/<ifname>/. */
 #define PXED_PIN_ROOT "/sys/fs/bpf/pxed"
@@ -29,6 +29,7 @@
 /* Ports. */
 #define PXED_DHCP_SERVER_PORT 67
 #define PXED_DHCP_CLIENT_PORT 68
+#define PXED_PXE_BOOT_SERVER_PORT 4011 /* PXE 2.1 boot server: proxyDHCP's second dialogue */
 
 /* Key of the reservations map: a client's hardware address. */
 struct pxed_mac_key {
@@ -105,6 +106,22 @@ struct pxed_reply_blob {
 	__u8 tail[PXED_TAIL_MAX];
 };
 
+/*
+ * proxyDHCP (single entry, key 0): the interface's subnet is served in proxy
+ * mode. Another server hands out the addresses; the program answers every
+ * PXE client (option 60 PXEClient/HTTPClient), reserved or not: a DISCOVER
+ * on port 67 with the OFFER blob of its profile, a REQUEST or INFORM on
+ * port 4011 with the ACK blob. A proxy reply holds no address, so no
+ * per-client state is needed; the client's UUID (option 97) is copied from
+ * the request after the blob's options.
+ */
+struct pxed_proxy {
+	__u32 enabled;
+	__u32 server_id_be;  /* option 54: the server address on the subnet */
+	__u16 offer_blob[PXED_PROFILES]; /* port 67 DISCOVER -> OFFER, per profile */
+	__u16 ack_blob[PXED_PROFILES];   /* port 4011 REQUEST/INFORM -> ACK */
+};
+
 /* Single-entry config map (key 0), one per interface. */
 struct pxed_xdp_config {
 	__u32 abi_version;    /* PXED_ABI_VERSION, written by the daemon */
@@ -154,6 +171,10 @@ enum pxed_stat {
 	PXED_STAT_PASS_NOT_FOR_US,   /* Ethernet or IP destination is another host's */
 	PXED_STAT_PASS_UNDECIDED,    /* the boot policy tests what the program does not read */
 	PXED_STAT_PASS_PRL,          /* option 55 leaves out an option the reply would carry */
+	PXED_STAT_TX_PROXY_OFFER,    /* proxyDHCP OFFER sent from the kernel (port 67) */
+	PXED_STAT_TX_PROXY_ACK,      /* proxyDHCP ACK sent from the kernel (port 4011) */
+	PXED_STAT_PASS_NOT_PXE,      /* proxy subnet: not a PXE client; the daemon counts and ignores it */
+	PXED_STAT_PASS_BOOT_ITEM,    /* port 4011 request with option 43 (a menu's boot item): the daemon */
 	PXED_STAT_MAX
 };
 

@@ -31,6 +31,12 @@ inline std::string lan_subnet(const std::string& last, const std::string& rest, 
     return subnet("192.0.2.0/24", "192.0.2.100", last, (router ? "router = \"192.0.2.1\"\n" : "") + rest);
 }
 
+// The test LAN 192.0.2.0/24 in proxy mode (another server hands out the
+// addresses); `rest` holds boot, options...
+inline std::string proxy_subnet(const std::string& rest) {
+    return "\n[[subnet]]\ncidr = \"192.0.2.0/24\"\nproxy = true\n" + rest;
+}
+
 // The relayed subnet 198.51.100.0/24 with a 300 s lease; `rest` follows.
 inline std::string relayed_subnet(const std::string& first, const std::string& last, const std::string& rest = "") {
     return subnet("198.51.100.0/24", first, last, "lease-time = 300\n" + rest);

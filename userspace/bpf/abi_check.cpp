@@ -4,6 +4,10 @@
 
 #include "pxed/abi.h"
 
+static_assert(sizeof(pxed_proxy) == 8 + 4 * PXED_PROFILES);
+static_assert(offsetof(pxed_proxy, server_id_be) == 4);
+static_assert(offsetof(pxed_proxy, offer_blob) == 8);
+static_assert(offsetof(pxed_proxy, ack_blob) == 8 + 2 * PXED_PROFILES);
 static_assert(sizeof(pxed_mac_key) == 8);
 static_assert(offsetof(pxed_mac_key, mac) == 0);
 static_assert(offsetof(pxed_mac_key, pad) == 6);
@@ -42,4 +46,4 @@ static_assert(sizeof(pxed_rate_state) == 16);
 
 static_assert(PXED_MAX_BLOBS <= PXED_BLOB_UNDECIDED && PXED_BLOB_UNDECIDED < PXED_NO_BLOB);
 static_assert((PXED_PROFILES & (PXED_PROFILES - 1)) == 0, "the program masks a profile with PXED_PROFILES - 1");
-static_assert(PXED_STAT_MAX == 27, "stats indices are append-only: update the readers too");
+static_assert(PXED_STAT_MAX == 31, "stats indices are append-only: update the readers too");

@@ -43,6 +43,10 @@ std::string_view stat_name(pxed_stat s) {
     case PXED_STAT_PASS_NOT_FOR_US: return "pass_not_for_us";
     case PXED_STAT_PASS_UNDECIDED: return "pass_undecided";
     case PXED_STAT_PASS_PRL: return "pass_prl";
+    case PXED_STAT_TX_PROXY_OFFER: return "tx_proxy_offer";
+    case PXED_STAT_TX_PROXY_ACK: return "tx_proxy_ack";
+    case PXED_STAT_PASS_NOT_PXE: return "pass_not_pxe";
+    case PXED_STAT_PASS_BOOT_ITEM: return "pass_boot_item";
     case PXED_STAT_MAX: break;
     }
     return "unknown";

@@ -122,6 +122,12 @@ void print_stats(const json& j) {
                 "%s, per relay %s\n",
                 cell(d["parse_errors"]).c_str(), cell(d["pool_exhausted"]).c_str(), cell(d["ignored"]).c_str(),
                 cell(d["rate_limited_client"]).c_str(), cell(d["rate_limited_relay"]).c_str());
+    if (auto& p = d["proxy"]; p.is_object())
+        std::printf("proxyDHCP           daemon: OFFER %s ACK %s   kernel (XDP): OFFER %s ACK %s   not PXE %s, "
+                    "nothing to boot %s\n",
+                    cell(p["daemon"]["OFFER"]).c_str(), cell(p["daemon"]["ACK"]).c_str(),
+                    cell(p["kernel"]["OFFER"]).c_str(), cell(p["kernel"]["ACK"]).c_str(), cell(p["not_pxe"]).c_str(),
+                    cell(p["nothing_to_boot"]).c_str());
     for (auto& [iface, x] : j["xdp"].items()) {
         std::printf("XDP %-15s", iface.c_str());
         for (auto& [k, v] : x.items())

@@ -86,6 +86,30 @@ struct Class {
     std::string where;           // file:line, for messages
 };
 
+// A PXE boot menu entry (PXE 2.1: option 43's boot servers (8), menu (9)
+// and the boot item a client asks a boot server for (71); dnsmasq's
+// pxe-service).
+struct PxeService {
+    uint16_t arch = 0;           // the client architecture (option 93) it is shown to
+    std::string text;            // the menu line
+    // The PXE boot server type the item asks for: 0 boots from the local
+    // disk; an item with a file gets 0x8000, 0x8001, ... in file order.
+    uint16_t type = 0;
+    std::string file;            // pxed serves it at port 4011; without a dot the layer follows: pxelinux -> pxelinux.0
+    std::optional<Ipv4> server;  // the boot server; default this server
+    std::string where;           // file:line, for messages
+};
+
+struct PxeMenu {
+    std::vector<PxeService> services;
+    std::optional<std::string> prompt;  // sub-option 10's text
+    uint8_t timeout = 255;              // seconds before the first item boots; 255: until a key is pressed
+    bool empty() const { return services.empty() && !prompt; }
+    // The services shown to architecture `arch`, in file order.
+    std::vector<const PxeService*> for_arch(uint16_t arch) const;
+    const PxeService* by_type(uint16_t type) const;
+};
+
 // The most addresses one range may hold: its free-address index
 // (lease/free_set.h) takes 2.1 MiB at this size, whatever the occupancy.
 inline constexpr uint64_t kMaxPoolAddresses = uint64_t(1) << 24;
@@ -101,6 +125,11 @@ struct Subnet {
     BootFiles boot;
     std::vector<OptionValue> options;
     bool known_clients_only = false;  // ignore clients without a reservation or host entry
+    // proxyDHCP (dnsmasq's dhcp-range=<net>,proxy): another server hands out
+    // the addresses; pxed answers only PXE clients (option 60 PXEClient or
+    // HTTPClient), with the boot information and no address, and serves the
+    // boot server dialogue on port 4011. No range, no leases.
+    bool proxy = false;
 };
 
 struct Reservation {
@@ -134,6 +163,7 @@ struct Config {
     std::vector<Class> classes;          // in evaluation order
     BootFiles boot;                      // [boot]: every subnet's fallback
     std::vector<OptionValue> options;    // [[option]]: every subnet's fallback
+    PxeMenu pxe;                         // [pxe]: the boot menu of proxy replies
     std::string lease_db = "/var/lib/pxed/leases.db";
     std::string tftp_root;          // empty: no TFTP and no HTTP file service
     std::optional<uint16_t> tftp_max_blksize;  // default: what fits the interface MTU
@@ -157,6 +187,7 @@ struct Config {
     std::string source;  // where it came from, for messages
 
     const Subnet* subnet_for(Ipv4 a) const;
+    bool has_proxy() const;
     const Reservation* reservation_for(const Mac& m) const;
     const Host* host_for(const Mac& m) const;
     const Class* class_named(std::string_view name) const;
@@ -176,5 +207,7 @@ Result<Config> load_dnsmasq_file(const std::string& path, const IfaceNetLookup& 
                                  std::vector<std::string>& warnings);
 // Cross-field checks shared by every front end.
 Result<void> validate(const Config& c);
+// Those of proxy subnets and the PXE menu (config/pxe.cpp); part of validate().
+Result<void> validate_pxe(const Config& c);
 
 }  // namespace pxed::config

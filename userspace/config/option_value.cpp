@@ -64,6 +64,20 @@ bool arch_is_http(uint16_t code) {
     return a && a->http;
 }
 
+std::optional<uint16_t> pxe_csa_code(std::string_view name) {
+    static constexpr std::string_view kCsa[] = {"x86PC",     "PC98",       "IA64_EFI",   "Alpha",
+                                                 "Arc_x86",   "Intel_Lean_Client", "IA32_EFI", "x86-64_EFI",
+                                                 "Xscale_EFI", "BC_EFI",    "ARM32_EFI",  "ARM64_EFI"};
+    for (uint16_t i = 0; i < std::size(kCsa); i++) {
+        auto& c = kCsa[i];
+        if (c.size() == name.size() && std::equal(c.begin(), c.end(), name.begin(), [](char a, char b) {
+                return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+            }))
+            return i;
+    }
+    return std::nullopt;
+}
+
 std::vector<uint16_t> arch_codes(std::string_view s) {
     if (s == "bios") return {0};
     if (s == "uefi-x64" || s == "x64-uefi") return {7, 9};

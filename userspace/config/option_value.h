@@ -29,6 +29,11 @@ const ArchInfo* arch_info(uint16_t code);
 // uefi-http = 16, ebc = 9), or a number 0-65535. Several codes for uefi-x64.
 std::vector<uint16_t> arch_codes(std::string_view name_or_number);
 bool arch_is_http(uint16_t code);
+// dnsmasq's pxe-service names for client system architectures (x86PC = 0,
+// PC98, IA64_EFI, Alpha, Arc_x86, Intel_Lean_Client, IA32_EFI,
+// x86-64_EFI = 7, Xscale_EFI, BC_EFI = 9, ARM32_EFI, ARM64_EFI = 11),
+// compared without case.
+std::optional<uint16_t> pxe_csa_code(std::string_view name);
 
 // Encoders for the typed values of an option (one function per type).
 std::vector<uint8_t> encode_ip(Ipv4 a);

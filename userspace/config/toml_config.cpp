@@ -19,7 +19,7 @@ const std::vector<std::string> kServerKeys = {"interfaces",     "lease-db",     
                                               "xdp",            "xdp-rate-limit", "xdp-rate-burst", "dhcp-rate-limit", "dhcp-rate-burst", "relay-rate-limit", "relay-rate-burst",
                                               "tftp-max-blksize", "tftp-max-sessions-per-client", "http-port", "file-service-bind", "control-socket", "control-group"};
 const std::vector<std::string> kSubnetKeys = {"cidr", "range", "router", "dns", "domain", "lease-time",
-                                              "server-ip", "boot", "options", "known-clients-only"};
+                                              "server-ip", "boot", "options", "known-clients-only", "proxy"};
 const std::vector<std::string> kResvKeys = {"mac",         "ip",          "hostname", "lease-time", "boot-file",
                                             "next-server", "server-name", "netboot",  "options",    "classes",
                                             "ignore"};
@@ -44,11 +44,16 @@ Subnet parse_subnet(const Ctx& c, const toml::table& t, size_t idx) {
     auto net = Ipv4Net::parse(cidr);
     if (!net) fail(c.where(*t["cidr"].node()) + ": " + what + ".cidr '" + cidr + "' is not a.b.c.d/n");
     s.net = *net;
-    auto range = t["range"].as_array();
-    if (!range || range->size() != 2)
-        fail(c.where(t) + ": " + what + " needs range = [\"first\", \"last\"]");
-    s.range_start = get_ip(c, *range->get(0), what + ".range[0]");
-    s.range_end = get_ip(c, *range->get(1), what + ".range[1]");
+    s.proxy = get_bool(c, t, "proxy", what).value_or(false);
+    if (s.proxy) {
+        check_proxy_subnet(c, t, what);
+    } else {
+        auto range = t["range"].as_array();
+        if (!range || range->size() != 2)
+            fail(c.where(t) + ": " + what + " needs range = [\"first\", \"last\"] (or proxy = true)");
+        s.range_start = get_ip(c, *range->get(0), what + ".range[0]");
+        s.range_end = get_ip(c, *range->get(1), what + ".range[1]");
+    }
     s.router = opt_ip(c, t, "router", what);
     if (auto dns = t["dns"]) {
         auto arr = dns.as_array();
@@ -161,6 +166,10 @@ Result<void> validate(const Config& c) {
     for (size_t i = 0; i < c.subnets.size(); i++) {
         auto& s = c.subnets[i];
         std::string what = src + ": subnet " + s.net.str();
+        for (size_t j = 0; j < i; j++)
+            if (c.subnets[j].net.contains(s.net.network()) || s.net.contains(c.subnets[j].net.network()))
+                return Err(what + " overlaps subnet " + c.subnets[j].net.str());
+        if (s.proxy) continue;  // no range (validate_pxe)
         if (!s.net.contains(s.range_start) || !s.net.contains(s.range_end))
             return Err(what + ": range " + s.range_start.str() + "-" + s.range_end.str() + " is outside the subnet");
         if (s.range_end < s.range_start)
@@ -171,10 +180,8 @@ Result<void> validate(const Config& c) {
             return Err(what + ": range " + s.range_start.str() + "-" + s.range_end.str() + " has " + std::to_string(n) +
                        " addresses; a pool holds at most " + std::to_string(kMaxPoolAddresses) +
                        " (a /8): split it into several subnets");
-        for (size_t j = 0; j < i; j++)
-            if (c.subnets[j].net.contains(s.net.network()) || s.net.contains(c.subnets[j].net.network()))
-                return Err(what + " overlaps subnet " + c.subnets[j].net.str());
     }
+    if (auto r = validate_pxe(c); !r) return r;
     if (c.xdp_rate_limit > 0 && c.xdp_rate_burst == 0)
         return Err(src + ": xdp-rate-burst = 0 with xdp-rate-limit = " + std::to_string(c.xdp_rate_limit) +
                    " would drop every reply of the kernel path: set a burst of at least 1");
@@ -225,7 +232,8 @@ Result<Config> parse_toml(std::string_view text, const std::string& source_name)
     cfg.source = source_name;
     try {
         toml::table root = toml::parse(text, source_name);
-        check_keys(c, root, {"server", "subnet", "reservation", "boot", "option", "class"}, "the top level");
+        check_keys(c, root, {"server", "subnet", "reservation", "boot", "option", "class", "pxe"}, "the top level");
+        if (auto px = root["pxe"]) cfg.pxe = parse_pxe(c, *px.node());
         if (auto b = root["boot"]) cfg.boot = parse_boot(c, *b.node(), "boot");
         if (auto o = root["option"]) cfg.options = parse_options(c, *o.node(), "option");
         if (auto cl = root["class"]) {

@@ -65,5 +65,9 @@ std::vector<OptionValue> parse_options(const Ctx& c, const toml::node& n, const 
 // boot-file, next-server, server-name, netboot and options of a class or host.
 BootPolicy parse_policy(const Ctx& c, const toml::table& t, const std::string& what);
 Class parse_class(const Ctx& c, const toml::table& t, size_t idx);
+// [pxe]: the boot menu (toml_pxe.cpp).
+PxeMenu parse_pxe(const Ctx& c, const toml::node& n);
+// A proxy subnet's table holds no address settings (range, router, ...).
+void check_proxy_subnet(const Ctx& c, const toml::table& t, const std::string& what);
 
 }  // namespace pxed::config::toml_detail

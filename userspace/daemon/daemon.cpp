@@ -66,6 +66,8 @@ void Daemon::install(config::Config merged) {
     auto fresh = std::make_unique<config::Config>(std::move(merged));
     if (fresh->interfaces != cfg_->interfaces || fresh->lease_db != cfg_->lease_db)
         spdlog::warn("configuration: interface and lease-db changes take effect at the next restart");
+    if (fresh->has_proxy() && !cfg_->has_proxy() && !dhcp_.sockets().empty())
+        spdlog::warn("configuration: a proxy subnet was added: the PXE boot server port 4011 opens at the next restart");
     engine_->set_config(*fresh);
     dhcp_.configure_limits(*fresh);
     cfg_ = std::move(fresh);
@@ -148,7 +150,7 @@ Result<void> Daemon::start() {
 
     auto ifaces = check_interfaces(*cfg_);
     if (!ifaces) return Err(ifaces.error());
-    if (auto r = dhcp_.open(*ifaces); !r) return r;
+    if (auto r = dhcp_.open(*ifaces, cfg_->has_proxy()); !r) return r;
     dhcp_.set_debug(spdlog::should_log(spdlog::level::debug));
     if (auto r = fast_path_.start(cfg_->xdp, *ifaces); !r) return r;
     if (auto r = sync_maps(int64_t(std::time(nullptr))); !r) return r;

@@ -11,11 +11,15 @@ RecvBatch::RecvBatch() : buf_(kSlots * kSlotBytes) {
         iov_[i].iov_len = kSlotBytes;
         msgs_[i].msg_hdr.msg_iov = &iov_[i];
         msgs_[i].msg_hdr.msg_iovlen = 1;
+        msgs_[i].msg_hdr.msg_name = &names_[i];
     }
 }
 
 int RecvBatch::recv(int fd) {
-    for (auto& m : msgs_) m.msg_hdr.msg_flags = 0;
+    for (auto& m : msgs_) {
+        m.msg_hdr.msg_flags = 0;
+        m.msg_hdr.msg_namelen = sizeof(sockaddr_in);
+    }
     int n = recvmmsg(fd, msgs_.data(), unsigned(kSlots), MSG_DONTWAIT, nullptr);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
     return n;

@@ -3,6 +3,7 @@
 // wakeup finds (up to kSlots datagrams), one sendmmsg per socket sends the
 // replies a turn of the event loop produced. Under load that is one system
 // call per batch instead of one per packet each way.
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -29,11 +30,14 @@ public:
     int recv(int fd);
     std::span<const uint8_t> at(size_t i) const;
     bool truncated(size_t i) const { return (msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0; }
+    // Where datagram i came from (IPv4 sockets).
+    const sockaddr_in& source(size_t i) const { return names_[i]; }
 
 private:
     std::vector<uint8_t> buf_;
     std::array<iovec, kSlots> iov_{};
     std::array<mmsghdr, kSlots> msgs_{};
+    std::array<sockaddr_in, kSlots> names_{};
 };
 
 class SendBatch {

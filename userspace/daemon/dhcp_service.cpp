@@ -24,12 +24,12 @@ int64_t now_ms() {
 
 }  // namespace
 
-Result<void> DhcpService::open(const std::vector<IfaceInfo>& ifaces) {
+Result<void> DhcpService::open(const std::vector<IfaceInfo>& ifaces, bool boot_server) {
     for (auto& info : ifaces) {
-        auto s = DhcpSocket::open(info);
+        auto s = DhcpSocket::open(info, boot_server);
         if (!s) return Err(s.error());
-        spdlog::info("serving iface={} ifindex={} addr={}/{} mac={}", info.name, info.ifindex, info.addr.str(),
-                     info.prefix, info.mac.str());
+        spdlog::info("serving iface={} ifindex={} addr={}/{} mac={}{}", info.name, info.ifindex, info.addr.str(),
+                     info.prefix, info.mac.str(), boot_server ? " pxe-boot-server=4011" : "");
         sockets_.push_back(std::move(s.value()));
     }
     return {};
@@ -40,10 +40,10 @@ void DhcpService::configure_limits(const config::Config& c) {
     relay_limit_.configure(c.relay_rate_limit, c.relay_rate_burst);
 }
 
-void DhcpService::on_readable(size_t si) {
+void DhcpService::on_readable(size_t si, bool boot_server) {
     auto& s = sockets_[si];
     for (int k = 0; k < kMaxDatagramsPerWakeup; k += int(RecvBatch::kSlots)) {
-        int n = s.recv(rx_);
+        int n = boot_server ? s.recv_boot_server(rx_) : s.recv(rx_);
         if (n < 0) spdlog::warn("dhcp receive on {} failed: {}", s.info().name, std::strerror(errno));
         for (int i = 0; i < n; i++) {
             if (rx_.truncated(size_t(i))) {
@@ -53,7 +53,7 @@ void DhcpService::on_readable(size_t si) {
                                   s.info().name, RecvBatch::kSlotBytes);
                 continue;
             }
-            on_packet(si, rx_.at(size_t(i)));
+            on_packet(si, rx_.at(size_t(i)), boot_server ? &rx_.source(size_t(i)) : nullptr);
         }
         if (n < int(RecvBatch::kSlots)) break;
     }
@@ -89,7 +89,7 @@ void DhcpService::warn_exhausted(const config::Subnet& sn, const Mac& mac, int64
     w.count = 0;
 }
 
-void DhcpService::on_packet(size_t si, std::span<const uint8_t> bytes) {
+void DhcpService::on_packet(size_t si, std::span<const uint8_t> bytes, const sockaddr_in* boot_server_src) {
     auto& s = sockets_[si];
     auto p = dhcp::parse(bytes);
     if (!p) {
@@ -115,6 +115,11 @@ void DhcpService::on_packet(size_t si, std::span<const uint8_t> bytes) {
         return;
     }
     dhcp::RxInfo rx{s.info().addr, Ipv4Net{s.info().addr, s.info().prefix}};
+    if (boot_server_src) {
+        rx.boot_server_port = true;
+        rx.src_ip = Ipv4(ntohl(boot_server_src->sin_addr.s_addr));
+        rx.src_port = ntohs(boot_server_src->sin_port);
+    }
     auto out = engine_.handle(*p, rx, int64_t(std::time(nullptr)));
     if (debug_)
         spdlog::debug("dhcp iface={} type={} mac={} xid={:#010x} result=\"{}\"", s.info().name,
@@ -123,6 +128,8 @@ void DhcpService::on_packet(size_t si, std::span<const uint8_t> bytes) {
     if (out.reservations_changed) reservations_changed_ = true;
     if (out.drop == dhcp::Drop::NotEthernet) counters_.not_ethernet++;
     if (out.drop == dhcp::Drop::Ignored) counters_.ignored++;
+    if (out.drop == dhcp::Drop::NotPxe) counters_.proxy_not_pxe++;
+    if (out.drop == dhcp::Drop::NothingToBoot) counters_.proxy_nothing_to_boot++;
     if (out.drop == dhcp::Drop::PoolExhausted) {
         counters_.pool_exhausted++;
         if (out.subnet) warn_exhausted(*out.subnet, p->mac(), now);
@@ -130,9 +137,11 @@ void DhcpService::on_packet(size_t si, std::span<const uint8_t> bytes) {
     if (!out.reply) return;
     auto sent = out.reply->packet.message_type();
     if (sent) counters_.sent[size_t(*sent)]++;
+    if (out.proxy) (sent == dhcp::MessageType::Ack ? counters_.proxy_acks : counters_.proxy_offers)++;
     // Only an ACK promises a lease: it waits for the batch's commit.
-    // OFFERs and NAKs leave at once, whatever the disk is doing.
-    if (sent == dhcp::MessageType::Ack) pipeline_->hold(si, std::move(*out.reply));
+    // OFFERs, NAKs and a proxy's ACKs (no lease) leave at once, whatever
+    // the disk is doing.
+    if (sent == dhcp::MessageType::Ack && !out.proxy) pipeline_->hold(si, std::move(*out.reply));
     else s.queue(*out.reply);
 }
 

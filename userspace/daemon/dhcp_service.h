@@ -26,14 +26,15 @@ class DhcpService {
 public:
     explicit DhcpService(dhcp::Engine& engine) : engine_(engine) {}
 
-    // Binds a socket on each interface.
-    Result<void> open(const std::vector<IfaceInfo>& ifaces);
+    // Binds a socket on each interface; boot_server: port 4011 too.
+    Result<void> open(const std::vector<IfaceInfo>& ifaces, bool boot_server);
     void set_pipeline(CommitPipeline* p) { pipeline_ = p; }
     void configure_limits(const config::Config& c);
 
     // Socket `si` is readable: reads a bounded number of datagrams, so one
     // busy interface cannot starve the rest.
-    void on_readable(size_t si);
+    // boot_server: the port 4011 socket of interface `si`.
+    void on_readable(size_t si, bool boot_server = false);
     // Queues a reply on socket `si`; it leaves at the next flush_replies()
     // (the event loop calls it after every turn) or at the end of the
     // on_readable() that produced it.
@@ -50,7 +51,7 @@ public:
     bool take_reservations_changed() { return std::exchange(reservations_changed_, false); }
 
 private:
-    void on_packet(size_t si, std::span<const uint8_t> bytes);
+    void on_packet(size_t si, std::span<const uint8_t> bytes, const sockaddr_in* boot_server_src);
     void warn_exhausted(const config::Subnet& sn, const Mac& mac, int64_t now_ms);
     struct Exhausted {
         int64_t last_ms = 0;

@@ -21,6 +21,7 @@ namespace {
 // high bit set, or one of these.
 constexpr uint64_t kSignal = UINT64_MAX, kControlListen = UINT64_MAX - 1, kCommit = UINT64_MAX - 2;
 constexpr uint64_t kControlConn = 1ull << 62;
+constexpr uint64_t kBootServer = 1ull << 61;  // | interface index: its port 4011 socket
 constexpr int kMaxEvents = 16;
 constexpr int kTickMs = 1000;  // control connections' deadlines are checked at least this often
 
@@ -79,7 +80,10 @@ int Daemon::serve() {
     add(epfd, control_->listen_fd(), kControlListen);
     add(epfd, sfd.get(), kSignal);
     add(epfd, pipeline_->fd(), kCommit);
-    for (size_t i = 0; i < dhcp_.sockets().size(); i++) add(epfd, dhcp_.sockets()[i].fd(), i);
+    for (size_t i = 0; i < dhcp_.sockets().size(); i++) {
+        add(epfd, dhcp_.sockets()[i].fd(), i);
+        if (int fd = dhcp_.sockets()[i].boot_server_fd(); fd >= 0) add(epfd, fd, kBootServer | i);
+    }
     spdlog::info("pxed {} ready", PXED_VERSION);
     sd_notify(0, "READY=1");
 
@@ -96,6 +100,7 @@ int Daemon::serve() {
             else if (tag == kCommit) pipeline_->on_readable();
             else if (tag == kSignal) on_signal(sfd.get(), stop, status);
             else if (tag & kControlConn) control_->on_readable(int(tag & ~kControlConn), unwatch);
+            else if (tag & kBootServer) dhcp_.on_readable(size_t(tag & ~kBootServer), true);
             else dhcp_.on_readable(size_t(tag));
         }
         if (stop) break;

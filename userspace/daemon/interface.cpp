@@ -50,29 +50,43 @@ Result<IfaceInfo> IfaceInfo::lookup(const std::string& name) {
     return i;
 }
 
-Result<DhcpSocket> DhcpSocket::open(const IfaceInfo& info) {
-    UniqueFd owned_udp(socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    int udp = owned_udp.get();
-    if (udp < 0) return Err("socket: " + errstr());
+namespace {
+// A UDP socket bound to `port` on the interface only.
+Result<UniqueFd> bound_udp(const IfaceInfo& info, uint16_t port, int rcvbuf, const char* who) {
+    UniqueFd owned(socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    int fd = owned.get();
+    if (fd < 0) return Err("socket: " + errstr());
     int one = 1;
-    setsockopt(udp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    setsockopt(udp, SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
-    // Room for bursts while a lease commit waits for the disk: 8 MiB
-    // (SO_RCVBUFFORCE passes net.core.rmem_max; needs CAP_NET_ADMIN).
-    int rcvbuf = 8 << 20;
-    if (setsockopt(udp, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0)
-        setsockopt(udp, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    if (setsockopt(udp, SOL_SOCKET, SO_BINDTODEVICE, info.name.c_str(), socklen_t(info.name.size())) != 0)
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
+    // SO_RCVBUFFORCE passes net.core.rmem_max; needs CAP_NET_ADMIN.
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, info.name.c_str(), socklen_t(info.name.size())) != 0)
         return Err("SO_BINDTODEVICE " + info.name + ": " + errstr() + " (needs CAP_NET_RAW)");
     sockaddr_in a{};
     a.sin_family = AF_INET;
-    a.sin_port = htons(67);
-    if (bind(udp, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
-        return Err("cannot bind UDP port 67 on " + info.name + ": " + errstr() +
-                   " (another DHCP server running? needs CAP_NET_BIND_SERVICE)");
+    a.sin_port = htons(port);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+        return Err("cannot bind UDP port " + std::to_string(port) + " on " + info.name + ": " + errstr() + " (" + who +
+                   "; needs CAP_NET_BIND_SERVICE)");
+    return owned;
+}
+}  // namespace
+
+Result<DhcpSocket> DhcpSocket::open(const IfaceInfo& info, bool boot_server) {
+    // Room for bursts while a lease commit waits for the disk: 8 MiB.
+    auto udp = bound_udp(info, 67, 8 << 20, "another DHCP server running?");
+    if (!udp) return Err(udp.error());
+    UniqueFd pxe;
+    if (boot_server) {
+        auto b = bound_udp(info, 4011, 1 << 20, "another PXE boot server or proxyDHCP running?");
+        if (!b) return Err(b.error());
+        pxe = std::move(b.value());
+    }
     UniqueFd raw(socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));  // protocol 0: send only
     if (!raw) return Err("AF_PACKET socket: " + errstr() + " (needs CAP_NET_RAW)");
-    return DhcpSocket(info, std::move(owned_udp), std::move(raw));
+    return DhcpSocket(info, std::move(udp.value()), std::move(raw), std::move(pxe));
 }
 
 void DhcpSocket::queue(const dhcp::Reply& r) {
@@ -83,7 +97,7 @@ void DhcpSocket::queue(const dhcp::Reply& r) {
         ep.dst_mac = r.packet.mac();
         ep.src_ip = info_.addr;
         ep.dst_ip = r.dst_ip;
-        ep.src_port = 67;
+        ep.src_port = r.src_port;
         ep.dst_port = r.dst_port;
         sockaddr_ll ll{};
         ll.sll_family = AF_PACKET;
@@ -97,7 +111,7 @@ void DhcpSocket::queue(const dhcp::Reply& r) {
     a.sin_family = AF_INET;
     a.sin_port = htons(r.dst_port);
     a.sin_addr.s_addr = htonl(r.dst_ip.v);
-    udp_out_.add(std::move(bytes), reinterpret_cast<sockaddr*>(&a), sizeof a);
+    (r.src_port == 4011 && pxe_ ? pxe_out_ : udp_out_).add(std::move(bytes), reinterpret_cast<sockaddr*>(&a), sizeof a);
 }
 
 void DhcpSocket::flush() {
@@ -115,6 +129,7 @@ void DhcpSocket::flush() {
     };
     udp_out_.flush(udp_.get(), failed);
     raw_out_.flush(raw_.get(), failed);
+    if (pxe_) pxe_out_.flush(pxe_.get(), failed);
 }
 
 }  // namespace pxed::daemon

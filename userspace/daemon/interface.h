@@ -21,8 +21,11 @@ struct IfaceInfo {
 
 class DhcpSocket {
 public:
-    static Result<DhcpSocket> open(const IfaceInfo& info);
+    // boot_server: also the PXE boot server port, 4011 (proxy subnets).
+    static Result<DhcpSocket> open(const IfaceInfo& info, bool boot_server);
     int fd() const { return udp_.get(); }
+    int boot_server_fd() const { return pxe_.get(); }  // -1 without
+    int recv_boot_server(RecvBatch& batch) { return batch.recv(pxe_.get()); }
     const IfaceInfo& info() const { return info_; }
     // Reads what is waiting, up to RecvBatch::kSlots datagrams: how many
     // (0: none), -1 on an error.
@@ -33,12 +36,13 @@ public:
     void flush();
 
 private:
-    DhcpSocket(IfaceInfo info, UniqueFd udp, UniqueFd raw)
-        : info_(std::move(info)), udp_(std::move(udp)), raw_(std::move(raw)) {}
+    DhcpSocket(IfaceInfo info, UniqueFd udp, UniqueFd raw, UniqueFd pxe)
+        : info_(std::move(info)), udp_(std::move(udp)), raw_(std::move(raw)), pxe_(std::move(pxe)) {}
     IfaceInfo info_;
     UniqueFd udp_;
     UniqueFd raw_;  // AF_PACKET: unicast to chaddr without the ARP table
-    SendBatch udp_out_, raw_out_;
+    UniqueFd pxe_;  // UDP 4011: proxyDHCP's boot server dialogue
+    SendBatch udp_out_, raw_out_, pxe_out_;
 };
 
 }  // namespace pxed::daemon

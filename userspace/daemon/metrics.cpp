@@ -35,7 +35,7 @@ private:
 
 uint64_t XdpFigures::passed() const {
     return stats[PXED_STAT_RX_TOTAL] - stats[PXED_STAT_TX_OFFER] - stats[PXED_STAT_TX_ACK] -
-           stats[PXED_STAT_DROP_RATE_LIMIT];
+           stats[PXED_STAT_TX_PROXY_OFFER] - stats[PXED_STAT_TX_PROXY_ACK] - stats[PXED_STAT_DROP_RATE_LIMIT];
 }
 
 uint64_t MetricsSnapshot::kernel_offers() const {
@@ -50,6 +50,12 @@ uint64_t MetricsSnapshot::kernel_acks() const {
     return n;
 }
 
+uint64_t MetricsSnapshot::kernel_stat(pxed_stat i) const {
+    uint64_t n = 0;
+    for (auto& x : xdp) n += x.stats[i];
+    return n;
+}
+
 void read_into(MetricsSnapshot& s, const DhcpCounters& c) {
     for (size_t i = 0; i < s.received.size(); i++) {
         s.received[i] = c.received[i].load();
@@ -61,6 +67,10 @@ void read_into(MetricsSnapshot& s, const DhcpCounters& c) {
     s.ignored = c.ignored.load();
     s.rate_limited_client = c.rate_limited_client.load();
     s.rate_limited_relay = c.rate_limited_relay.load();
+    s.proxy_offers = c.proxy_offers.load();
+    s.proxy_acks = c.proxy_acks.load();
+    s.proxy_not_pxe = c.proxy_not_pxe.load();
+    s.proxy_nothing_to_boot = c.proxy_nothing_to_boot.load();
 }
 
 TftpFigures read_figures(const tftp::ServerStats& t) {
@@ -96,6 +106,16 @@ std::string to_prometheus(const MetricsSnapshot& s) {
     m.family("pxed_dhcp_rate_limited_total", "counter", "Requests dropped by the daemon's rate limits, by key.");
     m.sample("pxed_dhcp_rate_limited_total{by=\"client\"}", s.rate_limited_client);
     m.sample("pxed_dhcp_rate_limited_total{by=\"relay\"}", s.rate_limited_relay);
+    m.family("pxed_dhcp_proxy_replies_total", "counter",
+             "proxyDHCP replies (also counted in pxed_dhcp_sent_total): OFFERs on port 67, ACKs on port 4011, by path.");
+    m.sample("pxed_dhcp_proxy_replies_total{type=\"OFFER\",path=\"daemon\"}", s.proxy_offers);
+    m.sample("pxed_dhcp_proxy_replies_total{type=\"ACK\",path=\"daemon\"}", s.proxy_acks);
+    m.sample("pxed_dhcp_proxy_replies_total{type=\"OFFER\",path=\"kernel\"}", s.kernel_stat(PXED_STAT_TX_PROXY_OFFER));
+    m.sample("pxed_dhcp_proxy_replies_total{type=\"ACK\",path=\"kernel\"}", s.kernel_stat(PXED_STAT_TX_PROXY_ACK));
+    m.family("pxed_dhcp_proxy_unanswered_total", "counter",
+             "Requests a proxy subnet left to the address server, by reason: not a PXE client, nothing to boot.");
+    m.sample("pxed_dhcp_proxy_unanswered_total{reason=\"not_pxe\"}", s.proxy_not_pxe);
+    m.sample("pxed_dhcp_proxy_unanswered_total{reason=\"nothing_to_boot\"}", s.proxy_nothing_to_boot);
     m.family("pxed_xdp_packets_total", "counter", "Frames the XDP program handled, by interface and outcome.");
     for (auto& x : s.xdp)
         for (uint32_t i = 0; i < PXED_STAT_MAX; i++)
@@ -153,7 +173,12 @@ json to_json(const MetricsSnapshot& s) {
                  {"pool_exhausted", s.pool_exhausted},
                  {"ignored", s.ignored},
                  {"rate_limited_client", s.rate_limited_client},
-                 {"rate_limited_relay", s.rate_limited_relay}};
+                 {"rate_limited_relay", s.rate_limited_relay},
+                 {"proxy", json{{"daemon", json{{"OFFER", s.proxy_offers}, {"ACK", s.proxy_acks}}},
+                                {"kernel", json{{"OFFER", s.kernel_stat(PXED_STAT_TX_PROXY_OFFER)},
+                                                {"ACK", s.kernel_stat(PXED_STAT_TX_PROXY_ACK)}}},
+                                {"not_pxe", s.proxy_not_pxe},
+                                {"nothing_to_boot", s.proxy_nothing_to_boot}}}};
     j["xdp"] = x;
     if (auto& t = s.tftp)
         j["tftp"] = {{"requests", t->requests},   {"completed", t->completed},

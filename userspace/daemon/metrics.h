@@ -32,6 +32,10 @@ struct DhcpCounters {
     std::atomic<uint64_t> ignored{0};  // the boot policy: ignore, or an unknown client on a known-clients-only subnet
     std::atomic<uint64_t> rate_limited_client{0};  // over dhcp-rate-limit for its MAC
     std::atomic<uint64_t> rate_limited_relay{0};   // over relay-rate-limit for its giaddr
+    // proxyDHCP subnets: OFFERs on port 67 and ACKs on port 4011 (also in
+    // sent), requests left alone because they are not from a PXE client or
+    // there is nothing to boot for them.
+    std::atomic<uint64_t> proxy_offers{0}, proxy_acks{0}, proxy_not_pxe{0}, proxy_nothing_to_boot{0};
 };
 
 struct XdpFigures {
@@ -53,12 +57,14 @@ struct HttpFigures {
 struct MetricsSnapshot {
     std::array<uint64_t, 9> received{}, sent{};
     uint64_t parse_errors = 0, not_ethernet = 0, pool_exhausted = 0, ignored = 0, rate_limited_client = 0, rate_limited_relay = 0;
+    uint64_t proxy_offers = 0, proxy_acks = 0, proxy_not_pxe = 0, proxy_nothing_to_boot = 0;
     std::vector<XdpFigures> xdp;
     std::optional<TftpFigures> tftp;
     std::optional<HttpFigures> http;
 
     uint64_t kernel_offers() const;
     uint64_t kernel_acks() const;
+    uint64_t kernel_stat(pxed_stat i) const;  // summed over the interfaces
 };
 
 // Each part fills in its own figures.

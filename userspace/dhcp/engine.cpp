@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "dhcp/proxy.h"
 #include "dhcp/render.h"
 
 namespace pxed::dhcp {
@@ -21,6 +22,8 @@ std::string_view to_string(Drop d) {
     case Drop::NotOurs: return "not_ours";
     case Drop::NotEthernet: return "not_ethernet";
     case Drop::Ignored: return "ignored";
+    case Drop::NotPxe: return "not_pxe";
+    case Drop::NothingToBoot: return "nothing_to_boot";
     }
     return "unknown";
 }
@@ -132,6 +135,11 @@ Outcome Engine::handle(const Packet& req, const RxInfo& rx, int64_t now) {
                             if (c->ignore) why += " " + c->name;
                         return why;
                     }));
+    if (subnet->proxy) {
+        Ctx c{req, rx, now, subnet, nullptr, {}, server_ip, nullptr, std::nullopt, std::move(policy)};
+        return proxy(c);
+    }
+    if (rx.boot_server_port) return drop(Drop::NotOurs, "port 4011 request on a subnet that is not served in proxy mode");
     if (subnet->known_clients_only && !facts.known)
         return drop(Drop::Ignored, note([&] { return "unknown client on known-clients-only subnet " + subnet->net.str(); }));
     Ctx c{req, rx, now, subnet, resv, identify(req), server_ip, nullptr, std::nullopt, std::move(policy)};
@@ -158,6 +166,7 @@ void Engine::set_config(const config::Config& cfg) {
     cfg_ = &cfg;
     std::vector<lease::PoolSpec> pools;
     for (auto& s : cfg.subnets) {
+        if (s.proxy) continue;  // no addresses
         lease::PoolSpec p{s.range_start, s.range_end, {}};
         for (auto& r : cfg.reservations)
             if (p.first <= r.ip && r.ip <= p.last) p.reserved.push_back(r.ip);
@@ -335,6 +344,36 @@ Outcome Engine::release(Ctx& c) {
     Outcome o = drop(Drop::None, note([&] { return "released " + c.req.ciaddr.str(); }));
     for (auto& res : cfg_->reservations)
         if (res.ip == r.ip && res.mac != r.mac) o.reservations_changed = true;  // a deferred reservation can take effect
+    return o;
+}
+
+// proxyDHCP (dhcp/proxy.h): no lease, no allocation, no NAK.
+Outcome Engine::proxy(Ctx& c) {
+    ProxyInput in;
+    in.subnet = c.subnet;
+    in.server_ip = c.server_ip;
+    in.policy = &c.policy;
+    in.menu = &cfg_->pxe;
+    in.boot_server_port = c.rx.boot_server_port;
+    auto p = render_proxy_reply(c.req, in);
+    if (!p) {
+        ProxySkip why = p.error();
+        Drop d = why == ProxySkip::NotPxe ? Drop::NotPxe
+               : why == ProxySkip::AddressServers ? Drop::OtherServer : Drop::NothingToBoot;
+        return drop(d, note([&] { return "proxy: " + std::string(to_string(why)); }));
+    }
+    Reply r;
+    r.packet = std::move(*p);
+    r.max_len = max_reply_size(c.req);
+    fit_reply(r.packet, r.max_len, c.req);
+    address_reply(r, c.req, c.rx);
+    bool ack = r.packet.message_type() == MessageType::Ack;
+    std::string n = note([&] {
+        std::string f = r.packet.file_str();
+        return std::string(ack ? "proxy ack" : "proxy offer") + (f.empty() ? "" : " file " + f);
+    });
+    Outcome o = reply(std::move(r), std::move(n));
+    o.proxy = true;
     return o;
 }
 

@@ -20,6 +20,8 @@ enum class Drop {
     None, NotRequest, NoMessageType, NoSubnet, PoolExhausted, OtherServer, UnknownClient, NotOurs,
     NotEthernet,  // htype/hlen other than Ethernet (1/6), as the XDP program passes them
     Ignored,      // the boot policy: a host or class with ignore, or an unknown client on a known-clients-only subnet
+    NotPxe,          // proxy subnet: not a PXE client (option 60)
+    NothingToBoot,   // proxy subnet: no boot file nor menu for the client, or an unknown boot item
 };
 std::string_view to_string(Drop d);
 
@@ -32,6 +34,7 @@ struct Outcome {
     // A reservation's conflict may have begun or ended (a reserved address
     // declined, released or given up): the daemon re-syncs the kernel map.
     bool reservations_changed = false;
+    bool proxy = false;  // a proxyDHCP reply: no lease behind it, nothing to commit
 };
 
 // A reservation that cannot take effect yet because another client still
@@ -91,6 +94,7 @@ private:
     Outcome decline_reserved(const config::Reservation& r, int64_t now);
     Outcome release(Ctx& c);
     Outcome inform(Ctx& c);
+    Outcome proxy(Ctx& c);
     Reply make_reply(const Ctx& c, MessageType t, Ipv4 yiaddr, uint32_t lease_time) const;
     Reply make_nak(const Ctx& c, std::string_view why) const;
     uint32_t lease_time_for(const Ctx& c) const;

@@ -35,6 +35,22 @@ namespace pxed::dhcp {
    to a non-zero ciaddr, NAKs included; on-link we keep the RFC's broadcast.
    A DHCPINFORM's ACK has yiaddr 0 and goes to ciaddr by the same rules. */
 void address_reply(Reply& r, const Packet& req, const RxInfo& rx) {
+    if (rx.boot_server_port) {
+        // PXE 2.1 boot server (port 4011): the reply goes from 4011 back to
+        // where the request came from, as dnsmasq and iPXE (which takes a
+        // ProxyDHCPACK only from port 4011) do; a client without an address
+        // yet gets a broadcast.
+        r.src_port = 4011;
+        r.dst_port = rx.src_port ? rx.src_port : 68;
+        if (!rx.src_ip.is_zero() && !req.ciaddr.is_zero()) {
+            r.dest = Dest::UnicastCiaddr;
+            r.dst_ip = rx.src_ip;
+        } else {
+            r.dest = Dest::Broadcast;
+            r.dst_ip = Ipv4(0xffffffff);
+        }
+        return;
+    }
     bool nak = r.packet.message_type() == MessageType::Nak;
     if (!req.giaddr.is_zero()) {
         if (nak) r.packet.flags |= kFlagBroadcast;

@@ -13,6 +13,11 @@ struct RxInfo {
     Ipv4 server_ip;     // our address on the receiving interface
     Ipv4Net iface_net;  // its network; /0 (unknown): every address counts as on-link
     RxInfo(Ipv4 server, Ipv4Net net = {}) : server_ip(server), iface_net(net) {}
+    // The PXE boot server port (4011) received it, from src_ip:src_port:
+    // its reply goes back there (proxyDHCP).
+    bool boot_server_port = false;
+    Ipv4 src_ip;
+    uint16_t src_port = 0;
 };
 
 enum class Dest {
@@ -27,6 +32,7 @@ struct Reply {
     Dest dest = Dest::Broadcast;
     Ipv4 dst_ip;
     uint16_t dst_port = 68;
+    uint16_t src_port = 67;  // 4011: the boot server's reply
     size_t max_len = 0;  // the largest DHCP message the client accepts; 0: no limit
 };
 
