@@ -9,6 +9,7 @@
 
 #include <linux/if_ether.h>
 #include <linux/ip.h>
+#include <linux/udp.h>
 #include <bpf/bpf_endian.h>
 
 #include "pxed/abi.h"
@@ -25,18 +26,18 @@ struct reply_dest {
 /*
  * Only what this host would receive on its own socket: the Ethernet
  * destination is the interface's MAC or broadcast, the IP destination the
- * interface's address, the server address of the reservation's subnet
- * (`server-ip`, the address a relay or a renewing client sends to) or the
+ * interface's address, the server address of the subnet (`server-ip`, the
+ * address a relay, a renewing client or a 4011 request sends to) or the
  * limited broadcast. Anything else is another host's frame, seen because
  * the interface is promiscuous (a bridge port, a capture running) or the
  * switch floods: answering it would answer for another server.
  */
 static __always_inline int addressed_to_us(const struct pxed_xdp_config *cfg, const struct ethhdr *eth,
-					   const struct iphdr *ip, const struct pxed_reservation *resv)
+					   const struct iphdr *ip, __u32 server_id_be)
 {
 	if (!mac_is_broadcast(eth->h_dest) && !mac_eq(eth->h_dest, cfg->if_mac))
 		return PXED_STAT_PASS_NOT_FOR_US;
-	if (ip->daddr != IPV4_BROADCAST && ip->daddr != cfg->if_addr_be && ip->daddr != resv->server_id_be)
+	if (ip->daddr != IPV4_BROADCAST && ip->daddr != cfg->if_addr_be && ip->daddr != server_id_be)
 		return PXED_STAT_PASS_NOT_FOR_US;
 	return PARSE_OK;
 }
@@ -65,6 +66,38 @@ static __always_inline void choose_destination(const struct ethhdr *eth, const s
 	} else {
 		__builtin_memcpy(d->mac, dh->chaddr, ETH_ALEN);
 		d->ip = yiaddr;
+	}
+}
+
+/*
+ * A proxy's reply (userspace/dhcp/reply.cpp, address_reply): an OFFER (no
+ * yiaddr) to ciaddr when the DISCOVER has one, else broadcast; a port
+ * 4011 ACK back to the request's source address and port, or broadcast to
+ * that port when the client has no ciaddr yet.
+ */
+static __always_inline void proxy_destination(const struct ethhdr *eth, const struct iphdr *ip,
+					      const struct udphdr *udp, const struct dhcp_wire_hdr *dh, int ack,
+					      struct reply_dest *d)
+{
+	if (!ack) {
+		/* yiaddr is 0: the daemon broadcasts unless the DISCOVER has a ciaddr */
+		d->port = PXED_DHCP_CLIENT_PORT;
+		if (dh->ciaddr) {
+			__builtin_memcpy(d->mac, eth->h_source, ETH_ALEN);
+			d->ip = dh->ciaddr;
+		} else {
+			__builtin_memset(d->mac, 0xff, ETH_ALEN);
+			d->ip = IPV4_BROADCAST;
+		}
+		return;
+	}
+	d->port = bpf_ntohs(udp->source);
+	if (ip->saddr && dh->ciaddr) {
+		__builtin_memcpy(d->mac, eth->h_source, ETH_ALEN);
+		d->ip = ip->saddr;
+	} else {
+		__builtin_memset(d->mac, 0xff, ETH_ALEN);
+		d->ip = IPV4_BROADCAST;
 	}
 }
 

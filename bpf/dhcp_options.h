@@ -22,6 +22,7 @@ struct dhcp_req_info {
 	__u32 requested_ip; /* option 50, network order, valid if has_requested */
 	__u32 server_id;    /* option 54, network order, valid if has_server_id */
 	__u32 o55;          /* frame offset of option 55, 0 when absent */
+	__u32 udp_end;      /* frame offset where the UDP payload ends */
 	__u16 arch;         /* option 93 first entry, valid if has_arch */
 	__u8 has_arch;
 	__u8 msg_type;      /* option 53 when exactly 1 byte, else 0 */

@@ -22,6 +22,7 @@
 #define DHCP_MAGIC_COOKIE_LO (DHCP_MAGIC_COOKIE & 0xffff)
 
 #define DHCP_OPT_PAD 0
+#define DHCP_OPT_VENDOR_SPECIFIC 43
 #define DHCP_OPT_REQUESTED_IP 50
 #define DHCP_OPT_OVERLOAD 52
 #define DHCP_OPT_MSG_TYPE 53
@@ -31,6 +32,8 @@
 #define DHCP_OPT_USER_CLASS 77
 #define DHCP_OPT_RELAY_AGENT 82
 #define DHCP_OPT_CLIENT_ARCH 93
+#define DHCP_OPT_CLIENT_UUID 97
+#define DHCP_UUID_LEN 17 /* option 97: type 0 and a 16-byte GUID */
 #define DHCP_OPT_IPXE_ENCAP 175
 #define DHCP_OPT_END 255
 
@@ -38,6 +41,7 @@
 #define DHCP_OFFER 2
 #define DHCP_REQUEST 3
 #define DHCP_ACK 5
+#define DHCP_INFORM 8
 
 #define DHCP_FLAG_BROADCAST 0x8000
 

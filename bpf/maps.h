@@ -38,6 +38,14 @@ struct {
 	__type(value, __u32);
 } profiles SEC(".maps");
 
+/* proxyDHCP on the interface's subnet (key 0): see struct pxed_proxy. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pxed_proxy);
+} proxy SEC(".maps");
+
 /* The interface: its addresses, the rate limit, on/off (key 0). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -74,6 +82,12 @@ static __always_inline int pass(__u32 reason)
 {
 	count(reason);
 	return XDP_PASS;
+}
+
+static __always_inline struct pxed_proxy *proxy_get(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&proxy, &zero);
 }
 
 static __always_inline struct pxed_xdp_config *config_get(void)

@@ -68,13 +68,13 @@ static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end, st
 	return PARSE_OK;
 }
 
-/* A UDP header to the DHCP server port. */
+/* A UDP header to the DHCP server port or the PXE boot server port. */
 static __always_inline int parse_udphdr(struct hdr_cursor *nh, void *data_end, struct udphdr **udphdr)
 {
 	struct udphdr *udp = nh->pos;
 	if ((void *)(udp + 1) > data_end)
 		return PXED_STAT_PASS_MALFORMED;
-	if (udp->dest != bpf_htons(PXED_DHCP_SERVER_PORT))
+	if (udp->dest != bpf_htons(PXED_DHCP_SERVER_PORT) && udp->dest != bpf_htons(PXED_PXE_BOOT_SERVER_PORT))
 		return PXED_STAT_PASS_NOT_DHCP;
 	nh->pos = udp + 1;
 	*udphdr = udp;

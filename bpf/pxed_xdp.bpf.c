@@ -34,6 +34,7 @@
 #include "maps.h"
 #include "parsing_helpers.h"
 #include "prl.h"
+#include "proxy_rules.h"
 #include "rate_limit.h"
 
 /* The blob's options end at most this far into its tail, so that the end
@@ -45,20 +46,28 @@
 #define PAD_MASK 0x3f
 #define DHCP_OPT53_LEN 3
 
+#define UUID_OPT_LEN (2 + DHCP_UUID_LEN)
+
 /* The reply classify() decided on: everything build_reply() takes from the
- * request, copied out before the frame is resized. */
+ * request and the maps, copied out before the frame is resized, so that
+ * build_reply() is one path for every kind of reply. */
 struct reply_plan {
-	struct pxed_reply_blob *blob;
-	struct pxed_reservation *resv; /* its host_opt follows the blob's options */
+	__u32 blob_id;
 	struct pxed_mac_key key; /* chaddr */
 	__u32 frame_len;
 	__u32 opts_len;
-	__u32 host_len;
+	__u32 extra_len;  /* the bytes after the blob's options: the host's option, or a proxy's UUID */
+	__u32 extra_csum; /* their ones' complement sum placed at an even offset, host order */
 	__u32 yiaddr;
 	__u32 siaddr;
-	__u32 ciaddr; /* ACK only */
+	__u32 ciaddr;
+	__u32 tx_stat;   /* the counter of the reply sent */
 	struct reply_dest dst;
+	__u16 src_port;
+	__u16 flags_or;  /* OR-ed into the request's flags (network order): a proxy's broadcast bit */
 	__u8 reply_type;
+	__u8 pad[3];
+	__u8 extra[PXED_HOST_OPT_MAX]; /* zero after extra_len: words are summed in pairs */
 };
 
 /* Headers and options of a request to port 67 (counted in rx_dhcp). */
@@ -93,6 +102,7 @@ static __always_inline int parse_request(struct xdp_md *ctx, struct dhcp_req_inf
 	if (udp_len < sizeof(*udp) + sizeof(*dh) || udp_len > ip_len - sizeof(*ip))
 		return PXED_STAT_PASS_MALFORMED;
 	__u32 udp_end = L2L3_LEN + udp_len;
+	info->udp_end = udp_end;
 	if ((r = parse_dhcphdr(&nh, data_end, &dh)))
 		return r;
 	if ((r = parse_options(ctx, DHCP_OPTIONS_OFF, udp_end, info)))
@@ -157,6 +167,82 @@ static __always_inline int reservation_rules(const struct pxed_xdp_config *cfg, 
 	return PARSE_OK;
 }
 
+/* The blob of `sig`'s profile among ids[]: PARSE_OK and plan->blob_id and
+ * opts_len, or the pass reason. */
+static __always_inline int pick_blob(struct xdp_md *ctx, const struct dhcp_req_info *info, const __u16 *ids,
+				     struct reply_plan *plan)
+{
+	__u32 sig = pxed_signature(info->has_arch, info->arch, info->vendor, info->ipxe, info->opt175);
+	__u32 *profile = bpf_map_lookup_elem(&profiles, &sig);
+	if (!profile || *profile >= PXED_PROFILES)
+		return PXED_STAT_PASS_UNDECIDED;
+	__u32 blob_id = ids[*profile & (PXED_PROFILES - 1)];
+	if (blob_id == PXED_BLOB_UNDECIDED)
+		return PXED_STAT_PASS_UNDECIDED;
+	if (blob_id == PXED_NO_BLOB)
+		return PXED_STAT_PASS_NO_BLOB;
+	struct pxed_reply_blob *blob = bpf_map_lookup_elem(&reply_blobs, &blob_id);
+	if (!blob)
+		return PXED_STAT_PASS_NO_BLOB;
+	if (!prl_allows(ctx, info->o55, blob))
+		return PXED_STAT_PASS_PRL;
+	plan->blob_id = blob_id;
+	plan->opts_len = blob->opts_len;
+	plan->siaddr = blob->siaddr_be;
+	if (plan->opts_len < DHCP_OPT53_LEN || plan->opts_len > OPTS_LEN_MAX)
+		return PXED_STAT_PASS_NO_BLOB;
+	return PARSE_OK;
+}
+
+/* A proxy subnet's client (any PXE client, reserved nowhere): the plan
+ * of its proxy reply, or the pass reason. */
+static __always_inline int classify_proxy(struct xdp_md *ctx, const struct pxed_xdp_config *cfg,
+					  const struct dhcp_req_info *info, int boot_server, struct reply_plan *plan)
+{
+	struct pxed_proxy *px = proxy_get();
+	if (!px || !px->enabled)
+		return boot_server ? PXED_STAT_PASS_NOT_DHCP : PXED_STAT_PASS_NOT_RESERVED;
+	struct dhcp_wire_hdr *dh = dhcphdr_at(ctx);
+	if (!dh)
+		return PXED_STAT_PASS_MALFORMED;
+	struct ethhdr *eth = (void *)(long)ctx->data;
+	struct iphdr *ip = (struct iphdr *)(eth + 1);
+	struct udphdr *udp = (struct udphdr *)(ip + 1);
+	int r;
+	if ((r = proxy_rules(cfg, px, eth, ip, dh, info, boot_server, &plan->reply_type)))
+		return r;
+	if ((r = pick_blob(ctx, info, boot_server ? px->ack_blob : px->offer_blob, plan)))
+		return r;
+	int ack = plan->reply_type == DHCP_ACK;
+	plan->tx_stat = ack ? PXED_STAT_TX_PROXY_ACK : PXED_STAT_TX_PROXY_OFFER;
+	plan->yiaddr = 0;
+	plan->ciaddr = ack ? dh->ciaddr : 0;
+	plan->flags_or = ack && dh->ciaddr ? 0 : bpf_htons(DHCP_FLAG_BROADCAST);
+	plan->src_port = boot_server ? PXED_PXE_BOOT_SERVER_PORT : PXED_DHCP_SERVER_PORT;
+	proxy_destination(eth, ip, udp, dh, ack, &plan->dst);
+	/* A boot item (43.71) names a menu's service: the daemon's. The
+	 * client's UUID follows the blob's options (dnsmasq's pxe_misc). */
+	struct pxe_opt_pos pp = {};
+	if ((r = walk_pxe_options(ctx, DHCP_OPTIONS_OFF, info->udp_end, &pp)))
+		return r;
+	if (pp.dup)
+		return PXED_STAT_PASS_UNSURE;
+	if (boot_server && pp.o43)
+		return PXED_STAT_PASS_BOOT_ITEM;
+	const __u8 *v;
+	__u32 len;
+	if ((r = opt_value(ctx, pp.o97, DHCP_UUID_LEN, DHCP_UUID_LEN, &v, &len)))
+		return r;
+	if (v) {
+		if (bpf_xdp_load_bytes(ctx, pp.o97 & PXED_OPT_OFF_MASK, plan->extra, UUID_OPT_LEN))
+			return PXED_STAT_PASS_MALFORMED;
+		plan->extra_len = UUID_OPT_LEN;
+		plan->extra_csum = csum_fold(csum_words((const __u16 *)plan->extra, (UUID_OPT_LEN + 1) / 2));
+	}
+	plan->frame_len = (__u32)((long)ctx->data_end - (long)ctx->data);
+	return PARSE_OK;
+}
+
 /* Step one: the pass reason, or PARSE_OK and the reply in *plan. */
 static __always_inline int classify(struct xdp_md *ctx, const struct pxed_xdp_config *cfg, struct reply_plan *plan)
 {
@@ -169,43 +255,35 @@ static __always_inline int classify(struct xdp_md *ctx, const struct pxed_xdp_co
 	if (!dh)
 		return PXED_STAT_PASS_MALFORMED;
 	struct ethhdr *eth = (void *)(long)ctx->data;
+	struct udphdr *udp = (void *)(long)ctx->data + L2L3_LEN;
+	if ((void *)(udp + 1) > (void *)(long)ctx->data_end)
+		return PXED_STAT_PASS_MALFORMED;
+	int boot_server = udp->dest == bpf_htons(PXED_PXE_BOOT_SERVER_PORT);
 
 	__builtin_memcpy(plan->key.mac, dh->chaddr, ETH_ALEN);
 	struct pxed_reservation *resv = bpf_map_lookup_elem(&reservations, &plan->key);
 	if (!resv)
-		return PXED_STAT_PASS_NOT_RESERVED;
-	if (resv->flags & PXED_RESV_DISABLED)
+		return classify_proxy(ctx, cfg, &info, boot_server, plan);
+	/* A reservation, or a host entry of a proxy subnet (disabled): its
+	 * own settings are the daemon's to apply on port 4011. */
+	if (resv->flags & PXED_RESV_DISABLED || boot_server)
 		return PXED_STAT_PASS_DISABLED;
-	if ((r = addressed_to_us(cfg, eth, (struct iphdr *)(eth + 1), resv)))
+	if ((r = addressed_to_us(cfg, eth, (struct iphdr *)(eth + 1), resv->server_id_be)))
 		return r;
 	if ((r = reservation_rules(cfg, eth, dh, &info, resv, &plan->reply_type)))
 		return r;
-
-	__u32 sig = pxed_signature(info.has_arch, info.arch, info.vendor, info.ipxe, info.opt175);
-	__u32 *profile = bpf_map_lookup_elem(&profiles, &sig);
-	if (!profile || *profile >= PXED_PROFILES)
-		return PXED_STAT_PASS_UNDECIDED;
-	__u32 blob_id = resv->blob_id[*profile & (PXED_PROFILES - 1)];
-	if (blob_id == PXED_BLOB_UNDECIDED)
-		return PXED_STAT_PASS_UNDECIDED;
-	if (blob_id == PXED_NO_BLOB)
+	if ((r = pick_blob(ctx, &info, resv->blob_id, plan)))
+		return r;
+	plan->extra_len = resv->host_len;
+	if (plan->extra_len > PXED_HOST_OPT_MAX)
 		return PXED_STAT_PASS_NO_BLOB;
-	struct pxed_reply_blob *blob = bpf_map_lookup_elem(&reply_blobs, &blob_id);
-	if (!blob)
-		return PXED_STAT_PASS_NO_BLOB;
-	if (!prl_allows(ctx, info.o55, blob))
-		return PXED_STAT_PASS_PRL;
-	plan->opts_len = blob->opts_len;
-	plan->host_len = resv->host_len;
-	if (plan->opts_len < DHCP_OPT53_LEN || plan->opts_len > OPTS_LEN_MAX || plan->host_len > PXED_HOST_OPT_MAX)
-		return PXED_STAT_PASS_NO_BLOB;
-
-	plan->blob = blob;
-	plan->resv = resv;
+	__builtin_memcpy(plan->extra, resv->host_opt, PXED_HOST_OPT_MAX);
+	plan->extra_csum = resv->host_csum;
+	plan->tx_stat = plan->reply_type == DHCP_ACK ? PXED_STAT_TX_ACK : PXED_STAT_TX_OFFER;
 	plan->frame_len = (__u32)((long)ctx->data_end - (long)ctx->data);
 	plan->yiaddr = resv->ip_be;
-	plan->siaddr = blob->siaddr_be;
 	plan->ciaddr = plan->reply_type == DHCP_ACK ? dh->ciaddr : 0;
+	plan->src_port = PXED_DHCP_SERVER_PORT;
 	choose_destination(eth, dh, plan->yiaddr, &plan->dst);
 	return PARSE_OK;
 }
@@ -237,13 +315,21 @@ static __always_inline int reply_hdrs_at(struct xdp_md *ctx, struct reply_hdrs *
 
 /* Step two: the frame becomes the reply. xid, flags, giaddr, chaddr and
  * the magic cookie stay as received. */
-static __always_inline int build_reply(struct xdp_md *ctx, const struct pxed_xdp_config *cfg,
-				       const struct reply_plan *plan)
+/* Step two, a global function: the verifier checks it once, whichever
+ * path (reservation, proxy offer, proxy ACK) led here; all it needs is in
+ * the plan, so the blob is looked up again by its id. */
+__attribute__((noinline)) int build_reply(struct xdp_md *ctx, struct reply_plan *plan)
 {
-	struct pxed_reply_blob *blob = plan->blob;
+	if (!plan)
+		return PXED_STAT_PASS_TX_FAILED;
+	struct pxed_xdp_config *cfg = config_get();
+	__u32 blob_id = plan->blob_id;
+	struct pxed_reply_blob *blob = bpf_map_lookup_elem(&reply_blobs, &blob_id);
+	if (!cfg || !blob)
+		return PXED_STAT_PASS_TX_FAILED;
 	struct reply_hdrs h;
 	__u32 opts_len = plan->opts_len;
-	__u32 host_len = plan->host_len;
+	__u32 host_len = plan->extra_len;
 	/* options, the host's option, the end option, padding to 300 bytes */
 	__u32 used = opts_len + host_len + 1;
 	__u32 pad = used < DHCP_MIN_OPTIONS_LEN ? DHCP_MIN_OPTIONS_LEN - used : 0;
@@ -274,7 +360,7 @@ static __always_inline int build_reply(struct xdp_md *ctx, const struct pxed_xdp
 	} else {
 		if (bpf_xdp_store_bytes(ctx, DHCP_OPTIONS_OFF, blob->tail, opts_len))
 			return PXED_STAT_PASS_TX_FAILED;
-		if (bpf_xdp_store_bytes(ctx, DHCP_OPTIONS_OFF + opts_len, plan->resv->host_opt, host_len))
+		if (bpf_xdp_store_bytes(ctx, DHCP_OPTIONS_OFF + opts_len, (void *)plan->extra, host_len))
 			return PXED_STAT_PASS_TX_FAILED;
 		if (bpf_xdp_store_bytes(ctx, DHCP_OPTIONS_OFF + opts_len + host_len, blob->tail + opts_len, pad + 1))
 			return PXED_STAT_PASS_TX_FAILED;
@@ -293,6 +379,7 @@ static __always_inline int build_reply(struct xdp_md *ctx, const struct pxed_xdp
 	dh->hlen = BOOTP_HLEN_ETHERNET;
 	dh->hops = 0;
 	dh->secs = 0;
+	dh->flags |= plan->flags_or;
 	dh->ciaddr = plan->ciaddr;
 	dh->yiaddr = plan->yiaddr;
 	dh->siaddr = plan->siaddr;
@@ -300,7 +387,7 @@ static __always_inline int build_reply(struct xdp_md *ctx, const struct pxed_xdp
 
 	struct udphdr *udp = h.udp;
 	__u16 ulen = (__u16)(sizeof(*udp) + dhcp_len);
-	udp->source = bpf_htons(PXED_DHCP_SERVER_PORT);
+	udp->source = bpf_htons(plan->src_port);
 	udp->dest = bpf_htons(plan->dst.port);
 	udp->len = bpf_htons(ulen);
 	udp->check = 0;
@@ -322,13 +409,13 @@ static __always_inline int build_reply(struct xdp_md *ctx, const struct pxed_xdp
 	/* UDP checksum: pseudo header, UDP header, the fixed DHCP fields up to
 	 * chaddr, the cookie and option 53's value, plus the blob's own sum. */
 	__u32 sum = csum_udp_pseudo(cfg->if_addr_be, plan->dst.ip, ulen);
-	sum += PXED_DHCP_SERVER_PORT + plan->dst.port + ulen;
+	sum += plan->src_port + plan->dst.port + ulen;
 	sum += csum_words((const __u16 *)dh, DHCP_SNAME_OFF / 2);
 	sum += DHCP_MAGIC_COOKIE_HI + DHCP_MAGIC_COOKIE_LO;
 	sum += (__u32)plan->reply_type << 8;
 	sum += blob->csum;
 	if (host_len) {
-		__u32 hs = plan->resv->host_csum;
+		__u32 hs = plan->extra_csum;
 		if (opts_len & 1) /* its bytes sit at odd offsets */
 			hs = ((hs >> 8) | (hs << 8)) & 0xffff;
 		sum += hs;
@@ -354,9 +441,9 @@ int pxed_xdp(struct xdp_md *ctx)
 		count(PXED_STAT_DROP_RATE_LIMIT);
 		return XDP_DROP;
 	}
-	if ((r = build_reply(ctx, cfg, &plan)))
+	if ((r = build_reply(ctx, &plan)))
 		return pass(r);
-	count(plan.reply_type == DHCP_ACK ? PXED_STAT_TX_ACK : PXED_STAT_TX_OFFER);
+	count(plan.tx_stat);
 	return XDP_TX;
 }
 

@@ -118,6 +118,8 @@ struct pxed_reply_blob {
 struct pxed_proxy {
 	__u32 enabled;
 	__u32 server_id_be;  /* option 54: the server address on the subnet */
+	__u32 net_be;        /* the proxy subnet: a 4011 REQUEST's ciaddr must be on it */
+	__u32 mask_be;
 	__u16 offer_blob[PXED_PROFILES]; /* port 67 DISCOVER -> OFFER, per profile */
 	__u16 ack_blob[PXED_PROFILES];   /* port 4011 REQUEST/INFORM -> ACK */
 };

@@ -4,10 +4,12 @@
 
 #include "pxed/abi.h"
 
-static_assert(sizeof(pxed_proxy) == 8 + 4 * PXED_PROFILES);
+static_assert(sizeof(pxed_proxy) == 16 + 4 * PXED_PROFILES);
 static_assert(offsetof(pxed_proxy, server_id_be) == 4);
-static_assert(offsetof(pxed_proxy, offer_blob) == 8);
-static_assert(offsetof(pxed_proxy, ack_blob) == 8 + 2 * PXED_PROFILES);
+static_assert(offsetof(pxed_proxy, net_be) == 8);
+static_assert(offsetof(pxed_proxy, mask_be) == 12);
+static_assert(offsetof(pxed_proxy, offer_blob) == 16);
+static_assert(offsetof(pxed_proxy, ack_blob) == 16 + 2 * PXED_PROFILES);
 static_assert(sizeof(pxed_mac_key) == 8);
 static_assert(offsetof(pxed_mac_key, mac) == 0);
 static_assert(offsetof(pxed_mac_key, pad) == 6);

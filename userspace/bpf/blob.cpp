@@ -152,6 +152,7 @@ Profiles build_profiles(const config::Config& cfg) {
                 else key += "*";
             }
         }
+        proxy_profile_key(cfg, v, key);
         auto [it, fresh] = ids.emplace(key, uint32_t(ids.size()));
         if (it->second >= PXED_PROFILES) {
             ids.erase(it);
@@ -219,10 +220,6 @@ std::optional<pxed_reply_blob> render_blob(const BlobInput& in, const KernelView
 }
 
 std::optional<pxed_reply_blob> render_blob(const BlobInput& in, const Policy& policy, NoBlob* why) {
-    auto fail = [&](NoBlob w) -> std::optional<pxed_reply_blob> {
-        if (why) *why = w;
-        return std::nullopt;
-    };
     if (why) *why = NoBlob::None;
     const config::Reservation* r = in.reservation;
     // The reply does not depend on the request beyond the policy: the
@@ -238,13 +235,21 @@ std::optional<pxed_reply_blob> render_blob(const BlobInput& in, const Policy& po
     std::vector<uint8_t> conditional;
     ri.conditional = &conditional;
     Packet reply = render_reply(req, MessageType::Offer, ri, r ? r->ip : Ipv4());
+    return cut_blob(reply, conditional, why);
+}
+
+std::optional<pxed_reply_blob> cut_blob(const Packet& reply, const std::vector<uint8_t>& conditional, NoBlob* why) {
+    auto fail = [&](NoBlob w) -> std::optional<pxed_reply_blob> {
+        if (why) *why = w;
+        return std::nullopt;
+    };
     if (conditional.size() > PXED_COND_MAX) return fail(NoBlob::TooManyConditional);
     auto bytes = serialize(reply);
     // The kernel does not read option 57: it answers only with a reply that
     // every client accepts (576-byte datagrams, RFC 2131 2). A larger one is
     // left to the daemon, which fits it to the client (reply.h fit_reply);
     // map_sync checks again with the reservation's own option.
-    if (bytes.size() > max_reply_size(req)) return fail(NoBlob::TooLarge);
+    if (bytes.size() > max_reply_size(Packet{})) return fail(NoBlob::TooLarge);
     // The options up to the end option: the program writes the end option
     // and the padding itself, after the reservation's own option.
     size_t i = kMinMessageLen;

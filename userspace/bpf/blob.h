@@ -67,6 +67,22 @@ std::optional<dhcp::Policy> blob_policy(const BlobInput& in, const dhcp::KernelV
 std::optional<pxed_reply_blob> render_blob(const BlobInput& in, const dhcp::Policy& policy, NoBlob* why = nullptr);
 std::string policy_key(const dhcp::Policy& p);
 
+// A blob cut from a rendered reply (`conditional`: its options sent because
+// asked for); nullopt and *why when it does not fit the program's limits.
+std::optional<pxed_reply_blob> cut_blob(const dhcp::Packet& reply, const std::vector<uint8_t>& conditional,
+                                        NoBlob* why = nullptr);
+
+// proxyDHCP (userspace/bpf/proxy_blob.cpp): the blob of the proxy subnet
+// `sn` for one profile, the OFFER on port 67 or the ACK on port 4011
+// (boot_server); nullopt and *why when the program must pass such clients:
+// the policy tests what it does not read (a MAC, say), ignores them, or
+// there is nothing to boot.
+std::optional<pxed_reply_blob> render_proxy_blob(const config::Config& cfg, const config::Subnet& sn, Ipv4 server_ip,
+                                                 const dhcp::KernelView& view, bool boot_server, NoBlob* why = nullptr);
+// What the proxy subnets' replies depend on besides the boot tables, for
+// build_profiles(): appended to a signature's key.
+void proxy_profile_key(const config::Config& cfg, const dhcp::KernelView& view, std::string& key);
+
 // The reservation's own option, which the program writes after a blob's
 // options (struct pxed_reservation host_opt): option 12 with its host name
 // (or the option 12 of its own options); empty when it has none.

@@ -164,6 +164,38 @@ Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const
         if (!all) rep.not_in_kernel++;
         want_resv.emplace_back(mac_key(r.mac), v);
     }
+    // proxyDHCP: the interface's own subnet in proxy mode answers every PXE
+    // client from per-profile blobs; host entries there are passed (their
+    // own settings are the daemon's to apply).
+    pxed_proxy px{};
+    for (uint32_t p = 0; p < PXED_PROFILES; p++) px.offer_blob[p] = px.ack_blob[p] = PXED_BLOB_UNDECIDED;
+    const config::Subnet* own = cfg.subnet_for(iface.addr);
+    if (own && own->proxy) {
+        Ipv4 server_id = own->server_ip.value_or(iface.addr);
+        px.enabled = 1;
+        px.server_id_be = htonl(server_id.v);
+        px.net_be = htonl(own->net.network().v);
+        px.mask_be = htonl(own->net.mask());
+        rep.proxy = true;
+        for (uint32_t p = 0; p < profiles.view.size() && p < PXED_PROFILES; p++)
+            for (bool boot_server : {false, true}) {
+                auto blob = render_proxy_blob(cfg, *own, server_id, profiles.view[p], boot_server);
+                uint16_t id = blob ? blob_id_for(*blob) : uint16_t(PXED_BLOB_UNDECIDED);
+                // The client's UUID (19 bytes) follows the options.
+                if (id < PXED_MAX_BLOBS && dhcp::kMinMessageLen + opts_len_of[id] + 19 + 1 > kMaxKernelReply)
+                    id = PXED_NO_BLOB;
+                (boot_server ? px.ack_blob : px.offer_blob)[p] = id;
+                rep.proxy_blobs += id < PXED_MAX_BLOBS;
+            }
+        for (auto& h : cfg.hosts) {
+            pxed_reservation v{};
+            v.flags = PXED_RESV_DISABLED;
+            for (auto& b : v.blob_id) b = PXED_BLOB_UNDECIDED;
+            want_resv.emplace_back(mac_key(h.mac), v);
+        }
+    }
+    if (fds.proxy >= 0 && bpf_map_update_elem(fds.proxy, &zero, &px, BPF_ANY) != 0)
+        return Err("writing the proxy map of " + iface.name + ": " + errstr());
     if (want_blobs.size() > PXED_MAX_BLOBS) return Err("too many distinct reply blobs for " + iface.name);
 
     std::set<std::array<uint8_t, 6>> want_macs;

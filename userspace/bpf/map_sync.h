@@ -33,6 +33,8 @@ struct SyncReport {
     size_t withheld = 0;       // reservations kept out of the map (see `withheld` below)
     size_t profiles = 0;       // request profiles the configuration distinguishes
     size_t unmapped_signatures = 0;  // signatures past PXED_PROFILES profiles: passed
+    bool proxy = false;        // the interface's subnet is served in proxy mode
+    size_t proxy_blobs = 0;    // proxy profiles (of 2 x PXED_PROFILES) answered in the kernel
 };
 
 // Order of writes: config, new blobs, reservations (upserts), then stale
@@ -42,15 +44,16 @@ struct SyncReport {
 // those clients to the daemon: a reservation whose address another client
 // still holds, or one held off after a DECLINE (dhcp::ReservationConflict).
 struct MapFds {
-    int reservations = -1, blobs = -1, profiles = -1, config = -1;
+    int reservations = -1, blobs = -1, profiles = -1, config = -1, proxy = -1;
 };
 Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const IfaceView& iface,
                              const RateLimit& rate, const std::vector<Mac>& withheld = {});
 
 inline Result<SyncReport> sync_maps(XdpProgram& prog, const config::Config& cfg, const IfaceView& iface,
                                     const RateLimit& rate, const std::vector<Mac>& withheld = {}) {
-    return sync_maps(MapFds{prog.reservations_fd(), prog.reply_blobs_fd(), prog.profiles_fd(), prog.config_fd()}, cfg,
-                     iface, rate, withheld);
+    return sync_maps(
+        MapFds{prog.reservations_fd(), prog.reply_blobs_fd(), prog.profiles_fd(), prog.config_fd(), prog.proxy_fd()}, cfg,
+        iface, rate, withheld);
 }
 
 // The value the program finds for a reservation, for tests and pxectl.

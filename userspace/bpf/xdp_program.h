@@ -75,6 +75,7 @@ public:
     int reservations_fd() const;
     int reply_blobs_fd() const;
     int profiles_fd() const;
+    int proxy_fd() const;
     int config_fd() const;
     int stats_fd() const;
     const std::string& mode_name() const { return mode_name_; }

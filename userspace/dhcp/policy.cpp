@@ -41,6 +41,7 @@ Tri eval(const Match& m, const Facts& f, const config::Config& cfg, const std::v
     }
     case K::Not: return m.sub.empty() ? Tri::Unknown : t_not(eval(m.sub[0], f, cfg, done));
     case K::Mac: {
+        if (f.mac_unknown) return Tri::Unknown;
         for (size_t i = 0; i < 6; i++) {
             uint8_t mask = i < m.mask.size() ? uint8_t(m.mask[i]) : 0xff;
             if ((f.mac.b[i] & mask) != (m.mac.b[i] & mask)) return Tri::False;
@@ -86,6 +87,15 @@ Facts Facts::of_kernel(const KernelView& k, const Mac& mac, const config::Subnet
     f.mac = mac;
     f.subnet = s;
     f.known = true;  // the program answers reserved clients only
+    return f;
+}
+
+Facts Facts::of_proxy(const KernelView& k, const config::Subnet* s) {
+    Facts f;
+    f.kernel = k;
+    f.subnet = s;
+    f.mac_unknown = true;
+    f.known = false;
     return f;
 }
 

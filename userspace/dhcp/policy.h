@@ -38,8 +38,12 @@ struct Facts {
     Mac mac;
     const config::Subnet* subnet = nullptr;
     bool known = false;            // a reservation or a host entry
+    bool mac_unknown = false;      // the program answers for any MAC (proxy): MAC tests are Unknown
     static Facts exact(const Packet& req, const config::Subnet* s, bool known);
     static Facts of_kernel(const KernelView& k, const Mac& mac, const config::Subnet* s);
+    // A proxy subnet's client as the program sees it: any MAC without a
+    // reservation or host entry (those are passed), so not known.
+    static Facts of_proxy(const KernelView& k, const config::Subnet* s);
 };
 
 // The host-level settings: a reservation's or a host entry's.

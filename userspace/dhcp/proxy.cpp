@@ -71,7 +71,7 @@ std::vector<uint8_t> pxe_menu_options(const config::PxeMenu& menu, uint16_t arch
         items.insert(items.end(), s->text.begin(), s->text.end());
         // A file is served here, at port 4011; a typed item at its server,
         // or found by broadcast discovery when it has none.
-        Ipv4 at = !s->file.empty() ? s->server.value_or(server_ip) : s->server.value_or(Ipv4());
+        Ipv4 at = !s->file.empty() ? server_ip : s->server.value_or(Ipv4());
         if (!at.is_zero()) {
             put_u16(servers, s->type);
             servers.push_back(1);
