@@ -40,13 +40,13 @@ uint64_t XdpFigures::passed() const {
 
 uint64_t MetricsSnapshot::kernel_offers() const {
     uint64_t n = 0;
-    for (auto& x : xdp) n += x.stats[PXED_STAT_TX_OFFER];
+    for (auto& x : xdp) n += x.stats[PXED_STAT_TX_OFFER] + x.stats[PXED_STAT_TX_PROXY_OFFER];
     return n;
 }
 
 uint64_t MetricsSnapshot::kernel_acks() const {
     uint64_t n = 0;
-    for (auto& x : xdp) n += x.stats[PXED_STAT_TX_ACK];
+    for (auto& x : xdp) n += x.stats[PXED_STAT_TX_ACK] + x.stats[PXED_STAT_TX_PROXY_ACK];
     return n;
 }
 
