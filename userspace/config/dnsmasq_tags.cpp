@@ -23,17 +23,24 @@ std::string Cond::str() const {
 
 std::vector<Field> split_fields(const std::string& s) {
     std::vector<Field> out(1);
+    // Per field, which characters were inside quotes: dnsmasq strips the
+    // blanks around a comma (pxe-service=x86PC, "Install Linux", pxelinux)
+    // but keeps quoted ones ("Raspberry Pi Boot   ").
+    std::vector<std::vector<bool>> in_q(1);
     bool q = false;
     for (char c : s) {
         if (c == '"') { q = !q; out.back().quoted = true; continue; }
-        if (c == ',' && !q) { out.emplace_back(); continue; }
+        if (c == ',' && !q) { out.emplace_back(); in_q.emplace_back(); continue; }
         out.back().text += c;
+        in_q.back().push_back(q);
     }
-    for (auto& f : out) {
-        if (f.quoted) continue;  // blanks inside quotes count ("Raspberry Pi Boot   ")
-        auto b = f.text.find_first_not_of(" \t");
-        auto e = f.text.find_last_not_of(" \t");
-        f.text = b == std::string::npos ? "" : f.text.substr(b, e - b + 1);
+    for (size_t i = 0; i < out.size(); i++) {
+        std::string& t = out[i].text;
+        auto blank = [&](size_t k) { return !in_q[i][k] && (t[k] == ' ' || t[k] == '\t'); };
+        size_t b = 0, e = t.size();
+        while (b < e && blank(b)) b++;
+        while (e > b && blank(e - 1)) e--;
+        t = t.substr(b, e - b);
     }
     return out;
 }
