@@ -238,7 +238,8 @@ TEST(DnsmasqImport, RefusalsNameTheLine) {
     struct Case {
         std::string line, want;
     } cases[] = {
-        {"dhcp-range=192.0.2.10,proxy", "t.conf:2: dhcp-range mode 'proxy' is not supported"},
+        {"dhcp-range=192.0.2.10,proxy", "t.conf:3: dhcp-range: network 192.0.2.0/24 is also served by t.conf:2: pxed "
+                                        "serves a network either with addresses or as a proxy"},
         {"dhcp-host=tag:x,52:54:00:00:00:01,192.0.2.9", "t.conf:2: dhcp-host tag:x: a host entry that applies only to tagged"},
         {"dhcp-range=tag:x,192.0.2.10,192.0.2.20,255.255.255.0", "t.conf:2: dhcp-range tag:x: a range only for tagged"},
         {"pxe-service=x86PC,\"Boot\",pxelinux", "t.conf:2: pxe-service 'x86PC,\"Boot\",pxelinux' is not supported"},

@@ -123,7 +123,9 @@ void build_classes(State& st) {
     for (auto& [tag, where] : st.tag_where) b.ensure(tag, where);
 
     for (auto& [where, c] : st.ignores) {
-        if (c.pos.empty() && c.neg == std::vector<std::string>{"known"}) {
+        // A proxy subnet has no known-clients-only (a proxy answers every
+        // PXE client): there, the class below does the same.
+        if (c.pos.empty() && c.neg == std::vector<std::string>{"known"} && !cfg.has_proxy()) {
             for (auto& s : cfg.subnets) s.known_clients_only = true;
             continue;
         }

@@ -3,7 +3,9 @@
 // cannot express is refused with its file:line and why; options that only
 // concern dnsmasq's DNS side or logging are ignored with a note naming
 // their line, so nothing is silently dropped. Tags: dnsmasq_tags.cpp;
-// option values: dnsmasq_options.cpp.
+// option values: dnsmasq_options.cpp; ranges: dnsmasq_ranges.cpp; PXE
+// menus and proxyDHCP: dnsmasq_pxe.cpp.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -33,7 +35,7 @@ const std::set<std::string> kIgnoredOther = {
 };
 // Directives whose effect pxed does not have: refused, not ignored.
 const std::set<std::string> kRefused = {
-    "pxe-prompt", "dhcp-option-pxe", "conf-dir", "dhcp-subscrid", "dhcp-name-match", "dhcp-ignore-names",
+    "dhcp-option-pxe", "conf-dir", "dhcp-subscrid", "dhcp-name-match", "dhcp-ignore-names",
     "dhcp-generate-names", "dhcp-broadcast", "dhcp-script", "dhcp-reply-delay", "dhcp-hostsdir", "dhcp-optsdir",
     "read-ethers", "dhcp-proxy", "dhcp-relay", "tftp-no-fail",
 };
@@ -97,44 +99,6 @@ std::vector<Line> value_lines(const std::string& path, const std::string& where)
         if (l.val.empty() && l.key.find('=') == std::string::npos) l.val = l.key;  // no '=': the whole line
         else l.val = l.key + "=" + l.val;
     return out;
-}
-
-void range_line(State& st, const std::string& where, const std::string& val) {
-    std::vector<Field> f = split_fields(val);
-    PendingRange r;
-    r.where = where;
-    while (!f.empty()) {
-        const std::string& x = f[0].text;
-        if (x.rfind("set:", 0) == 0 || x.rfind("net:", 0) == 0) r.set.push_back(x.substr(4));
-        else if (x.rfind("interface:", 0) == 0) r.iface = x.substr(10);
-        else if (x.rfind("tag:", 0) == 0)
-            fail(where + ": dhcp-range " + x + ": a range only for tagged clients is not supported (pxed picks the "
-                         "subnet by address, not by tag)");
-        else break;
-        f.erase(f.begin());
-    }
-    for (auto& t : r.set) st.tag_where.emplace(t, where);
-    if (f.size() < 2) fail(where + ": dhcp-range '" + val + "' needs start,end");
-    auto s = Ipv4::parse(f[0].text);
-    if (!s) fail(where + ": dhcp-range start '" + f[0].text + "' is not an IPv4 address");
-    if (f[1].text == "static" || f[1].text == "proxy")
-        fail(where + ": dhcp-range mode '" + f[1].text + "' is not supported: give start,end of a dynamic pool");
-    auto e = Ipv4::parse(f[1].text);
-    if (!e) fail(where + ": dhcp-range end '" + f[1].text + "' is not an IPv4 address");
-    r.start = *s;
-    r.end = *e;
-    for (size_t i = 2; i < f.size(); i++) {
-        if (auto m = Ipv4::parse(f[i].text)) {
-            if (!r.mask) r.mask = m;  // a broadcast address may follow; ignored
-        } else if (auto lt = lease_time(f[i].text)) {
-            r.lease = *lt;
-        } else if (f[i].text == "proxy" || f[i].text == "static") {
-            fail(where + ": dhcp-range mode '" + f[i].text + "' is not supported: give start,end of a dynamic pool");
-        } else {
-            fail(where + ": dhcp-range field '" + f[i].text + "' is neither a netmask nor a lease time");
-        }
-    }
-    st.ranges.push_back(r);
 }
 
 void host_line(State& st, const std::string& where, const std::string& val) {
@@ -228,8 +192,8 @@ void directive(State& st, const Line& l, const std::string& src) {
         boot_line(st, where, val);
     } else if (key == "dhcp-option" || key == "dhcp-option-force") {
         option_line(st, where, val, key == "dhcp-option-force");
-    } else if (key == "pxe-service") {
-        pxe_service_line(st, where, val);
+    } else if (key == "pxe-service" || key == "pxe-prompt") {
+        pxe_line(st, key, where, val);
     } else if (tag_line(st, key, where, val)) {
     } else if (key == "dhcp-leasefile") {
         if (val.empty()) fail(where + ": dhcp-leasefile needs a path");
@@ -261,38 +225,6 @@ void directive(State& st, const Line& l, const std::string& src) {
     }
 }
 
-// Ranges become subnets; dnsmasq infers the netmask from the interface.
-void build_subnets(State& st, const IfaceNetLookup& iface_net) {
-    Config& cfg = st.cfg;
-    for (auto& r : st.ranges) {
-        Subnet s;
-        s.range_start = r.start;
-        s.range_end = r.end;
-        s.lease_time = r.lease;
-        if (r.mask) {
-            uint32_t m = r.mask->v;
-            uint8_t prefix = uint8_t(__builtin_popcount(m));
-            if (prefix != 0 && (m != (~uint32_t(0) << (32 - prefix))))
-                fail(r.where + ": dhcp-range netmask " + r.mask->str() + " is not a valid netmask");
-            s.net = Ipv4Net{r.start, prefix};
-        } else {
-            std::optional<Ipv4Net> found;
-            std::vector<std::string> ifs = r.iface.empty() ? cfg.interfaces : std::vector<std::string>{r.iface};
-            for (auto& i : ifs) {
-                auto n = iface_net ? iface_net(i) : std::nullopt;
-                if (n && n->contains(r.start)) found = n;
-            }
-            if (!found)
-                fail(r.where + ": dhcp-range " + r.start.str() + "-" + r.end.str() +
-                     " has no netmask and no served interface has an address in it: add the netmask "
-                     "(dhcp-range=start,end,255.255.255.0,12h) or configure the interface first");
-            s.net = Ipv4Net{found->network(), found->prefix};
-        }
-        s.net = Ipv4Net{s.net.network(), s.net.prefix};
-        cfg.subnets.push_back(s);
-    }
-}
-
 }  // namespace
 
 Result<Config> parse_dnsmasq(std::string_view text, const std::string& src, const IfaceNetLookup& iface_net,
@@ -319,12 +251,15 @@ Result<Config> parse_dnsmasq(std::string_view text, const std::string& src, cons
             if (auto n = iface_net(cfg.interfaces[0])) st.self = n->addr;
         for (auto& l : lines) directive(st, l, src);
         build_subnets(st, iface_net);
+        build_pxe(st);
         build_classes(st);
-        // dnsmasq's default router is itself (when the client asks for 3).
-        if (!st.router_set && st.self && !cfg.subnets.empty()) {
+        // dnsmasq's default router is itself (when the client asks for 3);
+        // a proxy reply carries no router, so only for address ranges.
+        bool pools = std::any_of(cfg.subnets.begin(), cfg.subnets.end(), [](auto& s) { return !s.proxy; });
+        if (!st.router_set && st.self && pools) {
             cfg.options.push_back(OptionValue{3, encode_ip(*st.self), false});
             st.warn(src + ": no option 3: this server (" + st.self->str() + ") is the router, as dnsmasq makes itself");
-        } else if (!st.router_set && !cfg.subnets.empty()) {
+        } else if (!st.router_set && pools) {
             st.warn(src + ": no option 3: dnsmasq would name itself the router, pxed sends none");
         }
     } catch (const Error& e) {

@@ -1,8 +1,10 @@
 #pragma once
 // The dnsmasq.conf importer's working state, shared by its parts:
-// dnsmasq_config.cpp (lines, ranges, hosts), dnsmasq_tags.cpp (tag syntax,
-// tag-setting lines), dnsmasq_classes.cpp (tags into classes) and
-// dnsmasq_options.cpp (option names and values). Internal.
+// dnsmasq_config.cpp (lines, hosts), dnsmasq_ranges.cpp (ranges into
+// subnets), dnsmasq_tags.cpp (tag syntax, tag-setting lines),
+// dnsmasq_classes.cpp (tags into classes), dnsmasq_options.cpp (option
+// names and values) and dnsmasq_pxe.cpp (pxe-service, pxe-prompt,
+// proxyDHCP). Internal.
 #include <map>
 #include <optional>
 #include <set>
@@ -77,6 +79,14 @@ struct PendingRange {
     uint32_t lease = 3600;
     std::string iface;
     std::vector<std::string> set;
+    bool proxy = false;  // <address>,proxy: start = end = the address
+};
+
+// A pxe-service or pxe-prompt line, read once the ranges say whether the
+// configuration serves proxyDHCP. `line`: its place among the option lines.
+struct PxeLine {
+    std::string key, where, val;
+    int line = 0;
 };
 
 struct State {
@@ -90,6 +100,7 @@ struct State {
     std::vector<PendingRange> ranges;
     std::vector<OptLine> opts;
     std::vector<BootLine> boots;
+    std::vector<PxeLine> pxe_lines;
     std::vector<std::pair<std::string, Cond>> ignores;  // dhcp-ignore: where, condition
     int line = 0;
     bool router_set = false;   // some dhcp-option names option 3 (or suppresses it)
@@ -100,12 +111,23 @@ struct State {
 // dnsmasq_options.cpp
 // dhcp-option / dhcp-option-force (and dhcp-optsfile lines).
 void option_line(State& st, const std::string& where, const std::string& val, bool force);
-// pxe-service: the Raspberry Pi boot menu form only.
-void pxe_service_line(State& st, const std::string& where, const std::string& val);
 // dhcp-match's option field: a number or option:name; nullopt if neither.
 std::optional<uint8_t> option_code(const std::string& field);
 // dhcp-match's value, as dnsmasq characterises it, into a request test.
 Match match_value(uint8_t code, const Field& v, const std::string& where);
+
+// dnsmasq_ranges.cpp
+void range_line(State& st, const std::string& where, const std::string& val);
+// Ranges become subnets, after every line (the interfaces are known).
+void build_subnets(State& st, const IfaceNetLookup& iface_net);
+
+// dnsmasq_pxe.cpp
+// pxe-service / pxe-prompt: kept until build_pxe.
+void pxe_line(State& st, const std::string& key, const std::string& where, const std::string& val);
+// After the subnets, before the classes: with a proxy range, the menu and
+// prompt into Config::pxe and the checks of what a proxy reply carries;
+// without one, the Raspberry Pi menu as option 43, other forms refused.
+void build_pxe(State& st);
 
 // dnsmasq_tags.cpp
 // dhcp-match, dhcp-vendorclass, dhcp-userclass, dhcp-mac, dhcp-circuitid,
