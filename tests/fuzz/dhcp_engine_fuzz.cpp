@@ -1,13 +1,15 @@
 // Fuzzes the daemon's DHCP engine: a fuzzed request against a fixed
 // configuration (two subnets, a small range, reservations, boot files) and
 // an in-memory lease table that already holds leases. No sockets. The reply
-// must encode and decode again, and what it hands out must be right.
+// must encode and decode again, and what it hands out must be right. The
+// same bytes also go to pxed --check's probe classifier (dhcp/probe.h).
 #include <cstdlib>
 #include <cstdio>
 
 #include "config/config.h"
 #include "dhcp/engine.h"
 #include "dhcp/packet.h"
+#include "dhcp/probe.h"
 #include "support/toml_fixture.h"
 
 using namespace pxed;
@@ -122,6 +124,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto p = parse(std::span<const uint8_t>(data, size));
     if (!p.ok()) return 0;
     const Packet& req = *p;
+
+    // The same bytes as an answer to pxed --check's test DISCOVER.
+    ProbeFindings found(req.xid, req.mac(), {kServer});
+    if (found.add(req, Ipv4(192, 0, 2, 9)) && found.answers().size() != 1) fail("probe answer not taken once");
+    if (found.add(req, Ipv4(192, 0, 2, 9))) fail("probe answer taken twice");
+    if (found.warnings("eth0", 3).empty() != (found.answers().size() == 1 && found.answers()[0].address_server() &&
+                                              found.answers()[0].boot.empty()))
+        fail("probe warnings disagree with the answers");
 
     Engine e(cfg());
     const RxInfo rx{kServer};

@@ -8,6 +8,7 @@
 #include "bpf/xdp_program.h"
 #include "daemon/config_source.h"
 #include "daemon/daemon.h"
+#include "daemon/probe_check.h"
 #include "pxed/version.h"
 
 using namespace pxed;
@@ -19,12 +20,20 @@ int main(int argc, char** argv) {
     std::string dnsmasq_path;
     std::string log_level = "info";
     bool check_only = false;
+    double check_wait = 3;
     auto* toml_opt = app.add_option("-c,--config", source.path, "TOML configuration file");
     auto* dm_opt = app.add_option("--dnsmasq-conf", dnsmasq_path, "read a dnsmasq.conf (PXE subset) instead");
     toml_opt->excludes(dm_opt);
     app.add_option("-l,--log-level", log_level, "trace, debug, info, warn, error")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
-    app.add_flag("--check", check_only, "validate the configuration (and the interfaces it names) and exit");
+    app.add_flag("--check", check_only,
+                 "validate the configuration (and the interfaces it names) and exit; on a proxy subnet, also "
+                 "send a test DISCOVER and warn when no DHCP server offers an address or another server offers "
+                 "boot information");
+    app.add_option("--check-wait", check_wait,
+                   "seconds --check listens for OFFERs on proxy subnets (0: no test DISCOVER)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 60.0));
     CLI11_PARSE(app, argc, argv);
     if (!dnsmasq_path.empty()) {
         source.path = dnsmasq_path;
@@ -45,9 +54,17 @@ int main(int argc, char** argv) {
         return 1;
     }
     if (check_only) {
-        if (auto chk = daemon::check_interfaces(*c); !chk) {
+        auto chk = daemon::check_interfaces(*c);
+        if (!chk) {
             std::fprintf(stderr, "pxed: %s\n", chk.error().c_str());
             return 1;
+        }
+        // Warnings about the segment, not the file: the exit status stays 0.
+        if (check_wait > 0) {
+            auto probe = daemon::probe_proxy_subnets(*c, *chk, check_wait);
+            for (auto& a : probe.answers) std::printf("%s\n", a.c_str());
+            std::fflush(stdout);
+            for (auto& w : probe.warnings) std::fprintf(stderr, "pxed --check: warning: %s\n", w.c_str());
         }
         std::printf("%s: ok (%zu interfaces, %zu subnets, %zu reservations)\n", source.path.c_str(),
                     c->interfaces.size(), c->subnets.size(), c->reservations.size());
