@@ -9,7 +9,11 @@
 # directory with userspace/pxed), LAB_BR (the bridge, default br0: pxed pins
 # its maps under /sys/fs/bpf/pxed/<bridge>, which all namespaces share),
 # LAB_BOOT_IPXE (optional: the [subnet.boot] ipxe URL for iPXE clients).
-# Functions set LAB_PXED_PID and LAB_VM_PIDS.
+# Functions set LAB_PXED_PID, LAB_VM_PIDS and LAB_DNSMASQ_PID.
+#
+# Proxy mode (lab_up_proxy, lab_address_server): pxed serves br0's subnet as
+# proxyDHCP and dnsmasq, in a second namespace on a veth port of br0 (a
+# second machine on the segment), hands out the addresses.
 
 LAB_NS=${LAB_NS:-pxed-lab}
 LAB_BR=${LAB_BR:-br0}
@@ -18,6 +22,7 @@ LAB_NETBOOT=/usr/lib/debian-installer/images/12/amd64/text
 LAB_VM_PIDS=()
 LAB_PXED_PID=
 LAB_TSHARK_PID=
+LAB_DNSMASQ_PID=
 
 # nsenter without --fork execs the program: a background "nsenter ... &"
 # leaves $! the program's own pid, so lab_down's signals reach it (a shell
@@ -110,12 +115,65 @@ lab_up() {
       i=$((i + 1))
     done
   } >"$LAB_DIR/pxed.toml"
+  lab_pxed
+}
+
+# lab_pxed: starts pxed on $LAB_DIR/pxed.toml and waits until it is ready.
+lab_pxed() {
   nsenter --net="/run/netns/$LAB_NS" "$LAB_BUILD/userspace/pxed" --config "$LAB_DIR/pxed.toml" --log-level debug >"$LAB_DIR/pxed.log" 2>&1 &
   LAB_PXED_PID=$!
   local _
   for _ in $(seq 100); do grep -q ' ready' "$LAB_DIR/pxed.log" 2>/dev/null && return 0; sleep 0.1; done
   cat "$LAB_DIR/pxed.log" >&2
   echo "lab: pxed did not start" >&2
+  return 1
+}
+
+# lab_up_proxy: as lab_up, but pxed is br0's proxyDHCP: boot information
+# and TFTP only; another server (lab_address_server) hands out addresses.
+lab_up_proxy() {
+  lab_net || return 1
+  cat >"$LAB_DIR/pxed.toml" <<TOML
+[server]
+interfaces = ["$LAB_BR"]
+lease-db = "$LAB_DIR/leases.db"
+tftp-root = "$LAB_DIR/root"
+control-socket = "$LAB_DIR/pxed.sock"
+xdp = "generic"
+
+[[subnet]]
+cidr = "192.0.2.0/24"
+proxy = true
+boot = { bios = "pxelinux.0", uefi-x64 = "debian-installer/amd64/bootnetx64.efi" }
+TOML
+  lab_pxed
+}
+
+# lab_address_server [DNSMASQ_OPTION...]: dnsmasq as the segment's DHCP
+# server, DHCP only (no DNS, no TFTP, no PXE: no port 53, 69 or 4011),
+# 192.0.2.2 in the namespace $LAB_NS-dhcp on a veth port of br0. A
+# namespace of its own, as a second machine: the XDP program on br0 may
+# answer a DISCOVER before br0's stack sees it; the bridge has already
+# flooded it to the veth port then.
+lab_address_server() {
+  local ns=$LAB_NS-dhcp
+  ip netns del "$ns" 2>/dev/null || true
+  ip netns add "$ns"
+  ip -n "$LAB_NS" link add veth-dhcp type veth peer name eth0 netns "$ns"
+  ip -n "$LAB_NS" link set veth-dhcp master "$LAB_BR"
+  ip -n "$LAB_NS" link set veth-dhcp up
+  ip -n "$ns" link set lo up
+  ip -n "$ns" addr add 192.0.2.2/24 dev eth0
+  ip -n "$ns" link set eth0 up
+  nsenter --net="/run/netns/$ns" dnsmasq --no-daemon --conf-file=/dev/null --port=0 --user=root --group=root \
+    --interface=eth0 --bind-interfaces --dhcp-range=192.0.2.100,192.0.2.150,255.255.255.0,1h \
+    --dhcp-option=option:router,192.0.2.1 --dhcp-leasefile="$LAB_DIR/dnsmasq.leases" \
+    --log-dhcp --log-facility="$LAB_DIR/dnsmasq.log" --pid-file= "$@" >"$LAB_DIR/dnsmasq.out" 2>&1 &
+  LAB_DNSMASQ_PID=$!
+  local _
+  for _ in $(seq 100); do grep -q 'DHCP, IP range' "$LAB_DIR/dnsmasq.log" 2>/dev/null && return 0; sleep 0.1; done
+  cat "$LAB_DIR/dnsmasq.out" "$LAB_DIR/dnsmasq.log" >&2
+  echo "lab: dnsmasq did not start" >&2
   return 1
 }
 
@@ -130,7 +188,8 @@ lab_port() {
   ip -n "$LAB_NS" link set "$tap" up
 }
 
-# lab_capture: tshark on br0 and on every VM port made so far (DHCP and TFTP)
+# lab_capture: tshark on br0 and on every VM port made so far (DHCP, the
+# PXE boot server's port 4011 and TFTP)
 # into $LAB_DIR/capture.pcap (pcapng, one interface per port). br0 shows
 # what reaches the daemon, as in the tutorial; the replies the XDP program
 # sends with XDP_TX, and the requests it answers, bypass br0's packet taps
@@ -141,7 +200,7 @@ lab_capture() {
     ifs+=(-i "$tap")
   done
   nsenter --net="/run/netns/$LAB_NS" tshark "${ifs[@]}" -n -q -w "$LAB_DIR/capture.pcap" \
-    -f 'udp port 67 or udp port 68 or udp port 69' >"$LAB_DIR/tshark.log" 2>&1 &
+    -f 'udp port 67 or udp port 68 or udp port 69 or udp port 4011' >"$LAB_DIR/tshark.log" 2>&1 &
   LAB_TSHARK_PID=$!
   local _
   for _ in $(seq 100); do grep -q 'Capturing on' "$LAB_DIR/tshark.log" 2>/dev/null && return 0; sleep 0.1; done
@@ -201,8 +260,11 @@ lab_down() {
   lab_stop "$LAB_TSHARK_PID" TERM
   # SIGTERM: pxed detaches its XDP program and removes its pins.
   lab_stop "$LAB_PXED_PID" TERM
+  lab_stop "$LAB_DNSMASQ_PID" TERM
   ip netns del "$LAB_NS" 2>/dev/null || true
+  ip netns del "$LAB_NS-dhcp" 2>/dev/null || true
   LAB_VM_PIDS=()
   LAB_PXED_PID=
   LAB_TSHARK_PID=
+  LAB_DNSMASQ_PID=
 }

@@ -59,8 +59,9 @@ check "uefi: GRUB loads the installer kernel and it starts" lab_wait_serial uefi
 
 stats=$(lab_nsexec "$BUILD/userspace/pxectl" -s "$LAB_DIR/pxed.sock" stats)
 echo "$stats" | sed 's/^/     /'
-kernel_ack=$(echo "$stats" | sed -n 's/.*kernel (XDP): OFFER \([0-9]*\) ACK \([0-9]*\).*/\2/p')
-daemon_ack=$(echo "$stats" | sed -n 's/.*daemon: OFFER \([0-9]*\) ACK \([0-9]*\).*/\2/p')
+# The "DHCP replies" line: the proxyDHCP line has the same words.
+kernel_ack=$(echo "$stats" | sed -n 's/^DHCP replies .*kernel (XDP): OFFER \([0-9]*\) ACK \([0-9]*\).*/\2/p')
+daemon_ack=$(echo "$stats" | sed -n 's/^DHCP replies .*daemon: OFFER \([0-9]*\) ACK \([0-9]*\).*/\2/p')
 check "the reserved VM was answered in the kernel (XDP ACKs: $kernel_ack)" test "${kernel_ack:-0}" -ge 1
 check "the dynamic VMs were answered by the daemon (daemon ACKs: $daemon_ack)" test "${daemon_ack:-0}" -ge 2
 leases=$(lab_nsexec "$BUILD/userspace/pxectl" -s "$LAB_DIR/pxed.sock" lease list)
