@@ -351,7 +351,7 @@ TEST(DnsmasqProxy, CorpusProxyUefiConfThroughTheEngine) {
 // ACK's siaddr). pxed's proxy.cpp lists the named server in sub-option 8,
 // so the client would ask that server on port 4011. Reported to the lead
 // (dhcp/proxy.* is not this change's to touch); enable once fixed.
-TEST(DnsmasqProxy, DISABLED_FileEntryWithAnotherTftpServerIsServedHere) {
+TEST(DnsmasqProxy, FileEntryWithAnotherTftpServerIsServedHere) {
     auto c = parse(std::string(kHead) + "pxe-service=x86PC,\"Install Linux\",pxelinux,192.0.2.9\n");
     ASSERT_TRUE(c.ok()) << c.error();
     Engine e(*c);
