@@ -168,7 +168,7 @@ lab_address_server() {
   nsenter --net="/run/netns/$ns" dnsmasq --no-daemon --conf-file=/dev/null --port=0 --user=root --group=root \
     --interface=eth0 --bind-interfaces --dhcp-range=192.0.2.100,192.0.2.150,255.255.255.0,1h \
     --dhcp-option=option:router,192.0.2.1 --dhcp-leasefile="$LAB_DIR/dnsmasq.leases" \
-    --log-dhcp --log-facility="$LAB_DIR/dnsmasq.log" --pid-file= "$@" >"$LAB_DIR/dnsmasq.out" 2>&1 &
+    --no-ping --log-dhcp --log-facility="$LAB_DIR/dnsmasq.log" --pid-file= "$@" >"$LAB_DIR/dnsmasq.out" 2>&1 &
   LAB_DNSMASQ_PID=$!
   local _
   for _ in $(seq 100); do grep -q 'DHCP, IP range' "$LAB_DIR/dnsmasq.log" 2>/dev/null && return 0; sleep 0.1; done
@@ -189,7 +189,8 @@ lab_port() {
 }
 
 # lab_capture: tshark on br0 and on every VM port made so far (DHCP, the
-# PXE boot server's port 4011 and TFTP)
+# PXE boot server's port 4011 and TFTP read requests: the data
+# blocks, from pxed's port 69 too, would make the capture 170 MB)
 # into $LAB_DIR/capture.pcap (pcapng, one interface per port). br0 shows
 # what reaches the daemon, as in the tutorial; the replies the XDP program
 # sends with XDP_TX, and the requests it answers, bypass br0's packet taps
@@ -200,7 +201,7 @@ lab_capture() {
     ifs+=(-i "$tap")
   done
   nsenter --net="/run/netns/$LAB_NS" tshark "${ifs[@]}" -n -q -w "$LAB_DIR/capture.pcap" \
-    -f 'udp port 67 or udp port 68 or udp port 69 or udp port 4011' >"$LAB_DIR/tshark.log" 2>&1 &
+    -f 'udp port 67 or udp port 68 or udp port 4011 or udp dst port 69' >"$LAB_DIR/tshark.log" 2>&1 &
   LAB_TSHARK_PID=$!
   local _
   for _ in $(seq 100); do grep -q 'Capturing on' "$LAB_DIR/tshark.log" 2>/dev/null && return 0; sleep 0.1; done
