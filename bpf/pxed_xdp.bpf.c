@@ -36,39 +36,7 @@
 #include "prl.h"
 #include "proxy_rules.h"
 #include "rate_limit.h"
-
-/* The blob's options end at most this far into its tail, so that the end
- * option and up to DHCP_MIN_OPTIONS_LEN - 1 bytes of padding follow them
- * inside it; masks the verifier can bound the copies with. */
-#define OPTS_LEN_MAX (PXED_TAIL_MAX - DHCP_MIN_OPTIONS_LEN)
-#define OPTS_LEN_MASK 0x1ff
-#define HOST_LEN_MASK 0x7f
-#define PAD_MASK 0x3f
-#define DHCP_OPT53_LEN 3
-
-#define UUID_OPT_LEN (2 + DHCP_UUID_LEN)
-
-/* The reply classify() decided on: everything build_reply() takes from the
- * request and the maps, copied out before the frame is resized, so that
- * build_reply() is one path for every kind of reply. */
-struct reply_plan {
-	__u32 blob_id;
-	struct pxed_mac_key key; /* chaddr */
-	__u32 frame_len;
-	__u32 opts_len;
-	__u32 extra_len;  /* the bytes after the blob's options: the host's option, or a proxy's UUID */
-	__u32 extra_csum; /* their ones' complement sum placed at an even offset, host order */
-	__u32 yiaddr;
-	__u32 siaddr;
-	__u32 ciaddr;
-	__u32 tx_stat;   /* the counter of the reply sent */
-	struct reply_dest dst;
-	__u16 src_port;
-	__u16 flags_or;  /* OR-ed into the request's flags (network order): a proxy's broadcast bit */
-	__u8 reply_type;
-	__u8 pad[3];
-	__u8 extra[PXED_HOST_OPT_MAX]; /* zero after extra_len: words are summed in pairs */
-};
+#include "reply_plan.h"
 
 /* Headers and options of a request to port 67 (counted in rx_dhcp). */
 static __always_inline int parse_request(struct xdp_md *ctx, struct dhcp_req_info *info)
@@ -167,82 +135,6 @@ static __always_inline int reservation_rules(const struct pxed_xdp_config *cfg, 
 	return PARSE_OK;
 }
 
-/* The blob of `sig`'s profile among ids[]: PARSE_OK and plan->blob_id and
- * opts_len, or the pass reason. */
-static __always_inline int pick_blob(struct xdp_md *ctx, const struct dhcp_req_info *info, const __u16 *ids,
-				     struct reply_plan *plan)
-{
-	__u32 sig = pxed_signature(info->has_arch, info->arch, info->vendor, info->ipxe, info->opt175);
-	__u32 *profile = bpf_map_lookup_elem(&profiles, &sig);
-	if (!profile || *profile >= PXED_PROFILES)
-		return PXED_STAT_PASS_UNDECIDED;
-	__u32 blob_id = ids[*profile & (PXED_PROFILES - 1)];
-	if (blob_id == PXED_BLOB_UNDECIDED)
-		return PXED_STAT_PASS_UNDECIDED;
-	if (blob_id == PXED_NO_BLOB)
-		return PXED_STAT_PASS_NO_BLOB;
-	struct pxed_reply_blob *blob = bpf_map_lookup_elem(&reply_blobs, &blob_id);
-	if (!blob)
-		return PXED_STAT_PASS_NO_BLOB;
-	if (!prl_allows(ctx, info->o55, blob))
-		return PXED_STAT_PASS_PRL;
-	plan->blob_id = blob_id;
-	plan->opts_len = blob->opts_len;
-	plan->siaddr = blob->siaddr_be;
-	if (plan->opts_len < DHCP_OPT53_LEN || plan->opts_len > OPTS_LEN_MAX)
-		return PXED_STAT_PASS_NO_BLOB;
-	return PARSE_OK;
-}
-
-/* A proxy subnet's client (any PXE client, reserved nowhere): the plan
- * of its proxy reply, or the pass reason. */
-static __always_inline int classify_proxy(struct xdp_md *ctx, const struct pxed_xdp_config *cfg,
-					  const struct dhcp_req_info *info, int boot_server, struct reply_plan *plan)
-{
-	struct pxed_proxy *px = proxy_get();
-	if (!px || !px->enabled)
-		return boot_server ? PXED_STAT_PASS_NOT_DHCP : PXED_STAT_PASS_NOT_RESERVED;
-	struct dhcp_wire_hdr *dh = dhcphdr_at(ctx);
-	if (!dh)
-		return PXED_STAT_PASS_MALFORMED;
-	struct ethhdr *eth = (void *)(long)ctx->data;
-	struct iphdr *ip = (struct iphdr *)(eth + 1);
-	struct udphdr *udp = (struct udphdr *)(ip + 1);
-	int r;
-	if ((r = proxy_rules(cfg, px, eth, ip, dh, info, boot_server, &plan->reply_type)))
-		return r;
-	if ((r = pick_blob(ctx, info, boot_server ? px->ack_blob : px->offer_blob, plan)))
-		return r;
-	int ack = plan->reply_type == DHCP_ACK;
-	plan->tx_stat = ack ? PXED_STAT_TX_PROXY_ACK : PXED_STAT_TX_PROXY_OFFER;
-	plan->yiaddr = 0;
-	plan->ciaddr = ack ? dh->ciaddr : 0;
-	plan->flags_or = ack && dh->ciaddr ? 0 : bpf_htons(DHCP_FLAG_BROADCAST);
-	plan->src_port = boot_server ? PXED_PXE_BOOT_SERVER_PORT : PXED_DHCP_SERVER_PORT;
-	proxy_destination(eth, ip, udp, dh, ack, &plan->dst);
-	/* A boot item (43.71) names a menu's service: the daemon's. The
-	 * client's UUID follows the blob's options (dnsmasq's pxe_misc). */
-	struct pxe_opt_pos pp = {};
-	if ((r = walk_pxe_options(ctx, DHCP_OPTIONS_OFF, info->udp_end, &pp)))
-		return r;
-	if (pp.dup)
-		return PXED_STAT_PASS_UNSURE;
-	if (boot_server && pp.o43)
-		return PXED_STAT_PASS_BOOT_ITEM;
-	const __u8 *v;
-	__u32 len;
-	if ((r = opt_value(ctx, pp.o97, DHCP_UUID_LEN, DHCP_UUID_LEN, &v, &len)))
-		return r;
-	if (v) {
-		if (bpf_xdp_load_bytes(ctx, pp.o97 & PXED_OPT_OFF_MASK, plan->extra, UUID_OPT_LEN))
-			return PXED_STAT_PASS_MALFORMED;
-		plan->extra_len = UUID_OPT_LEN;
-		plan->extra_csum = csum_fold(csum_words((const __u16 *)plan->extra, (UUID_OPT_LEN + 1) / 2));
-	}
-	plan->frame_len = (__u32)((long)ctx->data_end - (long)ctx->data);
-	return PARSE_OK;
-}
-
 /* Step one: the pass reason, or PARSE_OK and the reply in *plan. */
 static __always_inline int classify(struct xdp_md *ctx, const struct pxed_xdp_config *cfg, struct reply_plan *plan)
 {
@@ -314,10 +206,10 @@ static __always_inline int reply_hdrs_at(struct xdp_md *ctx, struct reply_hdrs *
 
 
 /* Step two: the frame becomes the reply. xid, flags, giaddr, chaddr and
- * the magic cookie stay as received. */
-/* Step two, a global function: the verifier checks it once, whichever
- * path (reservation, proxy offer, proxy ACK) led here; all it needs is in
- * the plan, so the blob is looked up again by its id. */
+ * the magic cookie stay as received. A global function: the verifier
+ * checks it once, whichever path (reservation, proxy offer, proxy ACK) led
+ * here; all it needs is in the plan, so the blob is looked up again by its
+ * id. */
 __attribute__((noinline)) int build_reply(struct xdp_md *ctx, struct reply_plan *plan)
 {
 	if (!plan)
