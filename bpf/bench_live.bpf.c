@@ -12,6 +12,10 @@
  * count: attached to the same veth end; counts the replies coming back
  *        that are well-formed OFFERs or ACKs for the MAC they are sent to,
  *        and drops them. Anything else is passed to the stack.
+ *        With proxy set, a valid reply is a proxy OFFER instead: no address
+ *        (yiaddr 0), option 60 "PXEClient", to the client's MAC or broadcast;
+ *        the options are walked, so any server's replies (pxed's kernel or
+ *        daemon path, dnsmasq) are counted alike.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -38,6 +42,7 @@ volatile const __u32 nmacs = 1;
 volatile const __u32 req_ip_off;  /* offset of option 50's value in tmpl[1] */
 volatile const __u32 ip_base;     /* reserved address of MAC index 0, host order */
 volatile const __u32 mix;         /* 0 DISCOVERs, 1 REQUESTs, 2 alternate */
+volatile const __u32 proxy;       /* count proxy OFFERs, not OFFERs and ACKs */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -91,6 +96,46 @@ static __always_inline int same_mac(const __u8 *a, const __u8 *b)
 	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4] && a[5] == b[5];
 }
 
+static __always_inline int is_broadcast(const __u8 *a)
+{
+	return (a[0] & a[1] & a[2] & a[3] & a[4] & a[5]) == 0xff;
+}
+
+/* A proxy OFFER: message type OFFER and option 60 "PXEClient" somewhere in
+ * the options (servers order them differently). */
+static __always_inline int proxy_offer(struct xdp_md *ctx, __u32 off)
+{
+	int offer = 0, pxe = 0;
+
+	for (int i = 0; i < 40; i++) {
+		__u8 h[2];
+		if (bpf_xdp_load_bytes(ctx, off & 0x7ff, h, 1))
+			return 0;
+		if (h[0] == DHCP_OPT_END)
+			break;
+		if (h[0] == 0) {
+			off++;
+			continue;
+		}
+		if (bpf_xdp_load_bytes(ctx, off & 0x7ff, h, 2))
+			return 0;
+		if (h[0] == DHCP_OPT_MSG_TYPE && h[1] == 1) {
+			__u8 t;
+			if (bpf_xdp_load_bytes(ctx, (off + 2) & 0x7ff, &t, 1))
+				return 0;
+			offer = t == DHCP_OFFER;
+		} else if (h[0] == 60 && h[1] >= 9) {
+			__u8 v[9];
+			if (bpf_xdp_load_bytes(ctx, (off + 2) & 0x7ff, v, 9))
+				return 0;
+			pxe = v[0] == 'P' && v[1] == 'X' && v[2] == 'E' && v[3] == 'C' && v[4] == 'l' &&
+			      v[5] == 'i' && v[6] == 'e' && v[7] == 'n' && v[8] == 't';
+		}
+		off += 2 + h[1];
+	}
+	return offer && pxe;
+}
+
 SEC("xdp")
 int count(struct xdp_md *ctx)
 {
@@ -106,6 +151,15 @@ int count(struct xdp_md *ctx)
 		return XDP_PASS;
 	if (ip->ihl != 5 || ip->protocol != IPPROTO_UDP || udp->dest != bpf_htons(DHCP_CLIENT_PORT_BENCH))
 		return XDP_PASS;
+	if (proxy) {
+		if (dh->op == 2 && dh->magic == bpf_htonl(DHCP_MAGIC_COOKIE) && dh->yiaddr == 0 &&
+		    (same_mac(eth->h_dest, dh->chaddr) || is_broadcast(eth->h_dest)) &&
+		    proxy_offer(ctx, GEN_OPTS_OFF))
+			bump(COUNT_OFFER);
+		else
+			bump(COUNT_OTHER_DHCP);
+		return XDP_DROP;
+	}
 	/* A reply for the client it is sent to, with an address, from pxed. */
 	if (dh->op != 2 || dh->magic != bpf_htonl(DHCP_MAGIC_COOKIE) || dh->yiaddr == 0 ||
 	    !same_mac(eth->h_dest, dh->chaddr)) {
