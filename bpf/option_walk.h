@@ -36,38 +36,48 @@ static __always_inline void record(__u32 *slot, __u32 *dup, __u32 off)
 	*slot = off;
 }
 
+/* What lies at frame offset `off` of the options. */
+enum option_step { STEP_MALFORMED = -1, STEP_END = 0, STEP_PAD = 1, STEP_OPTION = 2 };
+
+/* The option at `off`: STEP_OPTION with its code and length, when it ends
+ * within the UDP payload; else the end option, a pad byte or malformed. */
+static __always_inline int option_at(struct xdp_md *ctx, __u32 off, __u32 udp_end, __u8 *code, __u32 *len)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u8 *p = data + off;
+
+	if ((void *)(p + 1) > data_end || off + 1 > udp_end)
+		return STEP_MALFORMED;
+	*code = p[0];
+	if (*code == DHCP_OPT_END)
+		return STEP_END;
+	if (*code == DHCP_OPT_PAD)
+		return STEP_PAD;
+	if ((void *)(p + 2) > data_end)
+		return STEP_MALFORMED;
+	*len = p[1];
+	if (off + 2 + *len > udp_end)
+		return STEP_MALFORMED;
+	return STEP_OPTION;
+}
+
 /* One option per call of bpf_loop; records only where the options of
  * interest are. */
 static long walk_one(__u32 idx __attribute__((unused)), void *arg)
 {
 	struct walk_ctx *w = arg;
-	struct xdp_md *ctx = w->xdp;
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
 	__u32 off = w->off & PXED_OPT_OFF_MASK;
-	__u8 *p = data + off;
-
-	if ((void *)(p + 1) > data_end || off + 1 > w->udp_end) {
-		w->result = -1;
+	__u8 code = 0;
+	__u32 len = 0;
+	int step = option_at(w->xdp, off, w->udp_end, &code, &len);
+	if (step == STEP_MALFORMED || step == STEP_END) {
+		w->result = step == STEP_END ? 0 : -1;
 		return 1;
 	}
-	__u8 code = p[0];
-	if (code == DHCP_OPT_END) {
-		w->result = 0;
-		return 1;
-	}
-	if (code == DHCP_OPT_PAD) {
+	if (step == STEP_PAD) {
 		w->off = off + 1;
 		return 0;
-	}
-	if ((void *)(p + 2) > data_end) {
-		w->result = -1;
-		return 1;
-	}
-	__u32 len = p[1];
-	if (off + 2 + len > w->udp_end) {
-		w->result = -1;
-		return 1;
 	}
 	struct opt_pos *pos = &w->pos;
 	switch (code) {
@@ -129,33 +139,17 @@ struct pxe_walk_ctx {
 static long walk_pxe_one(__u32 idx __attribute__((unused)), void *arg)
 {
 	struct pxe_walk_ctx *w = arg;
-	struct xdp_md *ctx = w->xdp;
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
 	__u32 off = w->off & PXED_OPT_OFF_MASK;
-	__u8 *p = data + off;
-
-	if ((void *)(p + 1) > data_end || off + 1 > w->udp_end) {
-		w->result = -1;
+	__u8 code = 0;
+	__u32 len = 0;
+	int step = option_at(w->xdp, off, w->udp_end, &code, &len);
+	if (step == STEP_MALFORMED || step == STEP_END) {
+		w->result = step == STEP_END ? 0 : -1;
 		return 1;
 	}
-	__u8 code = p[0];
-	if (code == DHCP_OPT_END) {
-		w->result = 0;
-		return 1;
-	}
-	if (code == DHCP_OPT_PAD) {
+	if (step == STEP_PAD) {
 		w->off = off + 1;
 		return 0;
-	}
-	if ((void *)(p + 2) > data_end) {
-		w->result = -1;
-		return 1;
-	}
-	__u32 len = p[1];
-	if (off + 2 + len > w->udp_end) {
-		w->result = -1;
-		return 1;
 	}
 	if (code == DHCP_OPT_VENDOR_SPECIFIC)
 		record(&w->pos.o43, &w->pos.dup, off);

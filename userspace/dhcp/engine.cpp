@@ -192,14 +192,8 @@ Reply Engine::make_reply(const Ctx& c, MessageType t, Ipv4 yiaddr, uint32_t leas
 
 Reply Engine::make_nak(const Ctx& c, std::string_view why) const {
     Reply r;
+    r.packet = reply_header(c.req);
     Packet& p = r.packet;
-    p.op = 2;
-    p.htype = c.req.htype;
-    p.hlen = c.req.hlen;
-    p.xid = c.req.xid;
-    p.flags = c.req.flags;
-    p.giaddr = c.req.giaddr;
-    p.chaddr = c.req.chaddr;
     p.options.set_u8(opt::MessageType, uint8_t(MessageType::Nak));
     p.options.set_ip(opt::ServerId, c.server_ip);
     p.options.set_str(opt::Message, why);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "dhcp/render.h"
+
 namespace pxed::dhcp {
 
 namespace {
@@ -119,14 +121,7 @@ Result<Packet, ProxySkip> render_proxy_reply(const Packet& req, const ProxyInput
     const Policy& pol = *in.policy;
     const config::PxeMenu& menu = *in.menu;
 
-    Packet p;
-    p.op = 2;
-    p.htype = req.htype;
-    p.hlen = req.hlen;
-    p.xid = req.xid;
-    p.flags = req.flags;
-    p.giaddr = req.giaddr;
-    p.chaddr = req.chaddr;
+    Packet p = reply_header(req);
     if (!ack || req.ciaddr.is_zero()) p.flags |= kFlagBroadcast;
     else p.ciaddr = req.ciaddr;
     p.options.set_u8(opt::MessageType, uint8_t(ack ? MessageType::Ack : MessageType::Offer));

@@ -68,7 +68,7 @@ Options render_options(const RenderInput& in) {
     return o;
 }
 
-Packet render_reply(const Packet& req, MessageType type, const RenderInput& in, Ipv4 yiaddr) {
+Packet reply_header(const Packet& req) {
     Packet p;
     p.op = 2;
     p.htype = req.htype;
@@ -77,6 +77,11 @@ Packet render_reply(const Packet& req, MessageType type, const RenderInput& in, 
     p.flags = req.flags;
     p.giaddr = req.giaddr;
     p.chaddr = req.chaddr;
+    return p;
+}
+
+Packet render_reply(const Packet& req, MessageType type, const RenderInput& in, Ipv4 yiaddr) {
+    Packet p = reply_header(req);
     p.yiaddr = yiaddr;
     if (type == MessageType::Ack) p.ciaddr = req.ciaddr;
     p.options.set_u8(opt::MessageType, uint8_t(type));

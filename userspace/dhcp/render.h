@@ -33,6 +33,10 @@ Options render_options(const RenderInput& in);
 // siaddr for a reply: the configured next-server, else the server address.
 Ipv4 next_server(const RenderInput& in);
 
+// A reply's fixed fields taken from the request (RFC 2131 table 3: op,
+// htype, hlen, xid, flags, giaddr, chaddr), everything else zero.
+Packet reply_header(const Packet& req);
+
 // The reply message to `req`: the fixed fields taken from the request, the
 // message type, the rendered options, siaddr and the file field. The engine
 // sends it; the XDP blobs are cut from it, so both paths send these bytes.
