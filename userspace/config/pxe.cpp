@@ -4,25 +4,6 @@
 
 namespace pxed::config {
 
-std::vector<const PxeService*> PxeMenu::for_arch(uint16_t arch) const {
-    std::vector<const PxeService*> out;
-    for (auto& s : services)
-        if (s.arch == arch) out.push_back(&s);
-    return out;
-}
-
-const PxeService* PxeMenu::by_type(uint16_t type) const {
-    for (auto& s : services)
-        if (s.type == type) return &s;
-    return nullptr;
-}
-
-bool Config::has_proxy() const {
-    for (auto& s : subnets)
-        if (s.proxy) return true;
-    return false;
-}
-
 namespace {
 // Option 43 holds at most 255 bytes; the menu (sub-option 9) shares it with
 // discovery control, the boot servers and the prompt.

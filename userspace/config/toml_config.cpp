@@ -114,30 +114,6 @@ void parse_reservation(const Ctx& c, const toml::table& t, size_t idx, Config& c
 
 }  // namespace
 
-const Subnet* Config::subnet_for(Ipv4 a) const {
-    for (auto& s : subnets)
-        if (s.net.contains(a)) return &s;
-    return nullptr;
-}
-
-const Reservation* Config::reservation_for(const Mac& m) const {
-    for (auto& r : reservations)
-        if (r.mac == m) return &r;
-    return nullptr;
-}
-
-const Host* Config::host_for(const Mac& m) const {
-    for (auto& h : hosts)
-        if (h.mac == m) return &h;
-    return nullptr;
-}
-
-const Class* Config::class_named(std::string_view name) const {
-    for (auto& c : classes)
-        if (c.name == name) return &c;
-    return nullptr;
-}
-
 namespace {
 // Every class a match refers to by name is defined before `upto`.
 Result<void> check_members(const Config& c, const Match& m, size_t upto, const std::string& what) {
