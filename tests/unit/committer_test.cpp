@@ -24,14 +24,14 @@ public:
     bool fail = false, throw_ = false;
 
     Result<size_t> load_each(const std::function<void(Lease&&)>&) override { return size_t(0); }
-    Result<void> commit(std::span<const Lease> up, std::span<const Ipv4> del) override {
+    Result<CommitResult> commit(std::span<const Lease> up, std::span<const LeaseDelete> del) override {
         opened.wait();
         commits++;
         last_upserts = up.size();
         last_deletes = del.size();
         if (throw_) throw std::runtime_error("disk on fire");
         if (fail) return Err(std::string("disk full"));
-        return {};
+        return CommitResult{};
     }
     Result<std::vector<StoredReservation>> load_reservations() override { return std::vector<StoredReservation>{}; }
     Result<void> put_reservation(const StoredReservation&) override { return {}; }
@@ -60,7 +60,7 @@ TEST(Committer, ACommitRunsOnItsThreadAndSignalsWhenDone) {
     Committer& c = **opened;
     EXPECT_FALSE(c.busy());
     EXPECT_FALSE(c.finished());
-    c.start({lease_at(10), lease_at(11)}, {Ipv4(192, 0, 2, 12)});
+    c.start({lease_at(10), lease_at(11)}, {LeaseDelete{Ipv4(192, 0, 2, 12)}});
     EXPECT_TRUE(c.busy());
     // The caller is not blocked while the store waits for its disk.
     EXPECT_FALSE(readable(c.fd(), 50));

@@ -47,7 +47,7 @@ TEST(SqliteStore, CommitsAndReloads) {
         ASSERT_TRUE(s.ok()) << s.error();
         std::vector<Lease> ups = {sample(10), sample(11), sample(12, State::Released)};
         ASSERT_TRUE((*s)->commit(ups, {}).ok());
-        std::vector<Ipv4> del = {Ipv4(192, 0, 2, 11)};
+        std::vector<LeaseDelete> del = {LeaseDelete{Ipv4(192, 0, 2, 11)}};
         ASSERT_TRUE((*s)->commit({}, del).ok());
         auto l = sample(10);
         l.expires = 9999;

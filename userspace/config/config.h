@@ -141,7 +141,12 @@ struct Config {
     BootFiles boot;                      // [boot]: every subnet's fallback
     std::vector<OptionValue> options;    // [[option]]: every subnet's fallback
     PxeMenu pxe;                         // [pxe]: the boot menu of proxy replies
+    // An SQLite file, or a PostgreSQL database ("postgresql://...") that
+    // several pxed share.
     std::string lease_db = "/var/lib/pxed/leases.db";
+    // This daemon's name in a shared lease database (who wrote a row,
+    // pxectl status); empty: the host name.
+    std::string node_name;
     std::string tftp_root;          // empty: no TFTP and no HTTP file service
     std::optional<uint16_t> tftp_max_blksize;  // default: what fits the interface MTU
     uint32_t tftp_max_sessions_per_client = 256;  // concurrent transfers per client address

@@ -17,7 +17,7 @@ using namespace toml_detail;
 
 const std::vector<std::string> kServerKeys = {"interfaces",     "lease-db",       "tftp-root", "authoritative",
                                               "xdp",            "xdp-rate-limit", "xdp-rate-burst", "dhcp-rate-limit", "dhcp-rate-burst", "relay-rate-limit", "relay-rate-burst",
-                                              "tftp-max-blksize", "tftp-max-sessions-per-client", "http-port", "file-service-bind", "control-socket", "control-group"};
+                                              "tftp-max-blksize", "tftp-max-sessions-per-client", "http-port", "file-service-bind", "control-socket", "control-group", "node-name"};
 const std::vector<std::string> kSubnetKeys = {"cidr", "range", "router", "dns", "domain", "lease-time",
                                               "server-ip", "boot", "options", "known-clients-only", "proxy"};
 const std::vector<std::string> kResvKeys = {"mac",         "ip",          "hostname", "lease-time", "boot-file",
@@ -234,6 +234,7 @@ Result<Config> parse_toml(std::string_view text, const std::string& source_name)
                 }
             }
             if (auto v = get_str(c, *srv, "lease-db", "server"); !v.empty()) cfg.lease_db = v;
+            cfg.node_name = get_str(c, *srv, "node-name", "server");
             cfg.tftp_root = get_str(c, *srv, "tftp-root", "server");
             if (auto v = get_str(c, *srv, "control-socket", "server"); !v.empty()) cfg.control_socket = v;
             if (auto v = get_str(c, *srv, "control-group", "server"); !v.empty()) cfg.control_group = v;

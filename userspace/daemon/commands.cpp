@@ -18,6 +18,25 @@ namespace {
 
 json cmd_stats(Daemon& d, const control::Request&) { return to_json(d.snapshot()); }
 
+// The store, and with a shared one every node's view of it.
+json lease_db_status(const Daemon& d) {
+    json j{{"store", const_cast<Daemon&>(d).store().describe()}, {"up", d.db_up()}};
+    if (!d.db_up() && !d.db_error().empty()) j["error"] = d.db_error();
+    if (!d.shared_store()) return j;
+    j["node"] = d.node_name();
+    j["last_sync"] = d.last_sync();
+    json nodes = json::array();
+    for (auto& n : d.db_nodes())
+        nodes.push_back(json{{"name", n.name},
+                             {"connected_since", n.connected_since},
+                             {"last_sync", n.last_sync},
+                             {"last_seen", n.last_seen},
+                             {"leases_applied", n.leases_applied},
+                             {"reservations", n.reservations}});
+    j["nodes"] = nodes;
+    return j;
+}
+
 json cmd_status(Daemon& d, const control::Request&) {
     json ifs = json::array();
     for (auto& s : d.dhcp().sockets()) {
@@ -41,7 +60,7 @@ json cmd_status(Daemon& d, const control::Request&) {
                 {"pid", getpid()},
                 {"uptime_s", now_s() - d.started_at()},
                 {"config", d.source().path},
-                {"lease_db", d.store().describe()},
+                {"lease_db", lease_db_status(d)},
                 {"leases", counts},
                 {"reservations", cfg.reservations.size()},
                 {"interfaces", ifs},

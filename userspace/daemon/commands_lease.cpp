@@ -45,7 +45,7 @@ json add_static(Daemon& d, const lease::StoredReservation& sr) {
             d.engine().leases().erase(lip);
             break;
         }
-    d.flush_sync();
+    if (auto f = d.flush_sync(); !f) fail(f.error());
     spdlog::info("reservation added mac={} ip={} hostname={}", sr.mac.str(), sr.ip.str(), sr.hostname);
     return resv_json(*d.cfg().reservation_for(sr.mac), d.cfg(), true, d.engine());
 }
@@ -65,7 +65,7 @@ json add_dynamic(Daemon& d, const Mac& mac, Ipv4 ip, const std::string& hostname
     l.expires = lt == config::kInfiniteLease ? std::numeric_limits<int64_t>::max() : now + lt;
     l.state = lease::State::Bound;
     d.engine().leases().put(l);
-    d.flush_sync();  // durable before we answer
+    if (auto f = d.flush_sync(); !f) fail(f.error());  // durable before we answer
     spdlog::info("lease added mac={} ip={} lease_time={}", mac.str(), ip.str(), lt);
     return lease_json(*d.engine().leases().by_ip(ip), d.cfg());
 }
@@ -170,7 +170,7 @@ json cmd_lease_del(Daemon& d, const control::Request& r) {
     if (auto deleted = del_reservation(d, mac, ip)) return *deleted;
     lease::Lease l = find_lease(d, key, mac, ip);
     d.engine().leases().erase(l.ip);
-    d.flush_sync();
+    if (auto f = d.flush_sync(); !f) fail(f.error());
     spdlog::info("lease deleted ip={} mac={}", l.ip.str(), l.mac.str());
     return json{{"deleted", l.ip.str()}};
 }
@@ -184,7 +184,7 @@ json cmd_lease_release(Daemon& d, const control::Request& r) {
     l.state = lease::State::Released;
     l.expires = now_s();
     d.engine().leases().put(l);
-    d.flush_sync();
+    if (auto f = d.flush_sync(); !f) fail(f.error());
     spdlog::info("lease released ip={} mac={}", l.ip.str(), l.mac.str());
     return json{{"released", l.ip.str()}};
 }

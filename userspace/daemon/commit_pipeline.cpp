@@ -2,7 +2,19 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
+
 namespace pxed::daemon {
+
+namespace {
+
+int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
 
 Result<std::unique_ptr<CommitPipeline>> CommitPipeline::open(lease::LeaseStore& store, lease::LeaseTable& leases,
                                                              Send send, std::function<void()> on_thread_start) {
@@ -16,19 +28,26 @@ void CommitPipeline::flush() {
         auto* l = leases_.by_ip(ip);
         if (l && l->state != lease::State::Offered) {
             next_changes_[ip.v] = *l;
-            stored_.insert(ip.v);
-        } else if (stored_.erase(ip.v)) {
+            stored_.try_emplace(ip.v, 0);
+        } else if (stored_.count(ip.v)) {
             next_changes_[ip.v] = std::nullopt;  // offers never reach the store
         }
     }
     for (auto& p : pending_) next_acks_.push_back(std::move(p));
     pending_.clear();
-    if (!committer_->busy()) start_commit();
+    if (!committer_->busy() && (!failing_ || now_ms() >= retry_at_ms_)) start_commit();
 }
 
-void CommitPipeline::flush_sync() {
+Result<void> CommitPipeline::flush_sync() {
+    retry_at_ms_ = 0;  // an administrator's command tries now
     flush();
-    while (committer_->busy()) on_commit(*committer_->wait());
+    while (committer_->busy()) {
+        auto r = committer_->wait();
+        on_commit(*r);
+        if (failing_) break;
+    }
+    if (failing_) return Err("the lease database did not take the change (it is kept and tried again): " + last_error_);
+    return {};
 }
 
 void CommitPipeline::on_readable() {
@@ -40,14 +59,72 @@ void CommitPipeline::send_all(std::vector<Held>& acks) {
     acks.clear();
 }
 
-void CommitPipeline::on_commit(const Result<void>& r) {
+size_t CommitPipeline::apply_remote(const std::vector<lease::Lease>& rows) {
+    flush();  // this turn's changes count as on their way
+    size_t n = 0;
+    for (auto& l : rows) {
+        if (next_changes_.count(l.ip.v) || inflight_changes_.count(l.ip.v)) continue;
+        if (!leases_.apply_remote(l)) continue;
+        stored_[l.ip.v] = l.version;
+        n++;
+    }
+    leases_.take_dirty();  // a remote row may have displaced its client's older local one: not ours to write
+    return n;
+}
+
+void CommitPipeline::on_failure(const std::string& error) {
+    failed_++;
+    if (!failing_) spdlog::error("lease commit failed, withholding {} ACKs and keeping {} changes to try again: {}",
+                                 inflight_acks_.size(), inflight_changes_.size(), error);
+    failing_ = true;
+    last_error_ = error;
+    backoff_ms_ = std::clamp(backoff_ms_ * 2, 500, 8000);
+    retry_at_ms_ = now_ms() + backoff_ms_;
+    // Newer changes of the same addresses win; the ACKs are dropped (the
+    // clients ask again, and are answered from what is stored).
+    for (auto& [ip, change] : inflight_changes_) next_changes_.try_emplace(ip, std::move(change));
+    inflight_changes_.clear();
+    inflight_acks_.clear();
+}
+
+void CommitPipeline::on_lost(const lease::Lease& winner) {
+    lost_++;
+    spdlog::warn("lease {} went to {} on {} first: NAK instead of the ACK", winner.ip.str(), winner.mac.str(),
+                 "another server");
+    for (auto it = inflight_acks_.begin(); it != inflight_acks_.end();) {
+        if (it->reply.packet.yiaddr == winner.ip) {
+            send_(it->socket, dhcp::nak_instead_of(it->reply, "address in use"));
+            it = inflight_acks_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    // The table learns the winner; a later change of ours to the address
+    // would lose the same way.
+    next_changes_.erase(winner.ip.v);
+    leases_.apply_remote(winner);
+    leases_.take_dirty();
+    stored_[winner.ip.v] = winner.version;
+}
+
+void CommitPipeline::on_commit(const Result<lease::CommitResult>& r) {
     if (!r) {
-        spdlog::error("lease commit failed, withholding {} ACKs: {}", inflight_acks_.size(), r.error());
-        inflight_acks_.clear();
+        on_failure(r.error());
     } else {
+        if (failing_) spdlog::info("lease database is back: {} changes stored", inflight_changes_.size());
+        failing_ = false;
+        backoff_ms_ = 0;
+        for (auto& [ip, v] : r->versions) {
+            leases_.set_version(ip, v);
+            stored_[ip.v] = v;
+        }
+        for (auto& w : r->lost) on_lost(w);
+        for (auto& [ip, change] : inflight_changes_)
+            if (!change) stored_.erase(ip);
+        inflight_changes_.clear();
         send_all(inflight_acks_);
     }
-    start_commit();
+    if (!failing_) start_commit();
 }
 
 void CommitPipeline::start_commit() {
@@ -58,11 +135,12 @@ void CommitPipeline::start_commit() {
         return;
     }
     std::vector<lease::Lease> upserts;
-    std::vector<Ipv4> deletes;
+    std::vector<lease::LeaseDelete> deletes;
     for (auto& [ip, l] : next_changes_) {
-        if (l) upserts.push_back(std::move(*l));
-        else deletes.push_back(Ipv4(ip));
+        if (l) upserts.push_back(*l);
+        else deletes.push_back(lease::LeaseDelete{Ipv4(ip), stored_.count(ip) ? stored_[ip] : 0});
     }
+    inflight_changes_ = std::move(next_changes_);
     next_changes_.clear();
     inflight_acks_ = std::move(next_acks_);
     next_acks_.clear();

@@ -9,7 +9,15 @@
 // fsync), on the committer's thread, while the event loop goes on receiving,
 // offering and NAKing. A batch's ACKs leave once its commit has finished; if
 // it fails, they never leave: a client is never told about a lease that is
-// not durable.
+// not durable. A failed batch's changes are kept and tried again, with
+// backoff (0.5 s doubling to 8 s), until the store takes them; meanwhile
+// failing() is true and the engine answers only what is already stored.
+//
+// With a store shared by several daemons (PostgreSQL), a commit can lose
+// an address to another daemon: that ACK never leaves, a NAK goes instead
+// (the client starts over and gets another address), and the table learns
+// the winning row. Rows other daemons wrote come in through apply_remote().
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -35,15 +43,26 @@ public:
                                                         Send send, std::function<void()> on_thread_start);
 
     // A row the store held at start.
-    void loaded(Ipv4 ip) { stored_.insert(ip.v); }
+    void loaded(Ipv4 ip, int64_t version) { stored_[ip.v] = version; }
+    // Rows other daemons wrote (the watcher): applied to the table unless a
+    // change of this daemon's to the same address is still on its way to
+    // the store (its commit decides), or the table's row is as new.
+    // Returns how many were applied.
+    size_t apply_remote(const std::vector<lease::Lease>& rows);
     // An ACK that leaves once the lease it promises is durable.
     void hold(size_t socket, dhcp::Reply ack) { pending_.push_back(Held{socket, std::move(ack)}); }
 
     // Hands what this turn changed to the committer if it is idle. Called
     // after every turn of the loop; never blocks.
     void flush();
-    // Everything received so far is durable and answered (commands, exit).
-    void flush_sync();
+    // Everything received so far is durable and answered (commands, exit);
+    // fails (trying at once, whatever the backoff) when the store does.
+    Result<void> flush_sync();
+    // The last commit failed; its changes wait for the next try.
+    bool failing() const { return failing_; }
+    const std::string& last_error() const { return last_error_; }
+    uint64_t lost_to_other_servers() const { return lost_.load(); }
+    uint64_t failed_commits() const { return failed_.load(); }
     // Readable when the running commit has finished; then on_readable().
     int fd() const { return committer_->fd(); }
     void on_readable();
@@ -55,17 +74,26 @@ private:
         size_t socket;
         dhcp::Reply reply;
     };
-    void on_commit(const Result<void>& r);
+    void on_commit(const Result<lease::CommitResult>& r);
+    void on_failure(const std::string& error);
+    void on_lost(const lease::Lease& winner);
     void start_commit();
     void send_all(std::vector<Held>& acks);
 
     lease::LeaseTable& leases_;
     Send send_;
     std::vector<Held> pending_;                                                  // this turn's ACKs
-    std::unordered_map<uint32_t, std::optional<lease::Lease>> next_changes_;     // by address; nullopt: delete
+    using Changes = std::unordered_map<uint32_t, std::optional<lease::Lease>>;  // by address; nullopt: delete
+    Changes next_changes_;
+    Changes inflight_changes_;  // the running commit's: tried again if it fails
     std::vector<Held> next_acks_;      // wait for the next commit
     std::vector<Held> inflight_acks_;  // wait for the running commit
-    std::unordered_set<uint32_t> stored_;  // addresses with a row once the queued commits are done
+    std::unordered_map<uint32_t, int64_t> stored_;  // addresses with a row once the queued commits are done: its version
+    bool failing_ = false;
+    std::string last_error_;
+    int64_t retry_at_ms_ = 0;
+    int backoff_ms_ = 0;
+    std::atomic<uint64_t> lost_{0}, failed_{0};  // read by the metrics (HTTP thread)
     std::unique_ptr<lease::Committer> committer_;
 };
 

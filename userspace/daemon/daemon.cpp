@@ -99,20 +99,13 @@ MetricsSnapshot Daemon::snapshot() const {
     read_into(s, dhcp_.counters());
     fast_path_.read_into(s);
     files_.read_into(s);
+    s.db.up = db_up_.load();
+    s.db.shared = watcher_ != nullptr;
+    if (pipeline_) {
+        s.db.failed_commits = pipeline_->failed_commits();
+        s.db.lost_to_others = pipeline_->lost_to_other_servers();
+    }
     return s;
-}
-
-Result<void> Daemon::open_store() {
-    std::error_code ec;
-    auto parent = std::filesystem::path(cfg_->lease_db).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-    if (ec)
-        return Err("cannot create the directory " + parent.string() + " for lease-db " + cfg_->lease_db + ": " +
-                   ec.message());
-    auto store = lease::open_sqlite_store(cfg_->lease_db);
-    if (!store) return Err(store.error());
-    store_ = std::move(store.value());
-    return {};
 }
 
 Result<void> Daemon::start() {
@@ -134,7 +127,7 @@ Result<void> Daemon::start() {
     // Row by row into the table: the rows are never all in memory twice.
     engine_->leases().begin_load();
     auto loaded = store_->load_each([this](lease::Lease&& l) {
-        pipeline_->loaded(l.ip);
+        pipeline_->loaded(l.ip, l.version);
         engine_->leases().put(l);
     });
     engine_->leases().end_load();
@@ -144,6 +137,7 @@ Result<void> Daemon::start() {
     if (auto r = change_config(ConfigChange{file_cfg_, std::move(runtime.value()), {}}); !r) return r;
     engine_->leases().take_dirty();
     spdlog::info("leases store={} loaded={}", store_->describe(), *loaded);
+    if (auto r = start_watcher(); !r) return r;
     // What SQLite and the load freed (its page cache, the table's
     // rehashing) goes back to the system rather than stays with malloc.
     malloc_trim(0);

@@ -13,6 +13,7 @@
 // changes nothing.
 #include <signal.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -28,6 +29,7 @@
 #include "daemon/metrics.h"
 #include "dhcp/engine.h"
 #include "lease/lease_store.h"
+#include "lease/postgres/pg_watcher.h"
 #include "pxed/result.h"
 
 namespace pxed::daemon {
@@ -75,18 +77,38 @@ public:
     const control::Server* control() const { return control_.get(); }
     int64_t started_at() const { return started_at_; }
     MetricsSnapshot snapshot() const;
-    // Every lease change so far is durable and every held ACK has left.
-    void flush_sync() { pipeline_->flush_sync(); }
+    // Every lease change so far is durable and every held ACK has left;
+    // fails when the store does not take them (they are kept and retried).
+    Result<void> flush_sync() { return pipeline_->flush_sync(); }
+
+    // --- the lease database (lease_db.cpp) ---
+    // This daemon's name in a shared database.
+    const std::string& node_name() const { return node_name_; }
+    // Whether the store takes writes (and, when shared, the watcher is connected).
+    bool db_up() const { return db_up_.load(); }
+    // Shared store: every node's status as the database last showed it,
+    // and when this node last applied a change from it.
+    const std::vector<lease::NodeStatus>& db_nodes() const { return nodes_; }
+    int64_t last_sync() const { return last_sync_; }
+    bool shared_store() const { return watcher_ != nullptr; }
+    const std::string& db_error() const { return db_error_; }
 
 private:
     Result<config::Config> merge_runtime(config::Config c, const std::vector<lease::StoredReservation>& rt) const;
     void install(config::Config merged);  // engine, limits, maps
-    Result<void> open_store();
+    Result<void> open_store();     // lease_db.cpp
+    Result<void> start_watcher();  // shared stores: after the leases are loaded
     void on_signal(int fd, bool& stop, int& status);
     // The kernel maps follow the configuration and the deferred reservations.
     Result<void> sync_maps(int64_t now);
     // After every turn of the loop: re-syncs when a deferral began or ended.
     void check_deferred(int64_t now);
+    // The watcher's news: other nodes' leases, the reservation list, the
+    // connection's state, the nodes' status.
+    void on_db_watch();
+    // After every turn of the loop: the engine's store-down mode follows
+    // the pipeline and the watcher.
+    void check_store();
 
     ConfigSource source_;
     config::Config file_cfg_;                    // as the source gave it
@@ -96,6 +118,14 @@ private:
     std::unique_ptr<lease::LeaseStore> store_;
     DhcpService dhcp_;
     std::unique_ptr<CommitPipeline> pipeline_;  // after store_: stops first
+    std::unique_ptr<lease::PgWatcher> watcher_;  // shared stores only
+    std::string node_name_;
+    bool db_connected_ = true;
+    std::atomic<bool> db_up_{true};
+    std::string db_error_;
+    std::vector<lease::NodeStatus> nodes_;
+    int64_t last_sync_ = 0;
+    int64_t leases_applied_ = 0;
     FastPath fast_path_;
     DeferredReservations deferred_;
     FileService files_;

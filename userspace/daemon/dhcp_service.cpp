@@ -130,6 +130,7 @@ void DhcpService::on_packet(size_t si, std::span<const uint8_t> bytes, const soc
     if (out.drop == dhcp::Drop::Ignored) counters_.ignored++;
     if (out.drop == dhcp::Drop::NotPxe) counters_.proxy_not_pxe++;
     if (out.drop == dhcp::Drop::NothingToBoot) counters_.proxy_nothing_to_boot++;
+    if (out.drop == dhcp::Drop::StoreUnavailable) counters_.store_unavailable++;
     if (out.drop == dhcp::Drop::PoolExhausted) {
         counters_.pool_exhausted++;
         if (out.subnet) warn_exhausted(*out.subnet, p->mac(), now);
@@ -141,7 +142,7 @@ void DhcpService::on_packet(size_t si, std::span<const uint8_t> bytes, const soc
     // Only an ACK promises a lease: it waits for the batch's commit.
     // OFFERs, NAKs and a proxy's ACKs (no lease) leave at once, whatever
     // the disk is doing.
-    if (sent == dhcp::MessageType::Ack && !out.proxy) pipeline_->hold(si, std::move(*out.reply));
+    if (sent == dhcp::MessageType::Ack && !out.proxy && !out.nothing_to_commit) pipeline_->hold(si, std::move(*out.reply));
     else s.queue(*out.reply);
 }
 

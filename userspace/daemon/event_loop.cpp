@@ -19,7 +19,8 @@ namespace {
 
 // epoll tags: a DHCP socket's index, a control connection's fd with the
 // high bit set, or one of these.
-constexpr uint64_t kSignal = UINT64_MAX, kControlListen = UINT64_MAX - 1, kCommit = UINT64_MAX - 2;
+constexpr uint64_t kSignal = UINT64_MAX, kControlListen = UINT64_MAX - 1, kCommit = UINT64_MAX - 2,
+                   kDbWatch = UINT64_MAX - 3;
 constexpr uint64_t kControlConn = 1ull << 62;
 constexpr uint64_t kBootServer = 1ull << 61;  // | interface index: its port 4011 socket
 constexpr int kMaxEvents = 16;
@@ -45,7 +46,7 @@ void Daemon::on_signal(int fd, bool& stop, int& status) {
             // Exit for a restart: the kernel keeps answering reserved
             // clients until the next pxed takes over the pinned maps.
             fast_path_.keep_on_exit();
-            pipeline_->flush_sync();
+            if (auto r = pipeline_->flush_sync(); !r) spdlog::error("exiting with lease changes not stored: {}", r.error());
             dhcp_.flush_replies();
             files_.stop();
             spdlog::info("signal=SIGUSR2 exiting for a restart; XDP stays attached on {} interface(s)",
@@ -56,7 +57,7 @@ void Daemon::on_signal(int fd, bool& stop, int& status) {
         } else {
             spdlog::info("signal={} shutting down", strsignal(int(si.ssi_signo)));
             sd_notify(0, "STOPPING=1");
-            pipeline_->flush_sync();
+            if (auto r = pipeline_->flush_sync(); !r) spdlog::error("exiting with lease changes not stored: {}", r.error());
             dhcp_.flush_replies();
             fast_path_.detach_all();
             files_.stop();
@@ -80,6 +81,7 @@ int Daemon::serve() {
     add(epfd, control_->listen_fd(), kControlListen);
     add(epfd, sfd.get(), kSignal);
     add(epfd, pipeline_->fd(), kCommit);
+    if (watcher_) add(epfd, watcher_->fd(), kDbWatch);
     for (size_t i = 0; i < dhcp_.sockets().size(); i++) {
         add(epfd, dhcp_.sockets()[i].fd(), i);
         if (int fd = dhcp_.sockets()[i].boot_server_fd(); fd >= 0) add(epfd, fd, kBootServer | i);
@@ -98,6 +100,7 @@ int Daemon::serve() {
             uint64_t tag = events[i].data.u64;
             if (tag == kControlListen) control_->on_listen(watch);
             else if (tag == kCommit) pipeline_->on_readable();
+            else if (tag == kDbWatch) on_db_watch();
             else if (tag == kSignal) on_signal(sfd.get(), stop, status);
             else if (tag & kControlConn) control_->on_readable(int(tag & ~kControlConn), unwatch);
             else if (tag & kBootServer) dhcp_.on_readable(size_t(tag & ~kBootServer), true);
@@ -107,6 +110,7 @@ int Daemon::serve() {
         pipeline_->flush();
         dhcp_.flush_replies();  // the ACKs whose commit finished in this turn
         check_deferred(int64_t(std::time(nullptr)));
+        check_store();
     }
     return status;
 }

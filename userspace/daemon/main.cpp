@@ -9,6 +9,7 @@
 #include "daemon/config_source.h"
 #include "daemon/daemon.h"
 #include "daemon/probe_check.h"
+#include "lease/postgres/postgres.h"
 #include "pxed/version.h"
 
 using namespace pxed;
@@ -19,7 +20,7 @@ int main(int argc, char** argv) {
     daemon::ConfigSource source;
     std::string dnsmasq_path;
     std::string log_level = "info";
-    bool check_only = false;
+    bool check_only = false, db_init = false, db_upgrade = false;
     double check_wait = 3;
     auto* toml_opt = app.add_option("-c,--config", source.path, "TOML configuration file");
     auto* dm_opt = app.add_option("--dnsmasq-conf", dnsmasq_path, "read a dnsmasq.conf (PXE subset) instead");
@@ -34,6 +35,11 @@ int main(int argc, char** argv) {
                    "seconds --check listens for OFFERs on proxy subnets (0: no test DISCOVER)")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 60.0));
+    auto* init_opt = app.add_flag("--db-init", db_init,
+                                  "create pxed's schema in the (empty) PostgreSQL database named by lease-db, and exit");
+    app.add_flag("--db-upgrade", db_upgrade,
+                 "migrate the PostgreSQL database named by lease-db to this pxed's schema version, and exit")
+        ->excludes(init_opt);
     CLI11_PARSE(app, argc, argv);
     if (!dnsmasq_path.empty()) {
         source.path = dnsmasq_path;
@@ -52,6 +58,23 @@ int main(int argc, char** argv) {
     if (!c) {
         std::fprintf(stderr, "pxed: %s\n", c.error().c_str());
         return 1;
+    }
+    if (db_init || db_upgrade) {
+        const char* flag = db_init ? "--db-init" : "--db-upgrade";
+        if (!lease::is_postgres_url(c->lease_db)) {
+            std::fprintf(stderr,
+                         "pxed: %s is for a PostgreSQL lease-db (\"postgresql://...\"); lease-db in %s is the SQLite "
+                         "file %s, whose schema pxed creates itself\n",
+                         flag, source.path.c_str(), c->lease_db.c_str());
+            return 2;
+        }
+        auto r = db_init ? lease::pg_db_init(c->lease_db) : lease::pg_db_upgrade(c->lease_db);
+        if (!r) {
+            std::fprintf(stderr, "pxed: %s\n", r.error().c_str());
+            return 1;
+        }
+        std::printf("%s\n", r->c_str());
+        return 0;
     }
     if (check_only) {
         auto chk = daemon::check_interfaces(*c);

@@ -71,6 +71,7 @@ void read_into(MetricsSnapshot& s, const DhcpCounters& c) {
     s.proxy_acks = c.proxy_acks.load();
     s.proxy_not_pxe = c.proxy_not_pxe.load();
     s.proxy_nothing_to_boot = c.proxy_nothing_to_boot.load();
+    s.store_unavailable = c.store_unavailable.load();
 }
 
 TftpFigures read_figures(const tftp::ServerStats& t) {
@@ -99,6 +100,16 @@ std::string to_prometheus(const MetricsSnapshot& s) {
     m.sample("pxed_dhcp_not_ethernet_total", s.not_ethernet);
     m.family("pxed_dhcp_pool_exhausted_total", "counter", "DISCOVERs left unanswered because the pool was full.");
     m.sample("pxed_dhcp_pool_exhausted_total", s.pool_exhausted);
+    m.family("pxed_dhcp_store_unavailable_total", "counter",
+             "Requests left unanswered because the lease database took no writes (no new lease).");
+    m.sample("pxed_dhcp_store_unavailable_total", s.store_unavailable);
+    m.family("pxed_lease_db_up", "gauge", "1 when the lease database takes writes (and, when shared, is reachable).");
+    m.sample("pxed_lease_db_up", s.db.up ? 1 : 0);
+    m.family("pxed_lease_db_failed_commits_total", "counter", "Lease commits the database refused (kept and retried).");
+    m.sample("pxed_lease_db_failed_commits_total", s.db.failed_commits);
+    m.family("pxed_lease_db_lost_total", "counter",
+             "ACKs replaced by a NAK because another server sharing the database stored the address first.");
+    m.sample("pxed_lease_db_lost_total", s.db.lost_to_others);
     m.family("pxed_dhcp_ignored_total", "counter",
              "Requests left unanswered by the boot policy: a host or class with ignore, or an unknown client on a "
              "known-clients-only subnet.");
@@ -172,6 +183,7 @@ json to_json(const MetricsSnapshot& s) {
                  {"not_ethernet", s.not_ethernet},
                  {"pool_exhausted", s.pool_exhausted},
                  {"ignored", s.ignored},
+                 {"store_unavailable", s.store_unavailable},
                  {"rate_limited_client", s.rate_limited_client},
                  {"rate_limited_relay", s.rate_limited_relay},
                  {"proxy", json{{"daemon", json{{"OFFER", s.proxy_offers}, {"ACK", s.proxy_acks}}},
@@ -180,6 +192,8 @@ json to_json(const MetricsSnapshot& s) {
                                 {"not_pxe", s.proxy_not_pxe},
                                 {"nothing_to_boot", s.proxy_nothing_to_boot}}}};
     j["xdp"] = x;
+    j["lease_db"] = {{"up", s.db.up}, {"shared", s.db.shared}, {"failed_commits", s.db.failed_commits},
+                     {"lost_to_other_servers", s.db.lost_to_others}};
     if (auto& t = s.tftp)
         j["tftp"] = {{"requests", t->requests},   {"completed", t->completed},
                      {"failed", t->failed},       {"active", t->active},

@@ -36,6 +36,16 @@ struct DhcpCounters {
     // sent), requests left alone because they are not from a PXE client or
     // there is nothing to boot for them.
     std::atomic<uint64_t> proxy_offers{0}, proxy_acks{0}, proxy_not_pxe{0}, proxy_nothing_to_boot{0};
+    // The lease database took no writes: DISCOVERs and REQUESTs dropped.
+    std::atomic<uint64_t> store_unavailable{0};
+};
+
+// The lease database, as the daemon sees it.
+struct DbFigures {
+    bool up = true;
+    uint64_t failed_commits = 0;   // commits the store refused (retried later)
+    uint64_t lost_to_others = 0;   // ACKs replaced by a NAK: another server stored the address first
+    bool shared = false;           // PostgreSQL
 };
 
 struct XdpFigures {
@@ -58,6 +68,8 @@ struct MetricsSnapshot {
     std::array<uint64_t, 9> received{}, sent{};
     uint64_t parse_errors = 0, not_ethernet = 0, pool_exhausted = 0, ignored = 0, rate_limited_client = 0, rate_limited_relay = 0;
     uint64_t proxy_offers = 0, proxy_acks = 0, proxy_not_pxe = 0, proxy_nothing_to_boot = 0;
+    uint64_t store_unavailable = 0;
+    DbFigures db;
     std::vector<XdpFigures> xdp;
     std::optional<TftpFigures> tftp;
     std::optional<HttpFigures> http;

@@ -1,5 +1,7 @@
 #include "dhcp/engine.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <limits>
 
 #include "dhcp/proxy.h"
@@ -24,6 +26,7 @@ std::string_view to_string(Drop d) {
     case Drop::Ignored: return "ignored";
     case Drop::NotPxe: return "not_pxe";
     case Drop::NothingToBoot: return "nothing_to_boot";
+    case Drop::StoreUnavailable: return "store_unavailable";
     }
     return "unknown";
 }
@@ -166,9 +169,25 @@ Reply Engine::make_nak(const Ctx& c, std::string_view why) const {
     return r;
 }
 
+const lease::Lease* Engine::stored_lease(const Ctx& c) const {
+    auto* l = leases_.by_client(c.client);
+    if (!l || l->state != State::Bound || l->version == 0 || l->expires <= c.now) return nullptr;
+    if (!c.subnet->net.contains(l->ip)) return nullptr;
+    return l;
+}
+
 Outcome Engine::discover(Ctx& c) {
     uint32_t lt = lease_time_for(c);
     Ipv4 ip;
+    if (store_down_ && !c.resv) {
+        // Only what the store already holds: the client's own bound lease,
+        // for the time it has left.
+        auto* l = stored_lease(c);
+        if (!l) return drop(Drop::StoreUnavailable, "lease database down: no new lease");
+        uint32_t left = l->expires == INT64_MAX ? lt : uint32_t(std::min<int64_t>(l->expires - c.now, lt));
+        return reply(make_reply(c, MessageType::Offer, l->ip, left),
+                     note([&] { return "offer " + l->ip.str() + " (stored lease, database down)"; }));
+    }
     if (c.resv) {
         ip = c.resv->ip;
     } else {
@@ -258,6 +277,22 @@ Outcome Engine::request(Ctx& c) {
     }
 
     uint32_t lt = lease_time_for(c);
+    if (store_down_) {
+        // Nothing is written: a reservation is answered as the kernel does;
+        // a stored lease is renewed for the time it has left; the rest waits.
+        Outcome o;
+        if (c.resv) {
+            o = reply(make_reply(c, MessageType::Ack, want, lt), note([&] { return "ack " + want.str() + " (reserved, database down)"; }));
+        } else if (auto* s = stored_lease(c); s && s->ip == want) {
+            uint32_t left = s->expires == INT64_MAX ? lt : uint32_t(std::min<int64_t>(s->expires - c.now, lt));
+            o = reply(make_reply(c, MessageType::Ack, want, left),
+                      note([&] { return "ack " + want.str() + " (stored lease, database down)"; }));
+        } else {
+            return drop(Drop::StoreUnavailable, "lease database down: nothing stored to renew");
+        }
+        o.nothing_to_commit = true;
+        return o;
+    }
     Lease l;
     l.ip = want;
     l.mac = c.req.mac();

@@ -22,6 +22,7 @@ enum class Drop {
     Ignored,      // the boot policy: a host or class with ignore, or an unknown client on a known-clients-only subnet
     NotPxe,          // proxy subnet: not a PXE client (option 60)
     NothingToBoot,   // proxy subnet: no boot file nor menu for the client, or an unknown boot item
+    StoreUnavailable,  // the lease database takes no writes: no new lease (set_store_down)
 };
 std::string_view to_string(Drop d);
 
@@ -35,6 +36,9 @@ struct Outcome {
     // declined, released or given up): the daemon re-syncs the kernel map.
     bool reservations_changed = false;
     bool proxy = false;  // a proxyDHCP reply: no lease behind it, nothing to commit
+    // An ACK that changed nothing (a renewal answered from the stored lease
+    // while the store is down, or a reservation's): it leaves at once.
+    bool nothing_to_commit = false;
 };
 
 // A reservation that cannot take effect yet because another client still
@@ -73,6 +77,15 @@ public:
     // off unless it logs at debug: no string is built per request then.
     void set_notes(bool on) { notes_ = on; }
 
+    // The lease database takes no writes (unreachable, or commits fail).
+    // Then, as documented in CONFIG.md ("When the lease database is
+    // down"): reserved clients are answered as ever; a client whose bound
+    // lease is stored (Lease::version != 0) is offered and renewed that
+    // lease with the time it has left, nothing written; every other
+    // DISCOVER and REQUEST is dropped (Drop::StoreUnavailable), never NAKed.
+    void set_store_down(bool down) { store_down_ = down; }
+    bool store_down() const { return store_down_; }
+
     lease::LeaseTable& leases() { return leases_; }
     const lease::LeaseTable& leases() const { return leases_; }
 
@@ -107,7 +120,10 @@ private:
 
     const config::Config* cfg_ = nullptr;
     bool notes_ = true;
+    bool store_down_ = false;
     lease::LeaseTable leases_;
+    // While the store is down: the client's stored bound lease, if any.
+    const lease::Lease* stored_lease(const Ctx& c) const;
 };
 
 lease::ClientKey client_key(const Packet& p);

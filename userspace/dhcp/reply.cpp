@@ -73,6 +73,36 @@ void address_reply(Reply& r, const Packet& req, const RxInfo& rx) {
     }
 }
 
+Reply nak_instead_of(const Reply& ack, std::string_view why) {
+    Reply r;
+    const Packet& a = ack.packet;
+    Packet& p = r.packet;
+    p.op = 2;
+    p.htype = a.htype;
+    p.hlen = a.hlen;
+    p.xid = a.xid;
+    p.flags = a.flags;
+    p.giaddr = a.giaddr;
+    p.chaddr = a.chaddr;
+    p.options.set_u8(opt::MessageType, uint8_t(MessageType::Nak));
+    if (auto sid = a.options.get_ip(opt::ServerId)) p.options.set_ip(opt::ServerId, *sid);
+    p.options.set_str(opt::Message, why);
+    if (auto* ri = a.options.find(opt::RelayAgentInfo)) p.options.set(opt::RelayAgentInfo, ri->data);
+    r.max_len = ack.max_len;
+    r.src_port = ack.src_port;
+    if (ack.dest == Dest::Relay) {
+        p.flags |= kFlagBroadcast;
+        r.dest = Dest::Relay;
+        r.dst_ip = ack.dst_ip;
+        r.dst_port = ack.dst_port;
+    } else {
+        r.dest = Dest::Broadcast;
+        r.dst_ip = Ipv4(0xffffffff);
+        r.dst_port = 68;
+    }
+    return r;
+}
+
 size_t max_reply_size(const Packet& req) {
     constexpr size_t kIpUdp = 28, kMinDatagram = 576, kMaxDatagram = 1500;
     size_t m = kMinDatagram;

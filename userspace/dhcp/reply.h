@@ -40,6 +40,12 @@ struct Reply {
 // NAK) for the reply r.packet to `req`.
 void address_reply(Reply& r, const Packet& req, const RxInfo& rx);
 
+// The NAK that replaces `ack` when its lease could not be stored (another
+// server sharing the lease database took the address first): same
+// transaction and client, no address, message `why`; broadcast, or to the
+// relay with the broadcast bit (RFC 2131 4.3.2).
+Reply nak_instead_of(const Reply& ack, std::string_view why);
+
 // The largest DHCP message (UDP payload) `req`'s sender accepts: option 57
 // minus the IP and UDP headers, never below RFC 2131's 576-byte datagram
 // (548 bytes of DHCP) and never above a 1500-byte Ethernet frame's payload.

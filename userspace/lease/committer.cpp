@@ -32,7 +32,7 @@ Committer::~Committer() {
     close(efd_);
 }
 
-void Committer::start(std::vector<Lease> upserts, std::vector<Ipv4> deletes) {
+void Committer::start(std::vector<Lease> upserts, std::vector<LeaseDelete> deletes) {
     {
         std::lock_guard lk(mu_);
         upserts_ = std::move(upserts);
@@ -53,7 +53,7 @@ void Committer::run() {
         auto up = std::move(upserts_);
         auto del = std::move(deletes_);
         lk.unlock();
-        Result<void> r = Err(std::string("lease commit threw"));
+        Result<CommitResult> r = Err(std::string("lease commit threw"));
         try {
             r = store_.commit(up, del);
         } catch (const std::exception& e) {
@@ -68,24 +68,24 @@ void Committer::run() {
     }
 }
 
-Result<void> Committer::take() {
+Result<CommitResult> Committer::take() {
     uint64_t v;
     (void)!read(efd_, &v, sizeof v);
     busy_ = false;
     done_ = false;
-    Result<void> r = std::move(*result_);
+    Result<CommitResult> r = std::move(*result_);
     result_.reset();
     return r;
 }
 
-std::optional<Result<void>> Committer::finished() {
+std::optional<Result<CommitResult>> Committer::finished() {
     if (!busy_) return std::nullopt;
     std::lock_guard lk(mu_);
     if (!done_) return std::nullopt;
     return take();
 }
 
-std::optional<Result<void>> Committer::wait() {
+std::optional<Result<CommitResult>> Committer::wait() {
     if (!busy_) return std::nullopt;
     std::unique_lock lk(mu_);
     cv_.wait(lk, [this] { return done_; });

@@ -31,17 +31,17 @@ public:
     int fd() const { return efd_; }
     bool busy() const { return busy_; }
     // Starts a commit (precondition: !busy()).
-    void start(std::vector<Lease> upserts, std::vector<Ipv4> deletes);
+    void start(std::vector<Lease> upserts, std::vector<LeaseDelete> deletes);
     // The result of the commit that has finished, if it has (non-blocking).
-    std::optional<Result<void>> finished();
+    std::optional<Result<CommitResult>> finished();
     // Blocks until the running commit has finished and returns its result;
     // nothing if none was running.
-    std::optional<Result<void>> wait();
+    std::optional<Result<CommitResult>> wait();
 
 private:
     Committer(LeaseStore& store, int efd, std::function<void()> on_start);
     void run();
-    Result<void> take();  // with mu_ held and done_ set
+    Result<CommitResult> take();  // with mu_ held and done_ set
 
     LeaseStore& store_;
     int efd_ = -1;
@@ -50,8 +50,8 @@ private:
     std::condition_variable cv_;
     bool job_ = false, done_ = false, stop_ = false;
     std::vector<Lease> upserts_;
-    std::vector<Ipv4> deletes_;
-    std::optional<Result<void>> result_;
+    std::vector<LeaseDelete> deletes_;
+    std::optional<Result<CommitResult>> result_;
     std::thread th_;
 };
 

@@ -31,6 +31,11 @@ struct Lease {
     int64_t expires = 0;  // seconds since the epoch; INT64_MAX for infinite
     State state = State::Offered;
     bool is_static = false;
+    // The store's version of this row when several daemons share the store
+    // (PostgreSQL: the row's change sequence number); 0 when unknown or when
+    // the store is this daemon's alone. A newer row from another daemon
+    // replaces a table entry only when its version is higher.
+    int64_t version = 0;
 };
 
 }  // namespace pxed::lease

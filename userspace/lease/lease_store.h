@@ -1,7 +1,7 @@
 #pragma once
-// Durable lease storage behind a small interface. One backend exists: the
-// embedded SQLite store (sqlite/sqlite_store.cpp). The interface is kept
-// small so that a store shared by several daemons (PostgreSQL) can fit it.
+// Durable lease storage behind a small interface. Two backends: the
+// embedded SQLite store (sqlite/sqlite_store.cpp), one daemon's own, and
+// PostgreSQL (postgres/), shared by several daemons serving the same pools.
 #include <functional>
 #include <memory>
 #include <optional>
@@ -21,6 +21,24 @@ struct StoredReservation {
     std::optional<uint32_t> lease_time;  // 0xffffffff: infinite
 };
 
+// What a commit wrote, and what it could not write because another daemon
+// sharing the store holds the address (always empty for SQLite).
+struct CommitResult {
+    // Upserts refused: the address is another client's lease in the store
+    // (not expired, not released). The store's row is returned, so the
+    // caller's table learns it; the lease it tried to write was not stored.
+    std::vector<Lease> lost;
+    // The store's version of each row written (shared stores only).
+    std::vector<std::pair<Ipv4, int64_t>> versions;
+};
+
+// A delete names the address and the version of the row the caller knows:
+// a shared store deletes the row only if no other daemon wrote it since.
+struct LeaseDelete {
+    Ipv4 ip;
+    int64_t version = 0;
+};
+
 class LeaseStore {
 public:
     virtual ~LeaseStore() = default;
@@ -36,7 +54,9 @@ public:
     }
     // One transaction: upserts by address, then deletes. Durable on return
     // (fsync'd): the caller sends the replies about these leases only then.
-    virtual Result<void> commit(std::span<const Lease> upserts, std::span<const Ipv4> deletes) = 0;
+    // A shared store writes an upsert only over its own client's row, an
+    // expired or released one, or none; the others come back in `lost`.
+    virtual Result<CommitResult> commit(std::span<const Lease> upserts, std::span<const LeaseDelete> deletes) = 0;
     // Static reservations added at run time (pxectl lease add --static);
     // those of the configuration file live in the file.
     virtual Result<std::vector<StoredReservation>> load_reservations() = 0;
@@ -45,6 +65,11 @@ public:
     // For status output and log lines: backend and location.
     virtual std::string describe() const = 0;
 };
+
+// Whether `lease_db` names a PostgreSQL database (a postgresql:// or
+// postgres:// URI, or a libpq key=value string with dbname= or host=)
+// rather than an SQLite file.
+bool is_postgres_url(const std::string& lease_db);
 
 // Opens (creating if absent) the SQLite store at `path` in WAL mode with
 // synchronous=FULL. An existing file that is not a pxed lease database, or

@@ -141,7 +141,20 @@ void LeaseTable::put(const Lease& l) {
 
 void LeaseTable::changed(Ipv4 ip) {
     if (AddressPool* pool = pool_of(ip)) pool->update(ip, by_ip(ip), by_ip_);
-    dirty_.push_back(ip);
+    if (mark_dirty_) dirty_.push_back(ip);
+}
+
+bool LeaseTable::apply_remote(const Lease& l) {
+    if (auto* cur = by_ip(l.ip); cur && cur->version >= l.version) return false;
+    mark_dirty_ = false;
+    put(l);
+    mark_dirty_ = true;
+    return true;
+}
+
+void LeaseTable::set_version(Ipv4 ip, int64_t version) {
+    auto it = by_ip_.find(ip);
+    if (it != by_ip_.end()) it->second.version = version;
 }
 
 void LeaseTable::erase(Ipv4 ip) {

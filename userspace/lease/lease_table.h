@@ -68,6 +68,14 @@ public:
     void load(const std::vector<Lease>& leases);
     void erase(Ipv4 ip);
 
+    // A row another daemon sharing the store wrote: put() without marking
+    // the address dirty (it is in the store already). Applied only when it
+    // is newer than what the table holds (Lease::version); returns whether
+    // it was.
+    bool apply_remote(const Lease& l);
+    // The store's version of the row just written for `ip` (not dirty).
+    void set_version(Ipv4 ip, int64_t version);
+
     // Addresses whose lease changed since the last take_dirty(): the daemon
     // writes them to the LeaseStore before any reply about them leaves.
     std::vector<Ipv4> take_dirty();
@@ -84,6 +92,7 @@ private:
     AddressPool& add_pool(const PoolSpec& spec);  // replaces the pools it overlaps
     void changed(Ipv4 ip);  // tells the address's pool, marks it dirty
     std::vector<Ipv4> dirty_;
+    bool mark_dirty_ = true;  // false while apply_remote() puts
     std::vector<AddressPool> pools_;  // by first address; ranges do not overlap
     std::vector<PoolSpec> specs_;     // what set_pools() was given
     uint32_t seq_ = 0;

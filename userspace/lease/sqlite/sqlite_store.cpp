@@ -107,6 +107,7 @@ public:
                 return Err(path_ + ": lease for " + l.ip.str() + " has an unknown state " + std::to_string(state));
             l.state = State(state);
             l.is_static = sqlite3_column_int(st, 8) != 0;
+            l.version = 1;  // stored (this daemon's store alone: one version is enough)
             f(std::move(l));
             n++;
         }
@@ -114,8 +115,8 @@ public:
         return n;
     }
 
-    Result<void> commit(std::span<const Lease> upserts, std::span<const Ipv4> deletes) override {
-        if (upserts.empty() && deletes.empty()) return {};
+    Result<CommitResult> commit(std::span<const Lease> upserts, std::span<const LeaseDelete> deletes) override {
+        if (upserts.empty() && deletes.empty()) return CommitResult{};
         if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return Err(err("BEGIN"));
         for (auto& l : upserts) {
             sqlite3_reset(upsert_.get());
@@ -131,13 +132,15 @@ public:
             sqlite3_bind_int(upsert_.get(), 9, l.is_static ? 1 : 0);
             if (sqlite3_step(upsert_.get()) != SQLITE_DONE) return rollback("storing lease " + l.ip.str());
         }
-        for (auto ip : deletes) {
+        for (auto& d : deletes) {
             sqlite3_reset(del_.get());
-            sqlite3_bind_int64(del_.get(), 1, ip.v);
-            if (sqlite3_step(del_.get()) != SQLITE_DONE) return rollback("deleting lease " + ip.str());
+            sqlite3_bind_int64(del_.get(), 1, d.ip.v);
+            if (sqlite3_step(del_.get()) != SQLITE_DONE) return rollback("deleting lease " + d.ip.str());
         }
         if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return rollback("COMMIT");
-        return {};
+        CommitResult out;  // this daemon's alone: nothing is ever lost to another
+        for (auto& l : upserts) out.versions.emplace_back(l.ip, 1);
+        return out;
     }
 
     Result<std::vector<StoredReservation>> load_reservations() override {
@@ -191,7 +194,7 @@ public:
     }
 
 private:
-    Result<void> rollback(const std::string& what) {
+    Result<CommitResult> rollback(const std::string& what) {
         std::string e = err(what);
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
         return Err(e);
