@@ -106,7 +106,7 @@ public:
                               "deleting the reservation of " + mac.str());
     }
 
-    std::string describe() const override { return "postgresql:" + pg::redact(url_) + " node=" + node_; }
+    std::string describe() const override { return pg::redact(url_) + " (node " + node_ + ")"; }
 
 private:
     std::string where() const { return "lease database " + pg::redact(url_); }
