@@ -328,3 +328,54 @@ TEST_F(EngineTest, GarbageMessagesAreDroppedNotAnswered) {
     rel.ciaddr = Ipv4(192, 0, 2, 100);
     EXPECT_EQ(handle(rel).drop, Drop::NotOurs);
 }
+
+// The lease database down (engine.h, set_store_down): reservations and
+// stored leases are answered, nothing is written, the rest is dropped.
+TEST_F(EngineTest, StoreDownAnswersOnlyReservationsAndStoredLeases) {
+    auto ack = offer_then_request("52:54:00:00:01:01", 1000);
+    engine_->leases().set_version(ack.yiaddr, 7);  // the commit stored it
+    auto unstored = offer_then_request("52:54:00:00:01:02", 1000);  // its commit never finished: version 0
+    engine_->leases().take_dirty();
+    engine_->set_store_down(true);
+
+    // A new client: no offer, counted as store_unavailable.
+    auto n = handle(req(MessageType::Discover, "52:54:00:00:01:03"), 1100);
+    EXPECT_FALSE(n.reply);
+    EXPECT_EQ(n.drop, Drop::StoreUnavailable);
+
+    // The stored lease: offered and renewed for the time it has left, unchanged.
+    auto o = handle(req(MessageType::Discover, "52:54:00:00:01:01"), 1100);
+    ASSERT_TRUE(o.reply);
+    EXPECT_EQ(o.reply->packet.yiaddr, ack.yiaddr);
+    EXPECT_EQ(o.reply->packet.options.get_u32(opt::LeaseTime), 500u);
+    auto r = req(MessageType::Request, "52:54:00:00:01:01");
+    r.ciaddr = ack.yiaddr;
+    auto renewed = handle(r, 1300);
+    ASSERT_TRUE(renewed.reply);
+    EXPECT_EQ(renewed.reply->packet.message_type(), MessageType::Ack);
+    EXPECT_EQ(renewed.reply->packet.options.get_u32(opt::LeaseTime), 300u);
+    EXPECT_TRUE(renewed.nothing_to_commit);
+    EXPECT_EQ(engine_->leases().by_ip(ack.yiaddr)->expires, 1000 + 600);
+    EXPECT_TRUE(engine_->leases().take_dirty().empty());
+
+    // A lease whose commit never finished is not proven: dropped, not NAKed.
+    auto u = req(MessageType::Request, "52:54:00:00:01:02");
+    u.ciaddr = unstored.yiaddr;
+    auto un = handle(u, 1300);
+    EXPECT_FALSE(un.reply);
+    EXPECT_EQ(un.drop, Drop::StoreUnavailable);
+
+    // A reservation is answered as ever, without a write.
+    auto rv = req(MessageType::Request, "52:54:00:00:00:0a");
+    rv.options.set_ip(opt::ServerId, kServer);
+    rv.options.set_ip(opt::RequestedIp, Ipv4(192, 0, 2, 10));
+    auto ra = handle(rv, 1300);
+    ASSERT_TRUE(ra.reply);
+    EXPECT_EQ(ra.reply->packet.message_type(), MessageType::Ack);
+    EXPECT_TRUE(ra.nothing_to_commit);
+    EXPECT_TRUE(engine_->leases().take_dirty().empty());
+
+    // Back up: new clients get leases again.
+    engine_->set_store_down(false);
+    EXPECT_TRUE(handle(req(MessageType::Discover, "52:54:00:00:01:03"), 1400).reply);
+}

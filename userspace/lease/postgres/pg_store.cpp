@@ -9,7 +9,6 @@
 // same client's, expired or released (the ON CONFLICT ... WHERE below), all
 // in the batch's one transaction; a refused row comes back as lost, and its
 // ACK never leaves.
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstring>
@@ -199,7 +198,7 @@ private:
             int64_t lo = INT64_MAX, hi = 0;
             for (auto& [ip, v] : out.versions) lo = std::min(lo, v), hi = std::max(hi, v);
             pg::Params p;
-            p.text(std::to_string(lo) + " " + std::to_string(hi));
+            p.text(node_ + " " + std::to_string(lo) + " " + std::to_string(hi));  // pg_watcher.cpp reads it
             pg::Res r = p.exec(c, "SELECT pg_notify('pxed_leases', $1)");
             if (auto e = pg::failure(c, r.get(), PGRES_TUPLES_OK); !e.empty()) return Err(where() + ": notifying: " + e);
         }

@@ -164,9 +164,11 @@ bool PgWatcher::session(PGconn* c, bool& up) {
     up = true;
 
     int64_t next_beat = now_ms() + kHeartbeatMs;
+    bool queried = true;  // a query may have read notifications into libpq's queue: look before waiting
     for (;;) {
         pollfd p[2] = {{PQsocket(c), POLLIN, 0}, {stop_fd_, POLLIN, 0}};
-        int wait = int(std::max<int64_t>(0, next_beat - now_ms()));
+        int wait = queried ? 0 : int(std::max<int64_t>(0, next_beat - now_ms()));
+        queried = false;
         if (poll(p, 2, wait) < 0 && errno != EINTR) return lost("waiting");
         if (p[1].revents) return false;
         if ((p[0].revents & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(c)) return lost("reading notifications");
@@ -213,6 +215,7 @@ bool PgWatcher::session(PGconn* c, bool& up) {
             any = true;
         }
         if (any) post(std::move(b));
+        queried = any;
         if (PQstatus(c) != CONNECTION_OK) return lost("connection");
     }
 }
