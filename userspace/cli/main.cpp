@@ -110,6 +110,26 @@ void print_object(const json& j, const std::string& indent = "") {
     }
 }
 
+// status: the generic listing, but a shared lease database's nodes as a
+// table with their times (when each last applied a change, last reported).
+void print_status(json j) {
+    auto when = [](const json& v) { return v.is_number_integer() && v.get<int64_t>() == 0 ? std::string("-") : ::when(v); };
+    json nodes = json::array();
+    if (j.contains("lease_db") && j["lease_db"].contains("nodes")) {
+        nodes = j["lease_db"]["nodes"];
+        j["lease_db"].erase("nodes");
+        j["lease_db"]["last_sync"] = when(j["lease_db"]["last_sync"]);
+    }
+    print_object(j);
+    if (nodes.empty()) return;
+    std::printf("lease database nodes:\n  %-20s %-20s %-20s %-20s %8s %6s\n", "NODE", "CONNECTED SINCE", "LAST SYNC",
+                "LAST SEEN", "APPLIED", "RESV");
+    for (auto& n : nodes)
+        std::printf("  %-20s %-20s %-20s %-20s %8s %6s\n", cell(n["name"]).c_str(), when(n["connected_since"]).c_str(),
+                    when(n["last_sync"]).c_str(), when(n["last_seen"]).c_str(), cell(n["leases_applied"]).c_str(),
+                    cell(n["reservations"]).c_str());
+}
+
 void print_stats(const json& j) {
     auto& d = j["dhcp"];
     std::printf("DHCP received      ");
@@ -122,6 +142,11 @@ void print_stats(const json& j) {
                 "%s, per relay %s\n",
                 cell(d["parse_errors"]).c_str(), cell(d["pool_exhausted"]).c_str(), cell(d["ignored"]).c_str(),
                 cell(d["rate_limited_client"]).c_str(), cell(d["rate_limited_relay"]).c_str());
+    if (auto& db = j["lease_db"]; db.is_object())
+        std::printf("lease database      %s, store unavailable (requests dropped) %s, failed commits %s, ACKs lost to "
+                    "another server %s\n",
+                    db["up"].is_boolean() && db["up"].get<bool>() ? "up" : "DOWN", cell(d["store_unavailable"]).c_str(),
+                    cell(db["failed_commits"]).c_str(), cell(db["lost_to_other_servers"]).c_str());
     if (auto& p = d["proxy"]; p.is_object())
         std::printf("proxyDHCP           daemon: OFFER %s ACK %s   kernel (XDP): OFFER %s ACK %s   not PXE %s, "
                     "nothing to boot %s\n",
@@ -235,7 +260,7 @@ int main(int argc, char** argv) {
             if (!as_json) print_stats(out);
         } else if (status->parsed()) {
             out = call(sock, "status", json::object());
-            if (!as_json) print_object(out);
+            if (!as_json) print_status(out);
         } else if (reload->parsed()) {
             out = call(sock, "reload", json::object());
             if (!as_json) std::printf("%s\n", cell(out["message"]).c_str());
