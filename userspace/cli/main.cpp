@@ -115,10 +115,11 @@ void print_object(const json& j, const std::string& indent = "") {
 void print_status(json j) {
     auto when = [](const json& v) { return v.is_number_integer() && v.get<int64_t>() == 0 ? std::string("-") : ::when(v); };
     json nodes = json::array();
-    if (j.contains("lease_db") && j["lease_db"].contains("nodes")) {
-        nodes = j["lease_db"]["nodes"];
-        j["lease_db"].erase("nodes");
-        j["lease_db"]["last_sync"] = when(j["lease_db"]["last_sync"]);
+    if (j.contains("lease_database") && j["lease_database"].contains("nodes")) {
+        auto& db = j["lease_database"];
+        nodes = db["nodes"];
+        db.erase("nodes");
+        db["last_sync"] = when(db["last_sync"]);
     }
     print_object(j);
     if (nodes.empty()) return;

@@ -20,7 +20,7 @@ json cmd_stats(Daemon& d, const control::Request&) { return to_json(d.snapshot()
 
 // The store, and with a shared one every node's view of it.
 json lease_db_status(const Daemon& d) {
-    json j{{"store", const_cast<Daemon&>(d).store().describe()}, {"up", d.db_up()}};
+    json j{{"up", d.db_up()}};
     if (!d.db_up() && !d.db_error().empty()) j["error"] = d.db_error();
     if (!d.shared_store()) return j;
     j["node"] = d.node_name();
@@ -60,7 +60,8 @@ json cmd_status(Daemon& d, const control::Request&) {
                 {"pid", getpid()},
                 {"uptime_s", now_s() - d.started_at()},
                 {"config", d.source().path},
-                {"lease_db", lease_db_status(d)},
+                {"lease_db", d.store().describe()},
+                {"lease_database", lease_db_status(d)},
                 {"leases", counts},
                 {"reservations", cfg.reservations.size()},
                 {"interfaces", ifs},
