@@ -82,6 +82,21 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "pxed: %s\n", chk.error().c_str());
             return 1;
         }
+        if (lease::is_postgres_url(c->lease_db)) {
+            // The database a start would need: reachable, with this pxed's schema.
+            auto v = lease::pg_schema_version(c->lease_db);
+            std::string why = !v ? v.error()
+                              : *v == 0 ? "lease database has no pxed schema: create it with pxed --db-init"
+                              : *v < lease::kPgSchemaVersion ? "lease database has schema version " + std::to_string(*v) +
+                                                                   ": run pxed --db-upgrade"
+                              : *v > lease::kPgSchemaVersion ? "lease database has schema version " + std::to_string(*v) +
+                                                                   ", newer than this pxed's"
+                                                             : "";
+            if (!why.empty()) {
+                std::fprintf(stderr, "pxed: %s\n", why.c_str());
+                return 1;
+            }
+        }
         // Warnings about the segment, not the file: the exit status stays 0.
         if (check_wait > 0) {
             auto probe = daemon::probe_proxy_subnets(*c, *chk, check_wait);
