@@ -7,7 +7,10 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 
+#include <sys/wait.h>
+
 #include <chrono>
+#include <filesystem>
 
 #include "lease/postgres/pg_watcher.h"
 #include "lease/postgres/postgres.h"
@@ -210,4 +213,39 @@ TEST_F(PgStoreTest, ReservationsAndLeasesReachTheOtherNodesWatcher) {
     // The store reconnects by itself at its next commit.
     auto back = a->commit(std::vector<Lease>{lease(23, "after")}, {});
     EXPECT_TRUE(back) << (back ? "" : back.error());
+}
+
+// pxed --check and --db-init from the command line, on a configuration
+// naming the database (interfaces = ["lo"]: --check needs one that exists).
+TEST_F(PgStoreTest, CheckAndDbInitFromTheCommandLine) {
+    char dir[] = "/tmp/pxed-pgcheck.XXXXXX";
+    ASSERT_TRUE(mkdtemp(dir));
+    std::string cfg = std::string(dir) + "/pxed.toml";
+    FILE* f = std::fopen(cfg.c_str(), "w");
+    ASSERT_TRUE(f);
+    std::fprintf(f, "[server]\ninterfaces = [\"lo\"]\nlease-db = \"%s\"\n\n[[subnet]]\ncidr = \"127.0.0.0/8\"\nrange = [\"127.0.0.100\", \"127.0.0.200\"]\n", url_.c_str());
+    std::fclose(f);
+    auto run = [&](const std::string& args) {
+        std::string cmd = std::string(PXED_BINARY_DIR) + "/userspace/pxed --config " + cfg + " " + args + " 2>&1";
+        std::string out;
+        FILE* p = popen(cmd.c_str(), "r");
+        char buf[512];
+        while (p && std::fgets(buf, sizeof buf, p)) out += buf;
+        int st = p ? pclose(p) : -1;
+        return std::pair{WEXITSTATUS(st), out};
+    };
+    auto [c1, o1] = run("--check --check-wait 0");
+    EXPECT_EQ(c1, 1) << o1;
+    EXPECT_NE(o1.find("pxed --db-init"), std::string::npos) << o1;
+    auto [i1, io1] = run("--db-init");
+    EXPECT_EQ(i1, 0) << io1;
+    EXPECT_NE(io1.find("schema version 2 created"), std::string::npos) << io1;
+    auto [i2, io2] = run("--db-init");
+    EXPECT_EQ(i2, 1) << io2;
+    auto [c2, o2] = run("--check --check-wait 0");
+    EXPECT_EQ(c2, 0) << o2;
+    auto [u, uo] = run("--db-upgrade");
+    EXPECT_EQ(u, 0) << uo;
+    EXPECT_NE(uo.find("nothing to do"), std::string::npos) << uo;
+    std::filesystem::remove_all(dir);
 }
