@@ -72,6 +72,21 @@ size_t CommitPipeline::apply_remote(const std::vector<lease::Lease>& rows) {
     return n;
 }
 
+size_t CommitPipeline::apply_remote_deletes(const std::vector<lease::LeaseDelete>& rows) {
+    flush();
+    size_t n = 0;
+    for (auto& d : rows) {
+        if (next_changes_.count(d.ip.v) || inflight_changes_.count(d.ip.v)) continue;
+        auto* l = leases_.by_ip(d.ip);
+        if (!l || l->version != d.version) continue;
+        leases_.erase(d.ip);
+        stored_.erase(d.ip.v);
+        n++;
+    }
+    leases_.take_dirty();  // gone from the store already: nothing of ours to write
+    return n;
+}
+
 void CommitPipeline::on_failure(const std::string& error) {
     failed_++;
     if (!failing_) spdlog::error("lease commit failed, withholding {} ACKs and keeping {} changes to try again: {}",

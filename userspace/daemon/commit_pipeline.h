@@ -49,6 +49,9 @@ public:
     // the store (its commit decides), or the table's row is as new.
     // Returns how many were applied.
     size_t apply_remote(const std::vector<lease::Lease>& rows);
+    // Rows other daemons deleted: erased from the table when the table
+    // holds exactly that version and has no change of its own on the way.
+    size_t apply_remote_deletes(const std::vector<lease::LeaseDelete>& rows);
     // An ACK that leaves once the lease it promises is durable.
     void hold(size_t socket, dhcp::Reply ack) { pending_.push_back(Held{socket, std::move(ack)}); }
 

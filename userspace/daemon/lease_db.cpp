@@ -86,6 +86,10 @@ void Daemon::on_db_watch() {
         leases_applied_ += int64_t(pipeline_->apply_remote(b.leases));
         synced = true;
     }
+    if (!b.deleted.empty()) {
+        leases_applied_ += int64_t(pipeline_->apply_remote_deletes(b.deleted));
+        synced = true;
+    }
     if (b.full) synced = true;
     if (b.reservations) {
         synced = true;

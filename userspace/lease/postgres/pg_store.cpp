@@ -190,8 +190,27 @@ private:
             p.text(ip_array(ips)).text(ip_array(seqs));
             pg::Res r = p.exec(c,
                                "DELETE FROM pxed_leases l USING unnest($1::bigint[], $2::bigint[]) AS d(ip, seq) "
-                               "WHERE l.ip = d.ip AND l.seq <= d.seq");
-            if (auto e = pg::failure(c, r.get(), PGRES_COMMAND_OK); !e.empty()) return Err(where() + ": deleting leases: " + e);
+                               "WHERE l.ip = d.ip AND l.seq <= d.seq RETURNING l.ip, l.seq");
+            if (auto e = pg::failure(c, r.get(), PGRES_TUPLES_OK); !e.empty()) return Err(where() + ": deleting leases: " + e);
+            // The other daemons drop the rows this commit deleted (each
+            // "address:version", in notifications of at most ~7,900 bytes:
+            // PostgreSQL's limit is 8,000).
+            std::string payload = node_;
+            auto notify = [&]() -> Result<void> {
+                pg::Params n;
+                n.text(payload);
+                pg::Res nr = n.exec(c, "SELECT pg_notify('pxed_lease_deletes', $1)");
+                if (auto e = pg::failure(c, nr.get(), PGRES_TUPLES_OK); !e.empty()) return Err(where() + ": notifying: " + e);
+                payload = node_;
+                return {};
+            };
+            for (int i = 0; i < PQntuples(r.get()); i++) {
+                payload += " " + std::string(PQgetvalue(r.get(), i, 0)) + ":" + PQgetvalue(r.get(), i, 1);
+                if (payload.size() > 7900)
+                    if (auto n = notify(); !n) return Err(n.error());
+            }
+            if (payload.size() > node_.size())
+                if (auto n = notify(); !n) return Err(n.error());
         }
         if (!out.versions.empty()) {
             // The other daemons fetch exactly the rows this commit wrote.

@@ -71,6 +71,7 @@ void PgWatcher::post(WatchBatch b) {
             p.leases.insert(p.leases.end(), std::make_move_iterator(b.leases.begin()),
                             std::make_move_iterator(b.leases.end()));
         }
+        p.deleted.insert(p.deleted.end(), b.deleted.begin(), b.deleted.end());
         if (b.reservations) p.reservations = std::move(b.reservations);
         if (b.nodes) p.nodes = std::move(b.nodes);
         has_pending_ = true;
@@ -127,7 +128,8 @@ bool PgWatcher::session(PGconn* c, bool& up) {
     };
     auto ok = [&](const pg::Res& r) { return pg::failure(c, r.get(), PGRES_TUPLES_OK).empty(); };
     // LISTEN before reading: a change committed after the read is notified.
-    std::string listen = std::string(pg::kSessionSettings) + "; LISTEN pxed_leases; LISTEN pxed_reservations";
+    std::string listen =
+        std::string(pg::kSessionSettings) + "; LISTEN pxed_leases; LISTEN pxed_lease_deletes; LISTEN pxed_reservations";
     if (!pg::run(c, listen, where)) return lost("listening");
     WatchBatch first;
     first.connected = true;
@@ -174,11 +176,29 @@ bool PgWatcher::session(PGconn* c, bool& up) {
         if ((p[0].revents & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(c)) return lost("reading notifications");
         int64_t lo = INT64_MAX, hi = 0;
         bool reservations = false;
+        WatchBatch b;
+        bool any = false;
         while (PGnotify* n = PQnotifies(c)) {
             std::string channel = n->relname, payload = n->extra ? n->extra : "";
             PQfreemem(n);
             if (channel == "pxed_reservations") {
                 reservations = true;
+                continue;
+            }
+            if (channel == "pxed_lease_deletes") {
+                // "<node> <address>:<version> ...": rows another daemon deleted.
+                auto sp = payload.find(' ');
+                if (sp == std::string::npos || payload.substr(0, sp) == node_) continue;
+                for (size_t at = sp + 1; at < payload.size();) {
+                    auto end = payload.find(' ', at);
+                    if (end == std::string::npos) end = payload.size();
+                    auto colon = payload.find(':', at);
+                    if (colon != std::string::npos && colon < end)
+                        b.deleted.push_back(LeaseDelete{Ipv4(uint32_t(std::strtoll(payload.c_str() + at, nullptr, 10))),
+                                                        std::strtoll(payload.c_str() + colon + 1, nullptr, 10)});
+                    at = end + 1;
+                }
+                any = true;
                 continue;
             }
             // "<node> <first> <last>": the change numbers one commit wrote.
@@ -191,8 +211,6 @@ bool PgWatcher::session(PGconn* c, bool& up) {
             lo = std::min(lo, x);
             hi = std::max(hi, y);
         }
-        WatchBatch b;
-        bool any = false;
         if (hi > 0) {
             pg::Params q;
             q.num(lo).num(hi).text(node_);

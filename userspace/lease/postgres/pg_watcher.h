@@ -43,6 +43,7 @@ struct WatchBatch {
     std::string error;              // why it broke or could not connect
     bool full = false;              // `leases` is the whole table (after a (re)connect)
     std::vector<Lease> leases;      // rows other daemons wrote
+    std::vector<LeaseDelete> deleted;  // rows other daemons deleted (address, the version deleted)
     std::optional<std::vector<StoredReservation>> reservations;  // the whole list, when it changed
     std::optional<std::vector<NodeStatus>> nodes;
 };
