@@ -68,6 +68,17 @@ public:
         auto c = conn();
         if (!c) return Err(c.error());
         auto r = commit_locked(*c, upserts, deletes);
+        if (!r && PQstatus(*c) != CONNECTION_OK) {
+            // The connection broke (the server restarted since the last
+            // commit): once more on a new one. Safe even if the broken
+            // COMMIT had gone through: the rows are this client's own (the
+            // upsert writes them again), a delete only takes the version it
+            // names, and a notification twice is read twice.
+            conn_.reset();
+            c = conn();
+            if (!c) return Err(c.error());
+            r = commit_locked(*c, upserts, deletes);
+        }
         if (!r) {
             if (PQstatus(*c) == CONNECTION_OK) (void)pg::run(*c, "ROLLBACK", "");
             else conn_.reset();  // opened again at the next call
@@ -227,6 +238,12 @@ private:
 
     Result<void> reservation_tx(const pg::Params& p, const std::string& sql, const std::string& what) {
         std::lock_guard lk(mu_);
+        if (conn_ && PQstatus(conn_.get()) == CONNECTION_OK) {
+            // A connection idle since before a server restart looks fine
+            // until used: ask the server before writing.
+            pg::Res ping(PQexec(conn_.get(), "SELECT 1"));
+            if (PQstatus(conn_.get()) != CONNECTION_OK) conn_.reset();
+        }
         auto c = conn();
         if (!c) return Err(c.error());
         auto fail = [&](const std::string& e) -> Result<void> {
