@@ -66,6 +66,10 @@ json add_dynamic(Daemon& d, const Mac& mac, Ipv4 ip, const std::string& hostname
     l.state = lease::State::Bound;
     d.engine().leases().put(l);
     if (auto f = d.flush_sync(); !f) fail(f.error());  // durable before we answer
+    // A shared lease database may have refused it: another server's lease holds the address.
+    if (auto* got = d.engine().leases().by_ip(ip); !got || got->mac != mac)
+        fail("address " + ip.str() + " is leased to " + (got ? got->mac.str() : std::string("another client")) +
+             " by another server sharing the lease database");
     spdlog::info("lease added mac={} ip={} lease_time={}", mac.str(), ip.str(), lt);
     return lease_json(*d.engine().leases().by_ip(ip), d.cfg());
 }
