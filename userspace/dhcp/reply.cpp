@@ -1,5 +1,7 @@
 #include "dhcp/reply.h"
 
+#include "dhcp/render.h"
+
 #include <algorithm>
 #include <array>
 
@@ -76,14 +78,7 @@ void address_reply(Reply& r, const Packet& req, const RxInfo& rx) {
 Reply nak_instead_of(const Reply& ack, std::string_view why) {
     Reply r;
     const Packet& a = ack.packet;
-    Packet& p = r.packet;
-    p.op = 2;
-    p.htype = a.htype;
-    p.hlen = a.hlen;
-    p.xid = a.xid;
-    p.flags = a.flags;
-    p.giaddr = a.giaddr;
-    p.chaddr = a.chaddr;
+    Packet& p = r.packet = reply_header(a);  // the ACK's header is its request's
     p.options.set_u8(opt::MessageType, uint8_t(MessageType::Nak));
     if (auto sid = a.options.get_ip(opt::ServerId)) p.options.set_ip(opt::ServerId, *sid);
     p.options.set_str(opt::Message, why);
