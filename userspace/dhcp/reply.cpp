@@ -1,9 +1,9 @@
 #include "dhcp/reply.h"
 
-#include "dhcp/render.h"
-
 #include <algorithm>
 #include <array>
+
+#include "dhcp/render.h"
 
 namespace pxed::dhcp {
 
