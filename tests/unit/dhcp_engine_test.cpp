@@ -379,3 +379,38 @@ TEST_F(EngineTest, StoreDownAnswersOnlyReservationsAndStoredLeases) {
     engine_->set_store_down(false);
     EXPECT_TRUE(handle(req(MessageType::Discover, "52:54:00:00:01:03"), 1400).reply);
 }
+
+// The NAK that replaces an ACK whose lease another server stored first
+// (reply.h, nak_instead_of): same transaction, no address, RFC 2131 4.3.2's
+// destination (broadcast; to the relay with the broadcast bit).
+TEST_F(EngineTest, NakInsteadOfAnAckKeepsTheTransactionAndGoesWhereANakGoes) {
+    auto o = handle(req(MessageType::Discover, "52:54:00:00:01:01", 0x77));
+    ASSERT_TRUE(o.reply);
+    auto r = req(MessageType::Request, "52:54:00:00:01:01", 0x77);
+    r.options.set_ip(opt::ServerId, kServer);
+    r.options.set_ip(opt::RequestedIp, o.reply->packet.yiaddr);
+    auto a = handle(r);
+    ASSERT_TRUE(a.reply);
+    auto nak = nak_instead_of(*a.reply, "address in use");
+    EXPECT_EQ(nak.packet.message_type(), MessageType::Nak);
+    EXPECT_EQ(nak.packet.xid, 0x77u);
+    EXPECT_EQ(nak.packet.mac(), a.reply->packet.mac());
+    EXPECT_TRUE(nak.packet.yiaddr.is_zero());
+    EXPECT_EQ(nak.packet.options.get_ip(opt::ServerId), kServer);
+    EXPECT_EQ(nak.packet.options.get_str(opt::Message), "address in use");
+    EXPECT_FALSE(nak.packet.options.has(opt::LeaseTime));
+    EXPECT_EQ(nak.dest, Dest::Broadcast);
+    EXPECT_EQ(nak.dst_ip, Ipv4(0xffffffff));
+
+    Reply relayed = *a.reply;
+    relayed.dest = Dest::Relay;
+    relayed.dst_ip = Ipv4(198, 51, 100, 1);
+    relayed.dst_port = 67;
+    relayed.packet.giaddr = Ipv4(198, 51, 100, 1);
+    auto rn = nak_instead_of(relayed, "address in use");
+    EXPECT_EQ(rn.dest, Dest::Relay);
+    EXPECT_EQ(rn.dst_ip, Ipv4(198, 51, 100, 1));
+    EXPECT_EQ(rn.dst_port, 67);
+    EXPECT_TRUE(rn.packet.broadcast());
+    EXPECT_EQ(rn.packet.giaddr, Ipv4(198, 51, 100, 1));
+}
