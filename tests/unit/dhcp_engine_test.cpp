@@ -102,6 +102,20 @@ TEST_F(EngineTest, RequestForAnotherServerDropsTheOffer) {
     EXPECT_EQ(engine_->leases().by_ip(o.reply->packet.yiaddr), nullptr);
 }
 
+TEST_F(EngineTest, WithASharedStoreTheAddressAnotherServerIsTakingStaysHeld) {
+    engine_->set_shared_store(true);
+    auto o = handle(req(MessageType::Discover, "52:54:00:00:01:01"));
+    Ipv4 offered = o.reply->packet.yiaddr;
+    auto r = req(MessageType::Request, "52:54:00:00:01:01");
+    r.options.set_ip(opt::ServerId, Ipv4(192, 0, 2, 2));
+    r.options.set_ip(opt::RequestedIp, offered);
+    EXPECT_EQ(handle(r).drop, Drop::OtherServer);
+    ASSERT_NE(engine_->leases().by_ip(offered), nullptr);  // the other server's lease, soon
+    auto next = handle(req(MessageType::Discover, "52:54:00:00:01:02"));
+    ASSERT_TRUE(next.reply);
+    EXPECT_NE(next.reply->packet.yiaddr, offered);
+}
+
 TEST_F(EngineTest, InitRebootUnknownClientIsNakedWhenAuthoritativeElseSilent) {
     auto r = req(MessageType::Request, "52:54:00:00:01:09");
     r.options.set_ip(opt::RequestedIp, Ipv4(192, 0, 2, 101));

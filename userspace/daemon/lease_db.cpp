@@ -66,6 +66,7 @@ Result<void> Daemon::start_watcher() {
     });
     if (!w) return Err(w.error());
     watcher_ = std::move(w.value());
+    engine_->set_shared_store(true);
     return {};
 }
 

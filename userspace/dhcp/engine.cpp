@@ -227,7 +227,8 @@ Outcome Engine::request(Ctx& c) {
     if (server_id) {
         // SELECTING: the client chose a server.
         if (*server_id != c.server_ip) {
-            if (mine && mine->state == State::Offered) leases_.erase(mine->ip);
+            bool taken_there = shared_store_ && requested && mine && *requested == mine->ip;
+            if (mine && mine->state == State::Offered && !taken_there) leases_.erase(mine->ip);
             return drop(Drop::OtherServer, note([&] { return "client chose server " + server_id->str(); }));
         }
         if (!requested) return reply(make_nak(c, "SELECTING request without requested address"), "nak");

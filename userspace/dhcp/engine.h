@@ -84,6 +84,11 @@ public:
     // lease with the time it has left, nothing written; every other
     // DISCOVER and REQUEST is dropped (Drop::StoreUnavailable), never NAKed.
     void set_store_down(bool down) { store_down_ = down; }
+    // Several servers share the lease store (PostgreSQL). Then a REQUEST
+    // that chose another server for the address this one offered keeps the
+    // offer's hold on it (the other server is taking it, and this one may
+    // not know yet), instead of freeing it for the next client.
+    void set_shared_store(bool shared) { shared_store_ = shared; }
     bool store_down() const { return store_down_; }
 
     lease::LeaseTable& leases() { return leases_; }
@@ -121,6 +126,7 @@ private:
     const config::Config* cfg_ = nullptr;
     bool notes_ = true;
     bool store_down_ = false;
+    bool shared_store_ = false;
     lease::LeaseTable leases_;
     // While the store is down: the client's stored bound lease, if any.
     const lease::Lease* stored_lease(const Ctx& c) const;
