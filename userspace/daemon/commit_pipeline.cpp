@@ -23,7 +23,7 @@ Result<std::unique_ptr<CommitPipeline>> CommitPipeline::open(lease::LeaseStore& 
     return std::unique_ptr<CommitPipeline>(new CommitPipeline(leases, std::move(send), std::move(c.value())));
 }
 
-void CommitPipeline::flush() {
+void CommitPipeline::collect() {
     for (auto ip : leases_.take_dirty()) {
         auto* l = leases_.by_ip(ip);
         if (l && l->state != lease::State::Offered) {
@@ -35,6 +35,10 @@ void CommitPipeline::flush() {
     }
     for (auto& p : pending_) next_acks_.push_back(std::move(p));
     pending_.clear();
+}
+
+void CommitPipeline::flush() {
+    collect();
     if (!committer_->busy() && (!failing_ || now_ms() >= retry_at_ms_)) start_commit();
 }
 
@@ -106,19 +110,25 @@ void CommitPipeline::on_lost(const lease::Lease& winner) {
     lost_++;
     spdlog::warn("lease {} went to {} on {} first: NAK instead of the ACK", winner.ip.str(), winner.mac.str(),
                  "another server");
-    for (auto it = inflight_acks_.begin(); it != inflight_acks_.end();) {
-        if (it->reply.packet.yiaddr == winner.ip) {
-            send_(it->socket, dhcp::nak_instead_of(it->reply, "address in use"));
-            it = inflight_acks_.erase(it);
-        } else {
-            ++it;
+    // This turn's changes and ACKs join the next batch first: they were made
+    // before the table learns the winner, and a later ACK of the address
+    // (the client asked again while the commit ran) is as wrong as the
+    // running one's. Every one of them gets the NAK.
+    collect();
+    for (auto* acks : {&inflight_acks_, &next_acks_}) {
+        for (auto it = acks->begin(); it != acks->end();) {
+            if (it->reply.packet.yiaddr == winner.ip) {
+                send_(it->socket, dhcp::nak_instead_of(it->reply, "address in use"));
+                it = acks->erase(it);
+            } else {
+                ++it;
+            }
         }
     }
-    // The table learns the winner; a later change of ours to the address
-    // would lose the same way.
+    // The table learns the winner (apply_remote marks nothing dirty); a later
+    // change of ours to the address would lose the same way.
     next_changes_.erase(winner.ip.v);
     leases_.apply_remote(winner);
-    leases_.take_dirty();
     stored_[winner.ip.v] = winner.version;
 }
 

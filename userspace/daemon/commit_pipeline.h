@@ -77,6 +77,8 @@ private:
         size_t socket;
         dhcp::Reply reply;
     };
+    // Moves the table's changes and this turn's ACKs to the next batch.
+    void collect();
     void on_commit(const Result<lease::CommitResult>& r);
     void on_failure(const std::string& error);
     void on_lost(const lease::Lease& winner);
