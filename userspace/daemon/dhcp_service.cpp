@@ -60,7 +60,12 @@ void DhcpService::on_readable(size_t si, bool boot_server) {
     s.flush();  // the OFFERs and NAKs of this batch, in one sendmmsg
 }
 
-void DhcpService::send(size_t si, const dhcp::Reply& r) { sockets_[si].queue(r); }
+// The commit pipeline's replies: the ACKs it held, or the NAKs that replace
+// those that lost their address; counted here, as they leave.
+void DhcpService::send(size_t si, const dhcp::Reply& r) {
+    if (auto t = r.packet.message_type()) counters_.sent[size_t(*t)]++;
+    sockets_[si].queue(r);
+}
 
 void DhcpService::flush_replies() {
     for (auto& s : sockets_) s.flush();
@@ -137,13 +142,17 @@ void DhcpService::on_packet(size_t si, std::span<const uint8_t> bytes, const soc
     }
     if (!out.reply) return;
     auto sent = out.reply->packet.message_type();
-    if (sent) counters_.sent[size_t(*sent)]++;
     if (out.proxy) (sent == dhcp::MessageType::Ack ? counters_.proxy_acks : counters_.proxy_offers)++;
-    // Only an ACK promises a lease: it waits for the batch's commit.
+    // Only an ACK promises a lease: it waits for the batch's commit, and is
+    // counted when it leaves (send), since it may never leave.
     // OFFERs, NAKs and a proxy's ACKs (no lease) leave at once, whatever
     // the disk is doing.
-    if (sent == dhcp::MessageType::Ack && !out.proxy && !out.nothing_to_commit) pipeline_->hold(si, std::move(*out.reply));
-    else s.queue(*out.reply);
+    if (sent == dhcp::MessageType::Ack && !out.proxy && !out.nothing_to_commit) {
+        pipeline_->hold(si, std::move(*out.reply));
+        return;
+    }
+    if (sent) counters_.sent[size_t(*sent)]++;
+    s.queue(*out.reply);
 }
 
 }  // namespace pxed::daemon
