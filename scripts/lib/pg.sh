@@ -21,8 +21,11 @@
 PG_BINDIR=${PG_BINDIR:-}
 
 # The newest installed server (Debian: /usr/lib/postgresql/<major>/bin).
+# (`return 0`, not a bare `return`: in an EXIT trap a bare return gives the
+# status of the command that failed before the trap, and pg_down from a
+# cleanup trap then left the server running.)
 pg_bindir() {
-  if [ -n "$PG_BINDIR" ]; then echo "$PG_BINDIR"; return; fi
+  if [ -n "$PG_BINDIR" ]; then echo "$PG_BINDIR"; return 0; fi
   local d
   d=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin 2>/dev/null | sort -V | tail -1)
   if [ -z "$d" ] || [ ! -x "$d/initdb" ]; then
