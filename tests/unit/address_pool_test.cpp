@@ -113,6 +113,36 @@ TEST(AddressPool, PrefersPreviousThenFreeThenExpiredThenOldestOffer) {
     EXPECT_EQ(t.pick(key_of(6), a, b, 1000), std::nullopt);
 }
 
+TEST(AddressPool, TwoServersThatLostTheSameAddressPartWays) {
+    // Two daemons sharing a store, one pool: each picks from its own table,
+    // b's commits win, each learns the other's new lease after the round.
+    // Both start at the pool's first address; without part_ways() a would
+    // pick b's address again in every round and lose every one.
+    const Ipv4 last = plus(kFirst, 4095);
+    LeaseTable a, b;
+    a.set_pools({PoolSpec{kFirst, last, {}}});
+    b.set_pools({PoolSpec{kFirst, last, {}}});
+    int lost = 0;
+    for (uint32_t r = 0; r < 500; r++) {
+        auto ia = a.pick(key_of(2 * r), kFirst, last, 1000);
+        auto ib = b.pick(key_of(2 * r + 1), kFirst, last, 1000);
+        ASSERT_TRUE(ia && ib);
+        Lease lb = make_lease(*ib, 2 * r + 1, State::Bound, 1000, 5000);
+        b.put(lb);
+        a.put(lb);
+        if (*ia == *ib) {
+            lost++;
+            a.lost_to_other(*ia);
+            continue;
+        }
+        Lease la = make_lease(*ia, 2 * r, State::Bound, 1000, 5000);
+        a.put(la);
+        b.put(la);
+    }
+    EXPECT_LE(lost, 1);
+    EXPECT_EQ(a.size(), b.size());
+}
+
 TEST(AddressPool, NeverPicksAReservedAddress) {
     LeaseTable t;
     Ipv4 a = kFirst, b = plus(kFirst, 1), c = plus(kFirst, 2);

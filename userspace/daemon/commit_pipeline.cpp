@@ -129,6 +129,7 @@ void CommitPipeline::on_lost(const lease::Lease& winner) {
     // change of ours to the address would lose the same way.
     next_changes_.erase(winner.ip.v);
     leases_.apply_remote(winner);
+    leases_.lost_to_other(winner.ip);
     stored_[winner.ip.v] = winner.version;
 }
 

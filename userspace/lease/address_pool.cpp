@@ -70,6 +70,14 @@ std::optional<Ipv4> AddressPool::next_free() {
     return Ipv4(first_ + *i);
 }
 
+void AddressPool::part_ways(Ipv4 lost) {
+    if (!contains(lost)) return;
+    // Knuth's multiplicative hash, offset by half the range (index 0 would
+    // stay at 0): far from `lost` and from the loser's other recent picks,
+    // the same for the same address (no randomness in the allocator).
+    cursor_ = uint32_t((uint64_t(lost.v - first_) * 2654435761u + n_ / 2) % n_);
+}
+
 std::optional<Ipv4> AddressPool::first_expired(const Leases& leases, int64_t now) {
     while (!expiry_.empty()) {
         steps_++;

@@ -48,6 +48,11 @@ public:
 
     // The next free address after the last one given; nullopt when none.
     std::optional<Ipv4> next_free();
+    // Another server sharing the store took `lost` first: the cursor moves
+    // to a place in the range hashed from that address. Two servers start
+    // at the same cursor, so without this they keep picking the same next
+    // address and one of them loses nearly every commit.
+    void part_ways(Ipv4 lost);
     // The lease that expired first, if it has expired at `now`.
     std::optional<Ipv4> first_expired(const Leases& leases, int64_t now);
     // The oldest pending offer of a client other than `client`.

@@ -152,6 +152,10 @@ bool LeaseTable::apply_remote(const Lease& l) {
     return true;
 }
 
+void LeaseTable::lost_to_other(Ipv4 ip) {
+    if (AddressPool* pool = pool_of(ip)) pool->part_ways(ip);
+}
+
 void LeaseTable::set_version(Ipv4 ip, int64_t version) {
     auto it = by_ip_.find(ip);
     if (it != by_ip_.end()) it->second.version = version;

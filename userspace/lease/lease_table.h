@@ -73,6 +73,9 @@ public:
     // is newer than what the table holds (Lease::version); returns whether
     // it was.
     bool apply_remote(const Lease& l);
+    // Another daemon won `ip` (its row applied with apply_remote()): this
+    // one's picks in that pool move elsewhere (AddressPool::part_ways).
+    void lost_to_other(Ipv4 ip);
     // The store's version of the row just written for `ip` (not dirty).
     void set_version(Ipv4 ip, int64_t version);
 
