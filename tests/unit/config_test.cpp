@@ -86,6 +86,38 @@ range = ["10.0.0.1", "10.255.255.254"]
     EXPECT_NE(error_of(twice).find("reserved for both"), std::string::npos);
 }
 
+TEST(Config, DuplicateReservationsAmongManyNameBothOwners) {
+    // validate() finds duplicates by hash (the lease database brings
+    // thousands of run-time reservations, validated at every change).
+    auto r = config::parse_toml(R"([server]
+interfaces = ["eth0"]
+[[subnet]]
+cidr = "10.0.0.0/16"
+range = ["10.0.200.1", "10.0.200.10"]
+)",
+                                "pxed.toml");
+    ASSERT_TRUE(r.ok()) << r.error();
+    config::Config c = *r;
+    for (uint32_t i = 1; i <= 20000; i++) {
+        config::Reservation x;
+        x.mac.b = {0x52, 0x54, 0x00, uint8_t(i >> 16), uint8_t(i >> 8), uint8_t(i)};
+        x.ip = Ipv4(10, 0, uint8_t(i >> 8), uint8_t(i));
+        if (x.ip.v % 256 != 0 && x.ip.v % 256 != 255) c.reservations.push_back(x);
+    }
+    ASSERT_TRUE(config::validate(c).ok()) << config::validate(c).error();
+    auto dup_ip = c;
+    dup_ip.reservations.push_back(c.reservations[7]);
+    dup_ip.reservations.back().mac.b[0] = 0x02;
+    EXPECT_NE(config::validate(dup_ip).error().find("is reserved for both 52:54:00:00:00:08 and 02:54:00:00:00:08"),
+              std::string::npos)
+        << config::validate(dup_ip).error();
+    auto dup_mac = c;
+    dup_mac.reservations.push_back(c.reservations[7]);
+    dup_mac.reservations.back().ip = Ipv4(10, 0, 250, 1);
+    EXPECT_NE(config::validate(dup_mac).error().find("reservation 52:54:00:00:00:08 appears twice"), std::string::npos)
+        << config::validate(dup_mac).error();
+}
+
 TEST(Config, InfiniteLeaseAndBootFiles) {
     auto r = config::parse_toml(kBase + "boot = { bios = \"pxelinux.0\", uefi-x64 = \"bootnetx64.efi\" }\n" +
                                     "[[reservation]]\nmac = \"52:54:00:00:00:01\"\nip = \"192.0.2.5\"\n" +

@@ -6,6 +6,7 @@
 
 #include <ctime>
 #include <filesystem>
+#include <unordered_map>
 
 #include "daemon/commands.h"
 #include "daemon/privileges.h"
@@ -31,10 +32,15 @@ bool Daemon::is_runtime(const Mac& m) const {
 
 Result<config::Config> Daemon::merge_runtime(config::Config c,
                                              const std::vector<lease::StoredReservation>& rt) const {
+    // The reservations so far by MAC (c.reservation_for() per run-time
+    // reservation made this quadratic).
+    std::unordered_map<uint64_t, size_t> at;
+    at.reserve(c.reservations.size() + rt.size());
+    for (size_t i = 0; i < c.reservations.size(); i++) at.try_emplace(c.reservations[i].mac.key(), i);
     for (auto& r : rt) {
-        if (auto* f = c.reservation_for(r.mac)) {
+        if (auto [it, fresh] = at.try_emplace(r.mac.key(), c.reservations.size()); !fresh) {
             spdlog::warn("reservation {} -> {} added with pxectl is shadowed by {} in {}", r.mac.str(), r.ip.str(),
-                         f->ip.str(), c.source);
+                         c.reservations[it->second].ip.str(), c.source);
             continue;
         }
         config::Reservation x;
