@@ -1,6 +1,7 @@
 #include "control/control.h"
 
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,12 +24,24 @@ int64_t now_ns() {
     return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 void send_all(int fd, const std::string& s) {
-    // Responses are small; a peer that does not read is cut off, not waited for.
+    // A large answer (lease list of thousands) outgrows the socket buffer:
+    // wait for the peer to read, but never more than kSendBudgetMs in all:
+    // a peer that does not read is cut off, not waited for.
+    constexpr int kSendBudgetMs = 1000;
+    auto deadline = now_ns() + int64_t(kSendBudgetMs) * 1000000;
     size_t off = 0;
     while (off < s.size()) {
         ssize_t n = send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n <= 0) return;
-        off += size_t(n);
+        if (n > 0) {
+            off += size_t(n);
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            int64_t left_ms = (deadline - now_ns()) / 1000000;
+            pollfd p{fd, POLLOUT, 0};
+            if (left_ms > 0 && poll(&p, 1, int(left_ms)) == 1 && (p.revents & POLLOUT)) continue;
+        }
+        return;
     }
 }
 // The deepest nesting of arrays and objects outside strings.
