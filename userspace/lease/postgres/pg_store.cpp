@@ -25,8 +25,12 @@ namespace {
 constexpr size_t kRowsPerStatement = 500;  // 10 parameters a row: well under libpq's 65535
 std::string ip_array(const std::vector<int64_t>& v) {
     std::string s = "{";
-    for (size_t i = 0; i < v.size(); i++) s += (i ? "," : "") + std::to_string(v[i]);
-    return s + "}";
+    for (size_t i = 0; i < v.size(); i++) {
+        if (i) s += ',';
+        s += std::to_string(v[i]);
+    }
+    s += '}';
+    return s;
 }
 
 class PgStore final : public LeaseStore {
@@ -156,7 +160,11 @@ private:
                 auto& l = chunk[i];
                 size_t b = p.size();
                 sql += (i ? ",(" : "(");
-                for (size_t k = 1; k <= 9; k++) sql += "$" + std::to_string(b + k) + (k < 9 ? "," : ",$2)");
+                for (size_t k = 1; k <= 9; k++) {
+                    sql += '$';
+                    sql += std::to_string(b + k);
+                    sql += k < 9 ? "," : ",$2)";
+                }
                 p.num(l.ip.v).bytes(l.mac.b.data(), 6).bytes(l.client.data(), l.client.size()).text(l.hostname);
                 if (l.guid.empty()) p.null();
                 else p.bytes(l.guid.data(), l.guid.size());
@@ -216,7 +224,10 @@ private:
                 return {};
             };
             for (int i = 0; i < PQntuples(r.get()); i++) {
-                payload += " " + std::string(PQgetvalue(r.get(), i, 0)) + ":" + PQgetvalue(r.get(), i, 1);
+                payload += ' ';
+                payload += PQgetvalue(r.get(), i, 0);
+                payload += ':';
+                payload += PQgetvalue(r.get(), i, 1);
                 if (payload.size() > 7900)
                     if (auto n = notify(); !n) return Err(n.error());
             }
