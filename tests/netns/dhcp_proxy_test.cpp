@@ -118,10 +118,10 @@ protected:
     std::string dnsmasq_ip() const { return two_hosts() ? "192.0.2.2" : kPxedIp; }
 
     // pxed first, then dnsmasq: see the header comment.
-    void start(const std::string& rest) {
+    void start(const std::string& rest, const std::string& dnsmasq_args = "") {
         start_pxed(rest);
         if (HasFatalFailure()) return;
-        start_dnsmasq();
+        start_dnsmasq(dnsmasq_args);
     }
     void start_pxed(const std::string& rest) {
         pxed_ = std::make_unique<PxedProcess>(
@@ -132,12 +132,12 @@ protected:
     // pxe-service, no enable-tftp, so it binds neither 69 nor 4011), no
     // ping before offering, its own lease file. --no-daemon writes no pid
     // file: $! is dnsmasq's. Ready once it logs its range.
-    void start_dnsmasq() {
+    void start_dnsmasq(const std::string& extra = "") {
         const Netns& ns = two_hosts() ? *dhcp_ : *srv_;
         std::string ifname = two_hosts() ? "d0" : "s0";
         ns.run("/usr/sbin/dnsmasq --no-daemon --conf-file=/dev/null --port=0 --user=root --interface=" + ifname +
                " --bind-interfaces --dhcp-range=192.0.2.100,192.0.2.150,1h --dhcp-authoritative --no-ping"
-               " --dhcp-leasefile=" + dir_ + "/dnsmasq.leases --log-dhcp > " + dir_ + "/dnsmasq.log 2>&1 & "
+               " --dhcp-leasefile=" + dir_ + "/dnsmasq.leases --log-dhcp " + extra + " > " + dir_ + "/dnsmasq.log 2>&1 & "
                "echo $! > " + dir_ + "/dnsmasq.pid");
         for (int i = 0; i < 50 && dnsmasq_log().find("DHCP, IP range") == std::string::npos; i++) usleep(100000);
         ASSERT_NE(dnsmasq_log().find("DHCP, IP range"), std::string::npos) << dnsmasq_log();
@@ -322,8 +322,12 @@ TEST_P(ProxyBeside, MenuItemIsServedOnPort4011) {
 // pxed's proxy offer is on the wire (recorded beside it), dhcpcd skips it
 // ("no address given") and takes dnsmasq's lease. dhcpcd is run as in
 // dhcp_dhcpcd_test.cpp: its own mount namespace, no hooks, one shot.
+// dnsmasq holds its OFFER back a second (--dhcp-reply-delay) so that pxed's
+// proxy offer is the first dhcpcd reads: without it the order is a race
+// (under the sanitizers dnsmasq's offer came first, dhcpcd bound at once and
+// never logged the proxy offer).
 TEST_P(ProxyBeside, DhcpcdTakesTheAddressBesideTheProxyOffer) {
-    ASSERT_NO_FATAL_FAILURE(start(kBootTable));
+    ASSERT_NO_FATAL_FAILURE(start(kBootTable, "--dhcp-reply-delay=1"));
     if (sh("command -v dhcpcd >/dev/null") != 0) GTEST_FAIL() << "dhcpcd missing: run scripts/setup-deps";
     const std::string script = std::string(PXED_SOURCE_DIR) + "/tests/support/pxe_client.py";
     cli_->run("/usr/bin/python3 " + script + " --iface c0 --listen 40 --ready-file " + dir_ + "/ready > " + dir_ +
