@@ -156,7 +156,10 @@ Result<void> Daemon::start() {
     if (auto r = sync_maps(int64_t(std::time(nullptr))); !r) return r;
     std::vector<Ipv4> served;
     for (auto& i : *ifaces) served.push_back(i.addr);
-    if (auto r = files_.start(*cfg_, served, [this] { return to_prometheus(snapshot()); }); !r) return r;
+    if (auto r = files_.start(*cfg_, served, [this] { return to_prometheus(snapshot()); },
+                                file_events_->empty() ? nullptr : file_events_);
+        !r)
+        return r;
 
     auto control = control::Server::open(cfg_->control_socket, cfg_->control_group,
                                          [this](const control::Request& r) { return dispatch(*this, r); });

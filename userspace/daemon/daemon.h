@@ -128,6 +128,8 @@ private:
     int64_t leases_applied_ = 0;
     FastPath fast_path_;
     DeferredReservations deferred_;
+    // Every TFTP and HTTP transfer, to the boot trace and the hooks.
+    std::shared_ptr<trace::TransferFanOut> file_events_ = std::make_shared<trace::TransferFanOut>();
     FileService files_;
     std::unique_ptr<control::Server> control_;
     sigset_t signals_{};

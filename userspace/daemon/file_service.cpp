@@ -12,7 +12,8 @@ FileService::FileService() = default;
 FileService::~FileService() { stop(); }
 
 Result<void> FileService::start(const config::Config& cfg, const std::vector<Ipv4>& served,
-                                std::function<std::string()> metrics) {
+                                std::function<std::string()> metrics,
+                                std::shared_ptr<trace::TransferObserver> observer) {
     if (cfg.tftp_root.empty()) {
         spdlog::info("tftp-root not set: no TFTP or HTTP file service");
         return {};
@@ -33,6 +34,7 @@ Result<void> FileService::start(const config::Config& cfg, const std::vector<Ipv
     to.root = cfg.tftp_root;
     to.max_blksize = cfg.tftp_max_blksize;
     to.max_sessions_per_client = cfg.tftp_max_sessions_per_client;
+    to.observer = observer;
     auto t = tftp::Server::open(to);
     if (!t) return Err(t.error());
     tftp_ = std::move(t.value());
@@ -47,6 +49,7 @@ Result<void> FileService::start(const config::Config& cfg, const std::vector<Ipv
         ho.root = cfg.tftp_root;
         ho.port = cfg.http_port;
         ho.addresses = addrs;
+        ho.observer = observer;
         auto h = http::Server::open(ho, std::move(metrics));
         if (!h) return Err(h.error());
         http_ = std::move(h.value());

@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "daemon/metrics.h"
 #include "pxed/result.h"
+#include "trace/transfer.h"
 
 namespace pxed::tftp { class Server; }
 namespace pxed::http { class Server; }
@@ -27,9 +28,10 @@ public:
 
     // Binds and starts both servers as `cfg` says (nothing without
     // tftp-root): on the `served` interfaces' addresses, or on all with
-    // file-service-bind = "all". `metrics` renders /metrics, on the HTTP thread.
+    // file-service-bind = "all". `metrics` renders /metrics, on the HTTP
+    // thread; `observer` hears of every transfer, on the servers' threads.
     Result<void> start(const config::Config& cfg, const std::vector<Ipv4>& served,
-                       std::function<std::string()> metrics);
+                       std::function<std::string()> metrics, std::shared_ptr<trace::TransferObserver> observer);
     void stop();
     // Adds the TFTP and HTTP figures of the servers that run.
     void read_into(MetricsSnapshot& s) const;

@@ -33,7 +33,7 @@ Server::~Server() = default;
 
 namespace {
 // The routes, on one server: `root_fd` and `metrics` outlive it (Impl owns them).
-void add_routes(httplib::Server& srv, const int& root_fd, const MetricsFn& metrics, Stats& st);
+void add_routes(httplib::Server& srv, const int& root_fd, const MetricsFn& metrics, Stats& st, const Options& o);
 }
 
 Result<std::unique_ptr<Server>> Server::open(const Options& o, MetricsFn metrics) {
@@ -47,7 +47,7 @@ Result<std::unique_ptr<Server>> Server::open(const Options& o, MetricsFn metrics
     std::vector<Ipv4> addrs = o.addresses.empty() ? std::vector<Ipv4>{Ipv4()} : o.addresses;
     for (Ipv4 a : addrs) {
         auto srv = std::make_unique<httplib::Server>();
-        add_routes(*srv, s.root_fd, s.metrics, self->stats_);
+        add_routes(*srv, s.root_fd, s.metrics, self->stats_, s.opt);
         if (!srv->bind_to_port(a.str().c_str(), o.port))
             return Err("cannot bind HTTP to " + a.str() + ":" + std::to_string(o.port) + ": " + std::strerror(errno));
         s.srvs.push_back(std::move(srv));
@@ -71,38 +71,82 @@ void Server::stop() {
 }
 
 namespace {
-void add_routes(httplib::Server& srv, const int& root_fd, const MetricsFn& metrics, Stats& st) {
+// The observer's record of a GET: the client, the path and the bytes the
+// answer will hold (a single range's length, else the file's size).
+std::shared_ptr<trace::Transfer> transfer_of(const httplib::Request& req, const std::string& root, uint64_t size) {
+    auto t = std::make_shared<trace::Transfer>();
+    t->protocol = trace::Protocol::Http;
+    if (auto a = Ipv4::parse(req.remote_addr)) t->client = *a;
+    t->client_port = uint16_t(req.remote_port);
+    t->path = req.matches[1].str();
+    t->file = root + "/" + t->path;
+    t->size = size;
+    if (req.ranges.size() == 1 && size) {
+        auto [first, last] = req.ranges[0];
+        if (first < 0) {  // suffix: the last -first bytes
+            t->size = std::min<uint64_t>(size, uint64_t(last));
+        } else if (uint64_t(first) < size) {
+            uint64_t end = last < 0 ? size - 1 : std::min<uint64_t>(uint64_t(last), size - 1);
+            t->size = end - uint64_t(first) + 1;
+        }
+    }
+    t->started_us = trace::wall_us();
+    return t;
+}
+
+void add_routes(httplib::Server& srv, const int& root_fd, const MetricsFn& metrics, Stats& st, const Options& o) {
     srv.Get("/metrics", [&metrics, &st](const httplib::Request&, httplib::Response& res) {
         st.requests++;
         res.set_content(metrics ? metrics() : std::string(), "text/plain; version=0.0.4");
     });
     // Every other path is a file under the root (HEAD is answered by the same
     // handler without a body; Range by cpp-httplib from the content provider).
-    srv.Get(R"(/(.*))", [&root_fd, &st](const httplib::Request& req, httplib::Response& res) {
+    srv.Get(R"(/(.*))", [&root_fd, &st, &o](const httplib::Request& req, httplib::Response& res) {
         st.requests++;
+        const auto& obs = o.observer;
+        bool head = req.method == "HEAD";
         auto f = tftp::open_beneath(root_fd, req.matches[1].str());
         if (!f) {
             bool nf = f.error().kind == tftp::OpenErrorKind::NotFound;
             (nf ? st.not_found : st.refused)++;
             res.status = nf ? 404 : 403;
             res.set_content(f.error().message + "\n", "text/plain");
+            if (obs && !head) {
+                auto t = transfer_of(req, o.root, 0);
+                t->end(trace::Outcome::Refused, f.error().message, t->started_us);
+                obs->ended(t);
+            }
             return;
         }
         st.files++;
         auto fd = std::make_shared<int>(f->fd);
         uint64_t size = f->size;
+        std::shared_ptr<trace::Transfer> t;
+        if (obs && !head) {
+            t = transfer_of(req, o.root, size);
+            obs->started(t);
+        }
         res.set_header("Accept-Ranges", "bytes");
         res.set_content_provider(
             size_t(size), "application/octet-stream",
-            [fd, &st](size_t offset, size_t length, httplib::DataSink& sink) {
+            [fd, t, &st](size_t offset, size_t length, httplib::DataSink& sink) {
                 char buf[64 * 1024];
                 size_t n = std::min(length, sizeof buf);
                 ssize_t r = pread(*fd, buf, n, off_t(offset));
                 if (r <= 0) return false;
                 st.bytes_sent += uint64_t(r);
-                return sink.write(buf, size_t(r));
+                if (!sink.write(buf, size_t(r))) return false;
+                if (t) t->bytes.fetch_add(uint64_t(r), std::memory_order_relaxed);
+                return true;
             },
-            [fd](bool) { close(*fd); });
+            [fd, t, obs](bool success) {
+                close(*fd);
+                if (!t) return;
+                bool all = t->bytes.load(std::memory_order_relaxed) >= t->size;
+                t->end(success && all ? trace::Outcome::Done : trace::Outcome::Failed,
+                       success && all ? "" : "connection closed before the end", trace::wall_us());
+                obs->ended(t);
+            });
     });
 }
 }  // namespace

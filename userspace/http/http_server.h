@@ -11,6 +11,7 @@
 
 #include "pxed/net.h"
 #include "pxed/result.h"
+#include "trace/transfer.h"
 
 namespace pxed::http {
 
@@ -20,6 +21,8 @@ struct Options {
     // every address (0.0.0.0). /metrics is served wherever files are.
     std::vector<Ipv4> addresses;
     uint16_t port = 80;
+    // Hears of every file GET (not HEAD) and refused request; none: nobody.
+    std::shared_ptr<trace::TransferObserver> observer;
 };
 
 struct Stats {

@@ -75,6 +75,18 @@ void Server::Impl::send_error(in_addr local, const sockaddr_in& peer, ErrorCode 
     close(fd);
 }
 
+void Server::Impl::refused(const sockaddr_in& peer, const std::string& path, const std::string& why) {
+    if (!opt.observer) return;
+    auto t = std::make_shared<trace::Transfer>();
+    t->protocol = trace::Protocol::Tftp;
+    t->client = Ipv4(ntohl(peer.sin_addr.s_addr));
+    t->client_port = ntohs(peer.sin_port);
+    t->path = path;
+    t->started_us = trace::wall_us();
+    t->end(trace::Outcome::Refused, why, t->started_us);
+    opt.observer->ended(t);
+}
+
 void Server::Impl::handle_request(std::span<const uint8_t> pkt, const sockaddr_in& peer, in_addr local,
                                   int ifindex) {
     stats->requests++;
@@ -101,6 +113,7 @@ void Server::Impl::handle_request(std::span<const uint8_t> pkt, const sockaddr_i
     }
     if (req->op == Opcode::Wrq) {
         send_error(local, peer, ErrorCode::AccessViolation, "write requests are refused: the boot root is read-only");
+        refused(peer, req->filename, "write request");
         return;
     }
     auto f = open_beneath(root_fd, req->filename);
@@ -109,6 +122,7 @@ void Server::Impl::handle_request(std::span<const uint8_t> pkt, const sockaddr_i
         send_error(local, peer,
                    f.error().kind == OpenErrorKind::NotFound ? ErrorCode::FileNotFound : ErrorCode::AccessViolation,
                    f.error().message);
+        refused(peer, req->filename, f.error().message);
         return;
     }
     Transfer t;
@@ -120,12 +134,14 @@ void Server::Impl::handle_request(std::span<const uint8_t> pkt, const sockaddr_i
         if (size > kNetasciiMax) {
             close(t.file_fd);
             send_error(local, peer, ErrorCode::NotDefined, "file too large for netascii mode");
+            refused(peer, req->filename, "file too large for netascii mode");
             return;
         }
         if (netascii_bytes + 2 * size > opt.max_netascii_bytes) {
             close(t.file_fd);
             stats->busy++;
             send_error(local, peer, ErrorCode::NotDefined, "server busy: too many netascii transfers, use octet");
+            refused(peer, req->filename, "server busy: too many netascii transfers");
             return;
         }
         std::vector<uint8_t> raw(size);
@@ -134,6 +150,7 @@ void Server::Impl::handle_request(std::span<const uint8_t> pkt, const sockaddr_i
         t.file_fd = -1;
         if (n != ssize_t(size)) {
             send_error(local, peer, ErrorCode::NotDefined, "read error");
+            refused(peer, req->filename, "read error");
             return;
         }
         t.mem = to_netascii(raw);
@@ -145,6 +162,7 @@ void Server::Impl::handle_request(std::span<const uint8_t> pkt, const sockaddr_i
     if (!neg) {
         if (t.file_fd >= 0) close(t.file_fd);
         send_error(local, peer, neg.error().code, neg.error().message);
+        refused(peer, req->filename, neg.error().message);
         return;
     }
     t.fd = session_socket(local, peer);

@@ -12,6 +12,7 @@
 #include "pxed/net.h"
 #include "pxed/result.h"
 #include "tftp/session.h"
+#include "trace/transfer.h"
 
 namespace pxed::tftp {
 
@@ -27,6 +28,9 @@ struct ServerOptions {
     size_t max_sessions_per_client = 256;   // per client IPv4 address; more are dropped
     size_t max_netascii_bytes = 64 << 20;   // converted netascii files held at once
     Limits limits;
+    // Hears of every transfer and refused request (the boot trace, hooks);
+    // none: nobody listens.
+    std::shared_ptr<trace::TransferObserver> observer;
 };
 
 struct ServerStats {

@@ -44,6 +44,7 @@ struct Server::Impl {
         uint64_t gen = 0;
         sockaddr_in peer{};
         std::string file;
+        std::shared_ptr<trace::Transfer> trace;  // with an observer
     };
     std::unordered_map<int, Transfer> transfers;
     std::unordered_map<uint32_t, size_t> per_client;  // client address -> open transfers
@@ -61,13 +62,16 @@ struct Server::Impl {
     uint16_t mtu_cap(int ifindex);
     int session_socket(in_addr local, const sockaddr_in& peer);
     void send_error(in_addr local, const sockaddr_in& peer, ErrorCode code, const std::string& msg);
+    // A request that gets an ERROR instead of a transfer, for the observer.
+    void refused(const sockaddr_in& peer, const std::string& path, const std::string& why);
     void handle_request(std::span<const uint8_t> pkt, const sockaddr_in& peer, in_addr local, int ifindex);
     void on_listen_readable(int fd);
 
     // transfer.cpp
     void start(Transfer t, const Negotiated& neg, uint64_t size, const Limits& lim);
     void emit(Transfer& t, const std::vector<Session::Send>& out);
-    void finish(Transfer& t, bool ok, const char* why);
+    // probe: the client ended it with an ERROR at the OACK (it asked the size).
+    void finish(Transfer& t, bool ok, const char* why, bool probe = false);
     void on_session_readable(int fd);
     void expire();
 };

@@ -10,6 +10,7 @@
 // 1 + max_unproven_retries times. After that the window is capped
 // (max_windowsize) and each timeout halves the window sent again, so a client
 // that goes silent draws at most about 2 windows + max_retries blocks.
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -79,6 +80,10 @@ public:
     size_t length_of(uint64_t b) const;
     static uint16_t wire(uint64_t b) { return uint16_t(b & 0xffff); }
     uint64_t retransmissions() const { return retransmissions_; }
+    // Bytes the client has acknowledged so far.
+    // The OACK is out and not yet acknowledged.
+    bool oack_pending() const { return oack_pending_; }
+    uint64_t acked_bytes() const { return std::min<uint64_t>(acked_ * neg_.blksize, size_); }
 
 private:
     std::vector<Send> send_window(int64_t now_ns, uint64_t window);

@@ -3,6 +3,7 @@
 // serves every transfer of one file) or the netascii copy, sends them on the
 // transfer's socket, feeds it ACKs and timeouts, and closes what a finished
 // transfer held.
+#include <arpa/inet.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -29,6 +30,17 @@ void Server::Impl::start(Transfer t, const Negotiated& neg, uint64_t size, const
                   neg.blksize, neg.windowsize);
     netascii_bytes += t.mem.size();
     per_client[t.peer.sin_addr.s_addr]++;
+    if (opt.observer) {
+        t.trace = std::make_shared<trace::Transfer>();
+        t.trace->protocol = trace::Protocol::Tftp;
+        t.trace->client = Ipv4(ntohl(t.peer.sin_addr.s_addr));
+        t.trace->client_port = ntohs(t.peer.sin_port);
+        t.trace->path = t.file;
+        t.trace->file = opt.root + "/" + t.file;
+        t.trace->size = size;
+        t.trace->started_us = trace::wall_us();
+        opt.observer->started(t.trace);
+    }
     auto [it, ok] = transfers.emplace(fd, std::move(t));
     stats->sessions_started++;
     stats->active++;
@@ -65,10 +77,16 @@ void Server::Impl::emit(Transfer& t, const std::vector<Session::Send>& out) {
     timers.emplace(s.deadline(), t.fd, t.gen);
 }
 
-void Server::Impl::finish(Transfer& t, bool ok, const char* why) {
+void Server::Impl::finish(Transfer& t, bool ok, const char* why, bool probe) {
     int fd = t.fd;
     spdlog::debug("tftp peer={} file=\"{}\" {} {}", peer_str(t.peer), t.file, ok ? "done" : "failed", why);
     (ok ? stats->sessions_completed : stats->sessions_failed)++;
+    if (t.trace) {
+        t.trace->bytes.store(t.session->acked_bytes(), std::memory_order_relaxed);
+        t.trace->end(ok ? trace::Outcome::Done : probe ? trace::Outcome::Probed : trace::Outcome::Failed,
+                     ok || probe ? "" : why, trace::wall_us());
+        opt.observer->ended(t.trace);
+    }
     stats->retransmissions += t.session->retransmissions();
     stats->active--;
     epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nullptr);
@@ -96,14 +114,19 @@ void Server::Impl::on_session_readable(int fd) {
         }
         std::span<const uint8_t> p(pkt, size_t(n));
         if (is_error(p)) {
+            // An ERROR at the OACK, before any data: the client wanted the
+            // size only (PXE ROMs ask tsize, then read the file in a second
+            // transfer).
+            bool probe = it->second.session->oack_pending();
             it->second.session->on_error();
-            finish(it->second, false, "error from the client");
+            finish(it->second, false, "error from the client", probe);
             return;
         }
         auto ack = parse_ack(p);
         if (!ack) continue;
         Transfer& t = it->second;
         auto out = t.session->on_ack(*ack, now_ns());
+        if (t.trace) t.trace->bytes.store(t.session->acked_bytes(), std::memory_order_relaxed);
         if (t.session->done()) {
             finish(t, true, "");
             return;
