@@ -70,6 +70,23 @@ struct {
 	__type(value, struct pxed_rate_state);
 } rate_limit SEC(".maps");
 
+/* The boot trace: the last verdicts per client MAC (include/pxed/abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PXED_TRACE_MACS);
+	__type(key, struct pxed_mac_key);
+	__type(value, struct pxed_trace_ring);
+} trace SEC(".maps");
+
+/* An all-zero ring to insert a new client's from (never written: a ring is
+ * too large for the program's stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pxed_trace_ring);
+} trace_zero SEC(".maps");
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &idx);

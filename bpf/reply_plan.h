@@ -47,7 +47,16 @@ struct reply_plan {
 	__u16 src_port;
 	__u16 flags_or;  /* OR-ed into the request's flags (network order): a proxy's broadcast bit */
 	__u8 reply_type;
-	__u8 pad[3];
+	/* What the boot trace records of the request (bpf/trace.h); traced:
+	 * the BOOTP header was read, key holds the chaddr. */
+	__u8 traced;
+	__u8 msg_type;
+	__u8 vendor;
+	__u32 xid;
+	__u32 req_addr; /* option 50, else ciaddr */
+	__u16 arch;
+	__u8 trace_flags; /* enum pxed_trace_flags */
+	__u8 pad;
 	__u8 extra[PXED_HOST_OPT_MAX]; /* zero after extra_len: words are summed in pairs */
 };
 

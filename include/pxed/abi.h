@@ -14,7 +14,7 @@
 
 #include <linux/types.h>
 
-#define PXED_ABI_VERSION 3
+#define PXED_ABI_VERSION 4
 
 /* Map names, as pinned under /sys/fs/bpf/pxed/<ifname>/. */
 #define PXED_PIN_ROOT "/sys/fs/bpf/pxed"
@@ -133,9 +133,13 @@ struct pxed_xdp_config {
 			       * IP destination the program answers */
 	__u8 if_mac[6];       /* Ethernet source of replies; with ff:ff:ff:ff:ff:ff the
 			       * only Ethernet destination the program answers */
-	__u16 pad0;
+	__u16 flags;          /* enum pxed_config_flags */
 	__u32 rate_per_s;     /* per-MAC token bucket: refill rate, 0 = unlimited */
 	__u32 rate_burst;     /* bucket size */
+};
+
+enum pxed_config_flags {
+	PXED_CFG_TRACE = 1 << 0, /* the boot trace: record each verdict in the trace map */
 };
 
 /* Value of the rate-limit LRU map, keyed by struct pxed_mac_key. */
@@ -178,6 +182,52 @@ enum pxed_stat {
 	PXED_STAT_PASS_NOT_PXE,      /* proxy subnet: not a PXE client; the daemon counts and ignores it */
 	PXED_STAT_PASS_BOOT_ITEM,    /* port 4011 request with option 43 (a menu's boot item): the daemon */
 	PXED_STAT_MAX
+};
+
+/*
+ * The boot trace (flight recorder), keyed by struct pxed_mac_key (the
+ * request's chaddr): the program's last PXED_TRACE_EVENTS verdicts on a
+ * client's DHCP requests, in an LRU map of PXED_TRACE_MACS clients
+ * (PXED_TRACE_MACS * sizeof(struct pxed_trace_ring) = 3.1 MiB, preallocated).
+ * Written only when the config map's flags hold PXED_CFG_TRACE, for frames
+ * that reach the BOOTP header (a frame that is not IPv4/UDP to port 67 or
+ * 4011 has no client to file it under). The daemon merges these events with
+ * its own (pxectl trace, pxectl watch, /status).
+ */
+#define PXED_TRACE_EVENTS 16 /* a power of two */
+#define PXED_TRACE_MACS 8192
+
+enum pxed_trace_verdict {
+	PXED_TRACE_TX = 1,   /* answered with XDP_TX: reason is the tx_* counter */
+	PXED_TRACE_PASS = 2, /* passed to the daemon: reason is the pass_* counter */
+	PXED_TRACE_DROP = 3, /* dropped: reason is drop_rate_limit */
+};
+
+enum pxed_trace_flags {
+	PXED_TRACE_F_HAS_ARCH = 1 << 0, /* option 93 present: arch is valid */
+	PXED_TRACE_F_IPXE = 1 << 1,     /* option 77 is "iPXE" */
+	PXED_TRACE_F_OPT175 = 1 << 2,   /* option 175 (iPXE) present */
+	PXED_TRACE_F_4011 = 1 << 3,     /* to the PXE boot server port */
+	PXED_TRACE_F_RELAYED = 1 << 4,  /* giaddr set */
+};
+
+struct pxed_trace_event {
+	__u64 ts_ns;    /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 xid;      /* as on the wire (network order) */
+	__u32 addr_be;  /* TX: yiaddr; otherwise option 50, else ciaddr */
+	__u16 arch;     /* option 93's first entry (PXED_TRACE_F_HAS_ARCH) */
+	__u8 msg_type;  /* option 53; 0: absent or not parsed */
+	__u8 verdict;   /* enum pxed_trace_verdict */
+	__u8 reason;    /* enum pxed_stat */
+	__u8 vendor;    /* enum pxed_vendor_kind (include/pxed/profile.h) */
+	__u8 flags;     /* enum pxed_trace_flags */
+	__u8 pad;
+};
+
+struct pxed_trace_ring {
+	__u32 next; /* events written so far: the next goes to ev[next % PXED_TRACE_EVENTS] */
+	__u32 pad;
+	struct pxed_trace_event ev[PXED_TRACE_EVENTS];
 };
 
 #endif /* PXED_ABI_H */

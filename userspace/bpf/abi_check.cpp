@@ -44,7 +44,20 @@ static_assert(offsetof(pxed_xdp_config, if_mac) == 16);
 static_assert(offsetof(pxed_xdp_config, rate_per_s) == 24);
 static_assert(offsetof(pxed_xdp_config, rate_burst) == 28);
 
+static_assert(offsetof(pxed_xdp_config, flags) == 22);
+
 static_assert(sizeof(pxed_rate_state) == 16);
+
+static_assert(sizeof(pxed_trace_event) == 24);
+static_assert(offsetof(pxed_trace_event, xid) == 8);
+static_assert(offsetof(pxed_trace_event, addr_be) == 12);
+static_assert(offsetof(pxed_trace_event, arch) == 16);
+static_assert(offsetof(pxed_trace_event, msg_type) == 18);
+static_assert(offsetof(pxed_trace_event, reason) == 20);
+static_assert(offsetof(pxed_trace_event, flags) == 22);
+static_assert(sizeof(pxed_trace_ring) == 8 + 24 * PXED_TRACE_EVENTS);
+static_assert((PXED_TRACE_EVENTS & (PXED_TRACE_EVENTS - 1)) == 0, "the program masks the slot");
+static_assert(PXED_STAT_MAX < 256, "a trace event holds the counter's index in one byte");
 
 static_assert(PXED_MAX_BLOBS <= PXED_BLOB_UNDECIDED && PXED_BLOB_UNDECIDED < PXED_NO_BLOB);
 static_assert((PXED_PROFILES & (PXED_PROFILES - 1)) == 0, "the program masks a profile with PXED_PROFILES - 1");

@@ -64,6 +64,7 @@ Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const
     std::memcpy(xc.if_mac, iface.mac.b.data(), 6);
     xc.rate_per_s = rate.per_second;
     xc.rate_burst = rate.burst;
+    xc.flags = cfg.boot_trace ? PXED_CFG_TRACE : 0;
     uint32_t zero = 0;
     xc.enabled = renumber ? 0 : 1;
     if (bpf_map_update_elem(config_fd, &zero, &xc, BPF_ANY) != 0)

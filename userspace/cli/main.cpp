@@ -13,6 +13,7 @@
 #include <ctime>
 #include <string>
 
+#include "cli/trace_view.h"
 #include "control/control.h"
 #include "pxed/version.h"
 
@@ -213,6 +214,18 @@ int main(int argc, char** argv) {
     auto* stats = app.add_subcommand("stats", "DHCP by type and path, XDP pass reasons, TFTP and HTTP");
     auto* status = app.add_subcommand("status", "interfaces, XDP mode and program, maps, lease database, uptime");
     auto* reload = app.add_subcommand("reload", "re-read the configuration (an invalid one is refused)");
+    std::string client;
+    auto* trace = app.add_subcommand("trace", "one machine's boot: DHCP (kernel and daemon), TFTP and HTTP files");
+    trace->add_option("client", client, "MAC or IP address")->required();
+    pxectl::WatchOptions wo;
+    long since_s = 3600;
+    auto* watch = app.add_subcommand("watch", "boots in progress, live: a line per machine, a bar per transfer");
+    watch->add_option("--interval", wo.interval_s, "seconds between updates")->capture_default_str()->check(
+        CLI::Range(0.1, 60.0));
+    watch->add_option("--count", wo.count, "stop after this many updates (0: at Ctrl-C)")->check(CLI::Range(0L, 1000000L));
+    watch->add_flag("--once", wo.once, "print the list once and exit");
+    watch->add_option("--since", since_s, "machines seen in the last this many seconds")->capture_default_str()->check(
+        CLI::Range(1L, 86400L * 30));
 
     try {
         app.parse(argc, argv);
@@ -262,6 +275,12 @@ int main(int argc, char** argv) {
         } else if (status->parsed()) {
             out = call(sock, "status", json::object());
             if (!as_json) print_status(out);
+        } else if (trace->parsed()) {
+            out = call(sock, "trace", {{"client", client}});
+            if (!as_json) pxectl::print_trace(out);
+        } else if (watch->parsed()) {
+            wo.json = as_json;
+            return pxectl::watch([&] { return call(sock, "boots", {{"since_s", since_s}}); }, wo);
         } else if (reload->parsed()) {
             out = call(sock, "reload", json::object());
             if (!as_json) std::printf("%s\n", cell(out["message"]).c_str());

@@ -166,6 +166,13 @@ struct Config {
     uint32_t dhcp_rate_burst = 40;
     uint32_t relay_rate_limit = 0;  // requests per relay (giaddr) per second; 0 = unlimited
     uint32_t relay_rate_burst = 0;  // 0: the same as the limit
+    // The boot trace (pxectl trace/watch, /status): the kernel path and the
+    // daemon record every verdict per client MAC; the daemon keeps the
+    // latest `boot_trace_events` events of `boot_trace_machines` machines.
+    bool boot_trace = true;
+    uint32_t boot_trace_machines = 1024;
+    uint32_t boot_trace_events = 64;
+    bool status_page = true;  // /status and /status.json on the HTTP server
     std::string source;  // where it came from, for messages
 
     const Subnet* subnet_for(Ipv4 a) const;

@@ -18,7 +18,8 @@ using namespace toml_detail;
 
 const std::vector<std::string> kServerKeys = {"interfaces",     "lease-db",       "tftp-root", "authoritative",
                                               "xdp",            "xdp-rate-limit", "xdp-rate-burst", "dhcp-rate-limit", "dhcp-rate-burst", "relay-rate-limit", "relay-rate-burst",
-                                              "tftp-max-blksize", "tftp-max-sessions-per-client", "http-port", "file-service-bind", "control-socket", "control-group", "node-name"};
+                                              "tftp-max-blksize", "tftp-max-sessions-per-client", "http-port", "file-service-bind", "control-socket", "control-group", "node-name",
+                                              "boot-trace", "boot-trace-machines", "boot-trace-events", "status-page"};
 const std::vector<std::string> kSubnetKeys = {"cidr", "range", "router", "dns", "domain", "lease-time",
                                               "server-ip", "boot", "options", "known-clients-only", "proxy"};
 const std::vector<std::string> kResvKeys = {"mac",         "ip",          "hostname", "lease-time", "boot-file",
@@ -244,10 +245,24 @@ Result<Config> parse_toml(std::string_view text, const std::string& source_name)
             cfg.tftp_root = get_str(c, *srv, "tftp-root", "server");
             if (auto v = get_str(c, *srv, "control-socket", "server"); !v.empty()) cfg.control_socket = v;
             if (auto v = get_str(c, *srv, "control-group", "server"); !v.empty()) cfg.control_group = v;
-            if (auto a = (*srv)["authoritative"]) {
-                auto b = a.value<bool>();
-                if (!b) fail(c.where(*a.node()) + ": server.authoritative must be true or false");
-                cfg.authoritative = *b;
+            for (auto [key, field] : {std::pair{"authoritative", &cfg.authoritative},
+                                      std::pair{"boot-trace", &cfg.boot_trace},
+                                      std::pair{"status-page", &cfg.status_page}}) {
+                if (auto a = (*srv)[key]) {
+                    auto b = a.value<bool>();
+                    if (!b) fail(c.where(*a.node()) + ": server." + key + " must be true or false");
+                    *field = *b;
+                }
+            }
+            for (auto [key, field, lo, hi] : {std::tuple{"boot-trace-machines", &cfg.boot_trace_machines, 1, 1000000},
+                                              std::tuple{"boot-trace-events", &cfg.boot_trace_events, 8, 4096}}) {
+                if (auto v = (*srv)[key]) {
+                    auto i = v.value<int64_t>();
+                    if (!i || *i < lo || *i > hi)
+                        fail(c.where(*v.node()) + ": server." + key + " must be a number from " + std::to_string(lo) +
+                             " to " + std::to_string(hi));
+                    *field = uint32_t(*i);
+                }
             }
             for (auto [key, field] : {std::pair{"xdp-rate-limit", &cfg.xdp_rate_limit},
                                       std::pair{"xdp-rate-burst", &cfg.xdp_rate_burst},

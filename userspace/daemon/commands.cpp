@@ -85,6 +85,8 @@ constexpr std::array kCommands{
     Command{"stats", cmd_stats, "counters of the daemon, the kernel path, TFTP and HTTP"},
     Command{"status", cmd_status, "version, interfaces, XDP attachment, lease counts"},
     Command{"reload", cmd_reload, "re-read the configuration file (as SIGHUP)"},
+    Command{"trace", cmd_trace, "one machine's boot trace: DHCP (kernel and daemon), TFTP, HTTP", false},
+    Command{"boots", cmd_boots, "the boots in progress and recently seen, with their trace", false},
 };
 
 }  // namespace
@@ -96,7 +98,7 @@ json dispatch(Daemon& d, const control::Request& r) {
         if (c.name != r.command) continue;
         // Commands read and write the store: every commit under way finishes
         // first (and the answers it held leave), and theirs are synchronous.
-        d.flush_sync();
+        if (c.flush) d.flush_sync();
         return c.run(d, r);
     }
     std::string names;

@@ -21,6 +21,8 @@ struct Command {
     std::string_view name;
     CommandHandler run;
     std::string_view summary;
+    // Reads the store or the leases: commits under way finish first.
+    bool flush = true;
 };
 
 std::span<const Command> commands();
@@ -32,5 +34,9 @@ nlohmann::json cmd_lease_show(Daemon& d, const control::Request& r);
 nlohmann::json cmd_lease_add(Daemon& d, const control::Request& r);
 nlohmann::json cmd_lease_del(Daemon& d, const control::Request& r);
 nlohmann::json cmd_lease_release(Daemon& d, const control::Request& r);
+nlohmann::json cmd_trace(Daemon& d, const control::Request& r);          // commands_trace.cpp
+nlohmann::json cmd_boots(Daemon& d, const control::Request& r);
+// The boots seen in the last `since_s` seconds (pxectl watch, /status.json).
+nlohmann::json boots_json(Daemon& d, int64_t since_s, size_t max);
 
 }  // namespace pxed::daemon

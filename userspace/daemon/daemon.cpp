@@ -18,8 +18,16 @@ Daemon::Daemon(ConfigSource source, config::Config file_cfg)
       file_cfg_(std::move(file_cfg)),
       cfg_(std::make_unique<config::Config>(file_cfg_)),
       engine_(std::make_unique<dhcp::Engine>(*cfg_)),
-      dhcp_(*engine_) {
+      dhcp_(*engine_),
+      trace_(std::make_shared<BootTrace>(*cfg_)) {
     dhcp_.configure_limits(*cfg_);
+    dhcp_.set_trace(trace_.get());
+    file_events_->add(trace_);
+}
+
+BootTrace& Daemon::boot_trace() {
+    trace_->pull(fast_path_);
+    return *trace_;
 }
 
 Daemon::~Daemon() { files_.stop(); }
@@ -76,6 +84,7 @@ void Daemon::install(config::Config merged) {
         spdlog::warn("configuration: a proxy subnet was added: the PXE boot server port 4011 opens at the next restart");
     engine_->set_config(*fresh);
     dhcp_.configure_limits(*fresh);
+    trace_->configure(*fresh);
     cfg_ = std::move(fresh);
     (void)sync_maps(int64_t(std::time(nullptr)));  // each interface's failure is logged; the daemon still answers
 }

@@ -20,6 +20,7 @@
 
 #include "config/config.h"
 #include "control/control.h"
+#include "daemon/boot_trace.h"
 #include "daemon/commit_pipeline.h"
 #include "daemon/config_source.h"
 #include "daemon/deferred_reservations.h"
@@ -73,6 +74,8 @@ public:
     lease::LeaseStore& store() { return *store_; }
     const DhcpService& dhcp() const { return dhcp_; }
     const FastPath& fast_path() const { return fast_path_; }
+    // The boot trace, with the kernel path's events pulled first.
+    BootTrace& boot_trace();
     bool http_running() const { return files_.http_running(); }
     const control::Server* control() const { return control_.get(); }
     int64_t started_at() const { return started_at_; }
@@ -127,6 +130,8 @@ private:
     int64_t last_sync_ = 0;
     int64_t leases_applied_ = 0;
     FastPath fast_path_;
+    std::shared_ptr<BootTrace> trace_;
+    int64_t trace_pulled_ms_ = 0;
     DeferredReservations deferred_;
     // Every TFTP and HTTP transfer, to the boot trace and the hooks.
     std::shared_ptr<trace::TransferFanOut> file_events_ = std::make_shared<trace::TransferFanOut>();

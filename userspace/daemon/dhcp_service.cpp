@@ -111,11 +111,13 @@ void DhcpService::on_packet(size_t si, std::span<const uint8_t> bytes, const soc
     int64_t now = now_ms();
     if (!p->giaddr.is_zero() && !relay_limit_.allow(p->giaddr.v, now)) {
         counters_.rate_limited_relay++;
+        if (trace_) trace_->on_dropped(s.info().name, *p, "rate_limited_relay");
         if (debug_) spdlog::debug("dhcp drop iface={} reason=relay-rate-limit giaddr={}", s.info().name, p->giaddr.str());
         return;
     }
     if (!client_limit_.allow(p->mac().key(), now)) {
         counters_.rate_limited_client++;
+        if (trace_) trace_->on_dropped(s.info().name, *p, "rate_limited_client");
         if (debug_) spdlog::debug("dhcp drop iface={} reason=client-rate-limit mac={}", s.info().name, p->mac().str());
         return;
     }
@@ -129,6 +131,7 @@ void DhcpService::on_packet(size_t si, std::span<const uint8_t> bytes, const soc
     if (debug_)
         spdlog::debug("dhcp iface={} type={} mac={} xid={:#010x} result=\"{}\"", s.info().name,
                       type ? dhcp::to_string(*type) : "none", p->mac().str(), p->xid, out.note);
+    if (trace_) trace_->on_request(s.info().name, *p, out, boot_server_src != nullptr);
     if (!out.warning.empty()) spdlog::warn("dhcp iface={} mac={} {}", s.info().name, p->mac().str(), out.warning);
     if (out.reservations_changed) reservations_changed_ = true;
     if (out.drop == dhcp::Drop::NotEthernet) counters_.not_ethernet++;

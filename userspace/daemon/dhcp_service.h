@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "daemon/boot_trace.h"
 #include "daemon/commit_pipeline.h"
 #include "daemon/datagram_batch.h"
 #include "daemon/interface.h"
@@ -29,6 +30,7 @@ public:
     // Binds a socket on each interface; boot_server: port 4011 too.
     Result<void> open(const std::vector<IfaceInfo>& ifaces, bool boot_server);
     void set_pipeline(CommitPipeline* p) { pipeline_ = p; }
+    void set_trace(BootTrace* t) { trace_ = t; }
     void configure_limits(const config::Config& c);
 
     // Socket `si` is readable: reads a bounded number of datagrams, so one
@@ -60,6 +62,7 @@ private:
 
     dhcp::Engine& engine_;
     CommitPipeline* pipeline_ = nullptr;
+    BootTrace* trace_ = nullptr;
     std::vector<DhcpSocket> sockets_;
     dhcp::RateLimiter client_limit_{0, 0};
     dhcp::RateLimiter relay_limit_{0, 0};

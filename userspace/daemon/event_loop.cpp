@@ -26,6 +26,12 @@ constexpr uint64_t kBootServer = 1ull << 61;  // | interface index: its port 401
 constexpr int kMaxEvents = 16;
 constexpr int kTickMs = 1000;  // control connections' deadlines are checked at least this often
 
+int64_t now_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
+
 void add(int ep, int fd, uint64_t tag) {
     epoll_event e{};
     e.events = EPOLLIN;
@@ -111,6 +117,11 @@ int Daemon::serve() {
         dhcp_.flush_replies();  // the ACKs whose commit finished in this turn
         check_deferred(int64_t(std::time(nullptr)));
         check_store();
+        // The kernel path's boot trace, once a second.
+        if (int64_t ms = now_ms(); ms - trace_pulled_ms_ >= kTickMs) {
+            trace_->pull(fast_path_);
+            trace_pulled_ms_ = ms;
+        }
     }
     return status;
 }

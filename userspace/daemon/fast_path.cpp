@@ -68,6 +68,12 @@ void FastPath::read_into(MetricsSnapshot& s) const {
         if (auto st = x.prog->read_stats()) s.xdp.push_back(XdpFigures{x.iface.name, *st});
 }
 
+std::vector<std::pair<std::string, int>> FastPath::trace_maps() const {
+    std::vector<std::pair<std::string, int>> out;
+    for (auto& x : xdp_) out.emplace_back(x.iface.name, x.prog->trace_fd());
+    return out;
+}
+
 bool FastPath::behind_dispatcher() const {
     for (auto& x : xdp_)
         if (x.prog->behind_dispatcher()) return true;

@@ -34,6 +34,8 @@ public:
     // Attached behind libxdp's dispatcher somewhere (detaching needs CAP_SYS_ADMIN).
     bool behind_dispatcher() const;
     size_t size() const { return xdp_.size(); }
+    // Each attached interface's boot trace map.
+    std::vector<std::pair<std::string, int>> trace_maps() const;
 
     struct Status {
         std::string mode;
