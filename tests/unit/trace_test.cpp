@@ -1,0 +1,147 @@
+// The boot trace's recorder and report, without root: bounds, order,
+// matching transfers to machines, the boot summary.
+#include <gtest/gtest.h>
+
+#include "trace/recorder.h"
+#include "trace/report.h"
+
+using namespace pxed;
+using namespace pxed::trace;
+
+namespace {
+
+const Mac kA = *Mac::parse("52:54:00:00:00:0a");
+const Mac kB = *Mac::parse("52:54:00:00:00:0b");
+
+DhcpEvent answered(uint8_t req, uint8_t reply, Ipv4 addr, Path p = Path::Daemon) {
+    DhcpEvent d;
+    d.path = p;
+    d.request = req;
+    d.reply = reply;
+    d.address = addr;
+    return d;
+}
+
+std::shared_ptr<Transfer> transfer(Ipv4 client, const std::string& path, uint64_t size, int64_t at) {
+    auto t = std::make_shared<Transfer>();
+    t->client = client;
+    t->path = path;
+    t->size = size;
+    t->started_us = at;
+    return t;
+}
+
+}  // namespace
+
+TEST(TraceRecorder, MachinesAndEventsAreBounded) {
+    Recorder r(Limits{2, 3});
+    for (int i = 0; i < 5; i++) r.record(kA, 100 + i, answered(1, 2, Ipv4(192, 0, 2, 10)));
+    auto a = r.machine(kA);
+    ASSERT_TRUE(a);
+    ASSERT_EQ(a->events.size(), 3u);
+    EXPECT_EQ(a->events.front().at_us, 102);
+    r.record(kB, 200, answered(1, 2, Ipv4(192, 0, 2, 11)));
+    r.record(kA, 201, answered(3, 5, Ipv4(192, 0, 2, 10)));  // A is the most recent again
+    r.record(*Mac::parse("52:54:00:00:00:0c"), 202, answered(1, 0, Ipv4()));
+    EXPECT_EQ(r.size(), 2u);
+    EXPECT_FALSE(r.machine(kB)) << "the least recently active machine is forgotten first";
+    EXPECT_TRUE(r.machine(kA));
+}
+
+TEST(TraceRecorder, LateKernelEventsKeepTimeOrder) {
+    Recorder r;
+    r.record(kA, 300, answered(1, 2, Ipv4(192, 0, 2, 10)));
+    r.record(kA, 100, answered(1, 2, Ipv4(192, 0, 2, 10), Path::Kernel));  // pulled a second later
+    r.record(kA, 200, answered(3, 5, Ipv4(192, 0, 2, 10), Path::Kernel));
+    auto a = r.machine(kA);
+    ASSERT_EQ(a->events.size(), 3u);
+    EXPECT_EQ(a->events[0].at_us, 100);
+    EXPECT_EQ(a->events[1].at_us, 200);
+    EXPECT_EQ(a->events[2].at_us, 300);
+}
+
+TEST(TraceRecorder, TransfersFindTheirMachineByLeaseNeighbourOrAddress) {
+    int asked = 0;
+    Recorder r(Limits{}, [&](Ipv4 ip) -> std::optional<Mac> {
+        asked++;
+        if (ip == Ipv4(192, 0, 2, 20)) return kB;
+        return std::nullopt;
+    });
+    r.record(kA, 10, answered(3, 5, Ipv4(192, 0, 2, 10)));  // an ACK: 192.0.2.10 is A's
+    r.started(transfer(Ipv4(192, 0, 2, 10), "pxelinux.0", 100, 20));
+    EXPECT_EQ(asked, 0) << "a leased address needs no neighbour lookup";
+    auto a = r.machine(kA);
+    ASSERT_EQ(a->events.size(), 2u);
+    EXPECT_EQ(a->events[1].kind, Event::Kind::File);
+
+    r.started(transfer(Ipv4(192, 0, 2, 20), "linux", 5, 30));  // the neighbour table knows it
+    auto b = r.machine(kB);
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->address, Ipv4(192, 0, 2, 20));
+
+    auto refused = transfer(Ipv4(192, 0, 2, 30), "nope", 0, 40);  // nobody knows it
+    refused->end(Outcome::Refused, "file not found", 40);
+    r.ended(refused);
+    auto c = r.machine_at(Ipv4(192, 0, 2, 30));
+    ASSERT_TRUE(c);
+    EXPECT_FALSE(c->mac);
+    ASSERT_EQ(c->events.size(), 1u);
+    EXPECT_EQ(event_text(c->events[0]), "tftp nope: refused: file not found");
+}
+
+TEST(TraceReport, SummaryFollowsTheBoot) {
+    Recorder r;
+    const int64_t s = 1'000'000'000;
+    r.record(kA, s, answered(1, 2, Ipv4(192, 0, 2, 10), Path::Kernel));
+    r.record(kA, s + 10, answered(3, 5, Ipv4(192, 0, 2, 10), Path::Kernel));
+    auto done = transfer(Ipv4(192, 0, 2, 10), "pxelinux.0", 1000, s + 20);
+    r.started(done);
+    done->bytes = 1000;
+    done->end(Outcome::Done, "", s + 30);
+    auto running = transfer(Ipv4(192, 0, 2, 10), "linux", 4000, s + 40);
+    r.started(running);
+    running->bytes = 1000;
+
+    auto m = *r.machine(kA);
+    auto sum = summarize(m, s + 50);
+    EXPECT_TRUE(sum.active);
+    EXPECT_EQ(sum.stage, "tftp");
+    EXPECT_EQ(sum.files_done, 1u);
+    ASSERT_NE(sum.transfer, nullptr);
+    EXPECT_EQ(sum.transfer->file->path, "linux");
+    ASSERT_NE(sum.dhcp, nullptr);
+    EXPECT_EQ(sum.dhcp->dhcp.reply, 5);
+    EXPECT_FALSE(sum.problem);
+    EXPECT_EQ(event_text(m.events.back()), "tftp linux: 1000 B of 4000 B");
+
+    running->end(Outcome::Failed, "out of retries", s + 60);
+    sum = summarize(*r.machine(kA), s + 60 + kActiveUs + 1);
+    EXPECT_FALSE(sum.active);
+    ASSERT_TRUE(sum.problem);
+    EXPECT_EQ(*sum.problem, "tftp linux: failed after 1000 B of 4000 B: out of retries");
+
+    // Five minutes of silence, then a new boot: the summary starts there.
+    r.record(kA, s + 60 + kBootGapUs, answered(1, 2, Ipv4(192, 0, 2, 10), Path::Kernel));
+    auto j = boot_json(*r.machine(kA), s + 61 + kBootGapUs);
+    EXPECT_EQ(j["events"].size(), 1u);
+    EXPECT_EQ(j["state"], "in progress");
+    EXPECT_EQ(j["files_done"], 0);
+    EXPECT_TRUE(j["problem"].is_null());
+}
+
+TEST(TraceReport, EventTextSaysWhoAnsweredAndWhyNot) {
+    Event e;
+    e.dhcp = answered(1, 2, Ipv4(192, 0, 2, 10), Path::Kernel);
+    EXPECT_EQ(event_text(e), "DISCOVER -> OFFER 192.0.2.10 (kernel)");
+    e.dhcp.verdict = Verdict::Passed;
+    e.dhcp.reason = "pass_not_reserved";
+    EXPECT_EQ(event_text(e), "DISCOVER passed to the daemon: pass_not_reserved");
+    e.dhcp.verdict = Verdict::Dropped;
+    e.dhcp.reason = "drop_rate_limit";
+    EXPECT_EQ(event_text(e), "DISCOVER dropped (kernel): drop_rate_limit");
+    e.dhcp = answered(3, 6, Ipv4(192, 0, 2, 10));
+    EXPECT_EQ(event_text(e), "REQUEST -> NAK (daemon)");
+    auto j = event_json(e);
+    EXPECT_EQ(j["source"], "daemon");
+    EXPECT_EQ(j["reply"], "NAK");
+}
