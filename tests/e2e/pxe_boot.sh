@@ -64,6 +64,12 @@ kernel_ack=$(echo "$stats" | sed -n 's/^DHCP replies .*kernel (XDP): OFFER \([0-
 daemon_ack=$(echo "$stats" | sed -n 's/^DHCP replies .*daemon: OFFER \([0-9]*\) ACK \([0-9]*\).*/\2/p')
 check "the reserved VM was answered in the kernel (XDP ACKs: $kernel_ack)" test "${kernel_ack:-0}" -ge 1
 check "the dynamic VMs were answered by the daemon (daemon ACKs: $daemon_ack)" test "${daemon_ack:-0}" -ge 2
+# The boot trace of the reserved VM, while pxed runs: the kernel's
+# exchange and the files it read (checked below, after the capture's).
+trace=$(lab_nsexec "$BUILD/userspace/pxectl" -s "$LAB_DIR/pxed.sock" trace "$MAC_RESV")
+echo "$trace" | sed 's/^/     /'
+check "bios-resv: pxectl trace shows the kernel's OFFER" grep -q "DISCOVER -> OFFER 192.0.2.10 (kernel)" <<<"$trace"
+check "bios-resv: pxectl trace shows the kernel's ACK" grep -q "REQUEST -> ACK 192.0.2.10 (kernel)" <<<"$trace"
 leases=$(lab_nsexec "$BUILD/userspace/pxectl" -s "$LAB_DIR/pxed.sock" lease list)
 check "bios-dyn holds a dynamic lease" grep -q "$MAC_DYN .* bound" <<<"$leases"
 check "uefi holds a dynamic lease" grep -q "$MAC_UEFI .* bound" <<<"$leases"
@@ -104,13 +110,16 @@ reads() {  # reads NAME: the VM's TFTP read requests, as seen on its port
 in_order() {  # in_order NAME FILE...: the FILEs appear in this order among the VM's reads
   local name=$1
   shift
-  local list
-  list=$(reads "$name")
-  # awk: walk the reads once, advancing through the wanted names.
+  list_in_order "$(reads "$name")" "$@"
+}
+list_in_order() {  # list_in_order LIST FILE...: the FILEs appear in this order among LIST's lines
+  local list=$1
+  shift
+  # awk: walk the list once, advancing through the wanted names.
   if ! awk -v want="$*" 'BEGIN { n = split(want, w, " "); i = 1 }
       i <= n && $0 == w[i] { i++ } END { exit !(i > n) }' <<<"$list"; then
     echo "     expected in this order: $*"
-    echo "     reads were:"
+    echo "     the list was:"
     sed 's/^/       /' <<<"$list"
     return 1
   fi
@@ -119,6 +128,11 @@ entry="pxelinux.cfg/01-$(echo "$MAC_RESV" | tr ':' '-')"
 check "bios-resv: pxelinux.0, ldlinux.c32, its pxelinux.cfg entry, menu.cfg, splash.png, linux, initrd.gz" \
   in_order bios-resv pxelinux.0 ldlinux.c32 "$entry" debian-installer/amd64/boot-screens/menu.cfg \
   debian-installer/amd64/boot-screens/splash.png debian-installer/amd64/linux debian-installer/amd64/initrd.gz
+# The same files, done, in the VM's boot trace.
+check "bios-resv: pxectl trace shows each of those files done, in that order" \
+  list_in_order "$(sed -n 's/.*  tftp    tftp \(.*\): done, .*/\1/p' <<<"$trace")" pxelinux.0 ldlinux.c32 "$entry" \
+  debian-installer/amd64/boot-screens/menu.cfg debian-installer/amd64/boot-screens/splash.png \
+  debian-installer/amd64/linux debian-installer/amd64/initrd.gz
 check "uefi: bootnetx64.efi, grubx64.efi, grub.cfg, linux, initrd.gz" \
   in_order uefi debian-installer/amd64/bootnetx64.efi debian-installer/amd64/grubx64.efi \
   /debian-installer/amd64/grub/grub.cfg /debian-installer/amd64/linux /debian-installer/amd64/initrd.gz
