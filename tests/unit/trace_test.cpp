@@ -87,6 +87,11 @@ TEST(TraceRecorder, TransfersFindTheirMachineByLeaseNeighbourOrAddress) {
     EXPECT_FALSE(c->mac);
     ASSERT_EQ(c->events.size(), 1u);
     EXPECT_EQ(event_text(c->events[0]), "tftp nope: refused: file not found");
+    // A flood from an unknown address asks the neighbour table once.
+    EXPECT_EQ(asked, 2);
+    for (int i = 0; i < 100; i++) r.ended(refused);
+    EXPECT_EQ(asked, 2);
+    EXPECT_EQ(r.machine_at(Ipv4(192, 0, 2, 30))->events.size(), 64u) << "bounded by the events limit";
 }
 
 TEST(TraceReport, SummaryFollowsTheBoot) {

@@ -81,6 +81,7 @@ void Recorder::learn(Ipv4 ip, const Mac& mac) {
 
 void Recorder::learn_locked(Ipv4 ip, const Mac& mac) {
     if (ip.is_zero()) return;
+    unknown_.erase(ip.v);
     auto it = by_ip_.find(ip.v);
     if (it != by_ip_.end()) {
         it->second.mac = mac;
@@ -96,17 +97,22 @@ void Recorder::learn_locked(Ipv4 ip, const Mac& mac) {
 }
 
 Recorder::Key Recorder::key_for_address(Ipv4 ip) {
+    int64_t now = wall_us();
     {
         std::lock_guard lk(mu_);
         if (auto it = by_ip_.find(ip.v); it != by_ip_.end()) return key_of(it->second.mac);
+        if (auto u = unknown_.find(ip.v); u != unknown_.end() && now - u->second < kUnknownUs) return kAddressKey | ip.v;
     }
-    if (neighbour_) {
-        if (auto m = neighbour_(ip)) {
-            std::lock_guard lk(mu_);
-            learn_locked(ip, *m);
-            return key_of(*m);
-        }
+    std::optional<Mac> m;
+    if (neighbour_) m = neighbour_(ip);  // without the lock: it reads a file
+    std::lock_guard lk(mu_);
+    if (m) {
+        learn_locked(ip, *m);
+        unknown_.erase(ip.v);
+        return key_of(*m);
     }
+    if (unknown_.size() >= kMaxUnknown) unknown_.clear();
+    unknown_[ip.v] = now;
     return kAddressKey | ip.v;
 }
 

@@ -128,6 +128,12 @@ private:
     };
     std::unordered_map<uint32_t, Known> by_ip_;
     std::list<uint32_t> ip_order_;  // most recently learnt first, to bound by_ip_
+    // Addresses the resolver did not know, and when it was asked: not asked
+    // again for kUnknownUs (a flood of requests from unknown addresses must
+    // not read the neighbour table once per request). Cleared when full.
+    static constexpr int64_t kUnknownUs = 10'000'000;
+    static constexpr size_t kMaxUnknown = 4096;
+    std::unordered_map<uint32_t, int64_t> unknown_;
 };
 
 }  // namespace pxed::trace
