@@ -97,6 +97,20 @@ void BootTrace::on_dropped(const std::string& ifname, const dhcp::Packet& req, c
     record(ifname, req, std::move(e));
 }
 
+void BootTrace::on_unparsed(const std::string& ifname, std::span<const uint8_t> b, const std::string& error) {
+    // op 1 (BOOTREQUEST), htype 1 and hlen 6 (Ethernet); chaddr at 28.
+    if (!on() || b.size() < 34 || b[0] != 1 || b[1] != 1 || b[2] != 6) return;
+    Mac mac;
+    std::copy(b.begin() + 28, b.begin() + 34, mac.b.begin());
+    trace::DhcpEvent e;
+    e.path = trace::Path::Daemon;
+    e.verdict = trace::Verdict::Dropped;
+    e.reason = "parse_error: " + clip(error);
+    e.xid = uint32_t(b[4]) << 24 | uint32_t(b[5]) << 16 | uint32_t(b[6]) << 8 | b[7];
+    e.interface = ifname;
+    recorder_->record(mac, trace::wall_us(), std::move(e));
+}
+
 void BootTrace::pull(const FastPath& fp) {
     if (!on()) return;
     int64_t offset = bpf::mono_to_wall_offset_us();

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_map>
 
@@ -32,6 +33,9 @@ public:
     // engine (`reason`: the counter's name).
     void on_request(const std::string& ifname, const dhcp::Packet& req, const dhcp::Outcome& out, bool boot_server);
     void on_dropped(const std::string& ifname, const dhcp::Packet& req, const std::string& reason);
+    // A datagram that did not parse: filed under its chaddr when the fixed
+    // header is there and says Ethernet.
+    void on_unparsed(const std::string& ifname, std::span<const uint8_t> bytes, const std::string& error);
     // The kernel path's events since the last pull (every second, and before
     // the trace is read).
     void pull(const FastPath& fp);

@@ -99,6 +99,7 @@ void DhcpService::on_packet(size_t si, std::span<const uint8_t> bytes, const soc
     auto p = dhcp::parse(bytes);
     if (!p) {
         counters_.parse_errors++;
+        if (trace_) trace_->on_unparsed(s.info().name, bytes, std::string(dhcp::to_string(p.error())));
         if (debug_)
             spdlog::debug("dhcp drop iface={} reason=parse error=\"{}\" len={}", s.info().name,
                       dhcp::to_string(p.error()), bytes.size());
