@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
 
+#include <set>
+
 #include "bpf/map_sync.h"
 #include "bpf/trace_map.h"
 #include "bpf/xdp_program.h"
@@ -170,4 +172,29 @@ TEST_F(XdpTrace, NothingIsRecordedWhenTheTraceIsOff) {
     ASSERT_EQ(run(frame_of(request(MessageType::Discover, kReserved, 5))).verdict, uint32_t(XDP_TX));
     run(frame_of(request(MessageType::Discover, kStranger, 6)));
     EXPECT_EQ(clients(), 0u);
+}
+
+// The daemon reads the map in parts (a bounded pause per second): a walk
+// in batches of two sees each of five clients once and ends at the end.
+TEST_F(XdpTrace, TheMapIsReadInBoundedParts) {
+    for (int i = 0; i < 5; i++) {
+        Mac m = kStranger;
+        m.b[5] = uint8_t(0x70 + i);
+        run(frame_of(request(MessageType::Discover, m, uint32_t(i))));
+    }
+    std::optional<Mac> cursor;
+    std::set<uint64_t> seen;
+    int batches = 0;
+    do {
+        size_t n = 0;
+        auto r = bpf::trace_batch(prog_->trace_fd(), cursor, 2, [&](const Mac& m, const pxed_trace_ring&) {
+            seen.insert(m.key());
+            n++;
+        });
+        ASSERT_TRUE(r.ok()) << r.error();
+        EXPECT_LE(n, 2u);
+        batches++;
+    } while (cursor && batches < 10);
+    EXPECT_EQ(seen.size(), 5u);
+    EXPECT_EQ(batches, 3);
 }

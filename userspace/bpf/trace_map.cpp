@@ -33,6 +33,33 @@ Result<void> for_each_trace(int fd, const std::function<void(const Mac&, const p
     return {};
 }
 
+Result<void> trace_batch(int fd, std::optional<Mac>& cursor, size_t max,
+                         const std::function<void(const Mac&, const pxed_trace_ring&)>& each) {
+    pxed_mac_key key{}, next{};
+    bool have = false;
+    if (cursor) {
+        key = mac_key(*cursor);
+        have = true;
+    }
+    pxed_trace_ring ring{};
+    for (size_t n = 0; n < max; n++) {
+        // A cursor the LRU dropped meanwhile makes the kernel start over:
+        // a client may be read twice, which the caller's counts absorb.
+        if (bpf_map_get_next_key(fd, have ? &key : nullptr, &next) != 0) {
+            cursor.reset();
+            if (errno == ENOENT) return {};
+            return Err(std::string("reading the trace map: ") + std::strerror(errno));
+        }
+        key = next;
+        have = true;
+        Mac m;
+        std::memcpy(m.b.data(), key.mac, 6);
+        cursor = m;
+        if (bpf_map_lookup_elem(fd, &key, &ring) == 0) each(m, ring);
+    }
+    return {};
+}
+
 std::optional<pxed_trace_ring> trace_of(int fd, const Mac& mac) {
     pxed_mac_key key = mac_key(mac);
     pxed_trace_ring ring{};

@@ -15,6 +15,10 @@ namespace pxed::bpf {
 
 // Calls `each` for every client in the map (bounded by the map's size).
 Result<void> for_each_trace(int fd, const std::function<void(const Mac&, const pxed_trace_ring&)>& each);
+// A part of a walk: at most `max` clients after `*cursor` (none: from the
+// start); `*cursor` becomes the last one read, or none at the end of the map.
+Result<void> trace_batch(int fd, std::optional<Mac>& cursor, size_t max,
+                         const std::function<void(const Mac&, const pxed_trace_ring&)>& each);
 std::optional<pxed_trace_ring> trace_of(int fd, const Mac& mac);
 
 // One kernel event as the boot trace shows it. `mono_to_wall_us`: add to

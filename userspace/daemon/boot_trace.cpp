@@ -111,30 +111,42 @@ void BootTrace::on_unparsed(const std::string& ifname, std::span<const uint8_t> 
     recorder_->record(mac, trace::wall_us(), std::move(e));
 }
 
-void BootTrace::pull(const FastPath& fp) {
+void BootTrace::take(Pulled& p, const std::string& ifname, const Mac& mac, const pxed_trace_ring& ring,
+                     int64_t offset) {
+    uint32_t& done = p.next[mac.key()];
+    uint32_t from = done;
+    // A ring that restarted (the client was evicted and came back): all new.
+    if (ring.next < from) from = 0;
+    if (ring.next - from > PXED_TRACE_EVENTS) from = ring.next - PXED_TRACE_EVENTS;
+    for (uint32_t i = from; i < ring.next; i++) {
+        const auto& ev = ring.ev[i % PXED_TRACE_EVENTS];
+        recorder_->record(mac, int64_t(ev.ts_ns / 1000) + offset, bpf::to_dhcp_event(ev, ifname));
+    }
+    done = ring.next;
+}
+
+void BootTrace::pull(const FastPath& fp, bool all) {
     if (!on()) return;
     int64_t offset = bpf::mono_to_wall_offset_us();
     for (auto& [ifname, fd] : fp.trace_maps()) {
-        auto& seen = pulled_[ifname];
-        std::unordered_map<uint64_t, uint32_t> now;
-        now.reserve(seen.size());
-        auto r = bpf::for_each_trace(fd, [&](const Mac& mac, const pxed_trace_ring& ring) {
-            uint64_t k = mac.key();
-            uint32_t from = 0;
-            if (auto it = seen.find(k); it != seen.end()) from = it->second;
-            now[k] = ring.next;
-            // A ring that restarted (the client was evicted and came back):
-            // everything in it is new.
-            if (ring.next < from) from = 0;
-            if (ring.next - from > PXED_TRACE_EVENTS) from = ring.next - PXED_TRACE_EVENTS;
-            for (uint32_t i = from; i < ring.next; i++) {
-                const auto& ev = ring.ev[i % PXED_TRACE_EVENTS];
-                recorder_->record(mac, int64_t(ev.ts_ns / 1000) + offset, bpf::to_dhcp_event(ev, ifname));
-            }
-        });
-        (void)r;  // a map that cannot be read now is read at the next pull
-        seen = std::move(now);
+        auto& p = pulled_[ifname];
+        // Counts of clients the LRU has dropped since: bounded by clearing
+        // (the rings still in the map are then read again from their start,
+        // which the recorder files as the same events: only their copies
+        // in its bounded ring).
+        if (p.next.size() > 4 * size_t(PXED_TRACE_MACS)) p.next.clear();
+        auto each = [&](const Mac& mac, const pxed_trace_ring& ring) { take(p, ifname, mac, ring, offset); };
+        if (all) p.cursor.reset();
+        size_t budget = all ? size_t(PXED_TRACE_MACS) * 2 : kPullBatch;
+        (void)bpf::trace_batch(fd, p.cursor, budget, each);  // unreadable now: read at the next pull
     }
+}
+
+void BootTrace::pull_one(const FastPath& fp, const Mac& mac) {
+    if (!on()) return;
+    int64_t offset = bpf::mono_to_wall_offset_us();
+    for (auto& [ifname, fd] : fp.trace_maps())
+        if (auto ring = bpf::trace_of(fd, mac)) take(pulled_[ifname], ifname, mac, *ring, offset);
 }
 
 std::optional<Mac> neighbour_mac(Ipv4 ip) {

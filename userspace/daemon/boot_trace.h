@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "dhcp/engine.h"
 #include "dhcp/packet.h"
+#include "pxed/abi.h"
 #include "trace/recorder.h"
 
 namespace pxed::daemon {
@@ -36,9 +37,14 @@ public:
     // A datagram that did not parse: filed under its chaddr when the fixed
     // header is there and says Ethernet.
     void on_unparsed(const std::string& ifname, std::span<const uint8_t> bytes, const std::string& error);
-    // The kernel path's events since the last pull (every second, and before
-    // the trace is read).
-    void pull(const FastPath& fp);
+    // The kernel path's events since the last pull: a part of each
+    // interface's map per call (kPullBatch clients, so that a map full of
+    // a flood's MACs costs the event loop a bounded pause each second),
+    // and every client of it when `all`.
+    void pull(const FastPath& fp, bool all = false);
+    // One machine's kernel events (before pxectl trace).
+    void pull_one(const FastPath& fp, const Mac& mac);
+    static constexpr size_t kPullBatch = 2048;
 
     // The file servers' transfers (their threads), to the recorder while on.
     void started(const std::shared_ptr<trace::Transfer>& t) override {
@@ -50,11 +56,16 @@ public:
 
 private:
     void record(const std::string& ifname, const dhcp::Packet& req, trace::DhcpEvent e);
+    struct Pulled {
+        std::unordered_map<uint64_t, uint32_t> next;  // per client: the ring's event count already pulled
+        std::optional<Mac> cursor;                    // where the last partial walk stopped
+    };
+    // The ring's events past what was pulled before.
+    void take(Pulled& p, const std::string& ifname, const Mac& mac, const pxed_trace_ring& ring, int64_t offset);
 
     std::atomic<bool> on_{true};
     std::shared_ptr<trace::Recorder> recorder_;
-    // Per interface and client: the ring's event count already pulled.
-    std::unordered_map<std::string, std::unordered_map<uint64_t, uint32_t>> pulled_;
+    std::unordered_map<std::string, Pulled> pulled_;  // by interface
 };
 
 // The neighbour table's MAC for an address (/proc/net/arp), for transfers

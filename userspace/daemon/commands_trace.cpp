@@ -36,11 +36,22 @@ const lease::Lease* lease_of(Daemon& d, const trace::Machine& m) {
 json cmd_trace(Daemon& d, const control::Request& r) {
     require_trace(d);
     std::string who = arg_str(r, "client");
-    auto& rec = *d.boot_trace().recorder();
+    auto& bt = d.boot_trace();
+    auto& rec = *bt.recorder();
     std::optional<trace::Machine> m;
-    if (auto mac = Mac::parse(who)) m = rec.machine(*mac);
-    else if (auto ip = Ipv4::parse(who)) m = rec.machine_at(*ip);
-    else fail("'" + who + "' is neither a MAC address (52:54:00:12:34:56) nor an IPv4 address");
+    if (auto mac = Mac::parse(who)) {
+        bt.pull_one(d.fast_path(), *mac);
+        m = rec.machine(*mac);
+    } else if (auto ip = Ipv4::parse(who)) {
+        if (auto mac = rec.mac_at(*ip)) {
+            bt.pull_one(d.fast_path(), *mac);
+            m = rec.machine(*mac);
+        } else {
+            m = rec.machine_at(*ip);
+        }
+    } else {
+        fail("'" + who + "' is neither a MAC address (52:54:00:12:34:56) nor an IPv4 address");
+    }
     if (!m)
         fail("no boot trace for " + who + ": pxed has not seen it since it started, or it was forgotten (the trace "
              "keeps the " + std::to_string(rec.limits().machines) + " most recently active machines)");
@@ -51,6 +62,7 @@ json cmd_trace(Daemon& d, const control::Request& r) {
 
 json boots_json(Daemon& d, int64_t since_s, size_t max) {
     int64_t now = trace::wall_us();
+    d.boot_trace().pull(d.fast_path());
     auto machines = d.boot_trace().recorder()->recent(now - since_s * 1'000'000, max, d.cfg().boot_trace_events);
     json boots = json::array();
     for (auto& m : machines) {

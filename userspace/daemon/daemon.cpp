@@ -25,10 +25,6 @@ Daemon::Daemon(ConfigSource source, config::Config file_cfg)
     file_events_->add(trace_);
 }
 
-BootTrace& Daemon::boot_trace() {
-    trace_->pull(fast_path_);
-    return *trace_;
-}
 
 Daemon::~Daemon() { files_.stop(); }
 

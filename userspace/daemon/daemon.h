@@ -74,8 +74,8 @@ public:
     lease::LeaseStore& store() { return *store_; }
     const DhcpService& dhcp() const { return dhcp_; }
     const FastPath& fast_path() const { return fast_path_; }
-    // The boot trace, with the kernel path's events pulled first.
-    BootTrace& boot_trace();
+    // The boot trace; the commands pull the kernel's events they need first.
+    BootTrace& boot_trace() { return *trace_; }
     bool http_running() const { return files_.http_running(); }
     const control::Server* control() const { return control_.get(); }
     int64_t started_at() const { return started_at_; }

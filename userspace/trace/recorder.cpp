@@ -174,6 +174,12 @@ std::vector<Machine> Recorder::recent(int64_t since_us, size_t max_machines, siz
     return out;
 }
 
+std::optional<Mac> Recorder::mac_at(Ipv4 ip) const {
+    std::lock_guard lk(mu_);
+    if (auto m = by_ip_.find(ip.v); m != by_ip_.end()) return m->second.mac;
+    return std::nullopt;
+}
+
 size_t Recorder::size() const {
     std::lock_guard lk(mu_);
     return slots_.size();

@@ -91,6 +91,8 @@ public:
     // Copies, for the readers (pxectl trace/watch, /status).
     std::optional<Machine> machine(const Mac& mac) const;
     std::optional<Machine> machine_at(Ipv4 ip) const;
+    // The MAC an address is known to belong to (learn(), record()).
+    std::optional<Mac> mac_at(Ipv4 ip) const;
     // The machines with an event at or after `since_us`, most recent first,
     // each with at most `events` of its latest events.
     std::vector<Machine> recent(int64_t since_us, size_t max_machines, size_t events) const;
