@@ -1,6 +1,10 @@
 // The lookups of a configuration (config.h), shared by every front end.
 #include "config/config.h"
 
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace pxed::config {
 
 const Subnet* Config::subnet_for(Ipv4 a) const {
@@ -38,6 +42,24 @@ const PxeService* PxeMenu::by_type(uint16_t type) const {
     for (auto& s : services)
         if (s.type == type) return &s;
     return nullptr;
+}
+
+Result<void> check_dhcp_script(const std::string& path) {
+    if (path.empty() || path[0] != '/')
+        return Err("dhcp-script '" + path + "' must be an absolute path (dnsmasq does no PATH search either)");
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) return Err("dhcp-script '" + path + "' does not exist");
+    if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111) || access(path.c_str(), X_OK) != 0)
+        return Err("dhcp-script '" + path + "' is not an executable file");
+    return {};
+}
+
+Result<void> check_script_user(const std::string& user) {
+    passwd pw{}, *found = nullptr;
+    char buf[4096];
+    if (getpwnam_r(user.c_str(), &pw, buf, sizeof buf, &found) != 0 || !found)
+        return Err("dhcp-script-user '" + user + "' is not a user on this system");
+    return {};
 }
 
 bool Config::has_proxy() const {

@@ -154,6 +154,12 @@ struct Config {
     FileServiceBind file_service_bind = FileServiceBind::Interfaces;
     std::string control_socket = "/run/pxed/pxed.sock";
     std::string control_group = "pxed";  // may use the control socket besides root
+    // dnsmasq's dhcp-script: run with dnsmasq's arguments and environment on
+    // lease changes and completed TFTP transfers (docs/CONFIG.md, "Event
+    // scripts"). Read at start: a reload does not change them.
+    std::string dhcp_script;         // absolute path; empty: none
+    std::string dhcp_script_user;    // empty: the user pxed starts as (root)
+    bool script_on_renewal = false;  // dnsmasq's script-on-renewal: "old" at each renewal too
     // NAK requests for addresses we have no record of (RFC 2131 4.3.2).
     // Off by default: a server that is not authoritative stays silent, so
     // pxed beside another DHCP server does not take its clients' leases
@@ -194,6 +200,11 @@ Result<Config> parse_dnsmasq(std::string_view text, const std::string& source_na
                              std::vector<std::string>& warnings);
 Result<Config> load_dnsmasq_file(const std::string& path, const IfaceNetLookup& iface_net,
                                  std::vector<std::string>& warnings);
+// A dhcp-script as the front ends check it when they read it: an absolute
+// path to an executable file; dhcp-script-user: a user that exists. The
+// error names the problem, not the line (the caller adds where).
+Result<void> check_dhcp_script(const std::string& path);
+Result<void> check_script_user(const std::string& user);
 // Cross-field checks shared by every front end.
 Result<void> validate(const Config& c);
 // Those of proxy subnets and the PXE menu (config/pxe.cpp); part of validate().

@@ -36,7 +36,7 @@ const std::set<std::string> kIgnoredOther = {
 // Directives whose effect pxed does not have: refused, not ignored.
 const std::set<std::string> kRefused = {
     "dhcp-option-pxe", "conf-dir", "dhcp-subscrid", "dhcp-name-match", "dhcp-ignore-names",
-    "dhcp-generate-names", "dhcp-broadcast", "dhcp-script", "dhcp-reply-delay", "dhcp-hostsdir", "dhcp-optsdir",
+    "dhcp-generate-names", "dhcp-broadcast", "dhcp-reply-delay", "dhcp-hostsdir", "dhcp-optsdir",
     "read-ethers", "dhcp-proxy", "dhcp-relay", "tftp-no-fail",
 };
 
@@ -207,6 +207,14 @@ void directive(State& st, const Line& l, const std::string& src) {
         if (f.empty() || f[0].empty()) fail(where + ": tftp-root needs a directory");
         if (f.size() > 1) fail(where + ": tftp-root per interface is not supported");
         cfg.tftp_root = f[0];
+    } else if (key == "dhcp-script") {
+        if (auto r = check_dhcp_script(val); !r) fail(where + ": " + r.error());
+        cfg.dhcp_script = val;
+    } else if (key == "dhcp-scriptuser") {
+        if (auto r = check_script_user(val); !r) fail(where + ": " + r.error());
+        cfg.dhcp_script_user = val;
+    } else if (key == "script-on-renewal") {
+        cfg.script_on_renewal = true;
     } else if (key == "dhcp-authoritative") {
         cfg.authoritative = true;
     } else if (key == "domain") {

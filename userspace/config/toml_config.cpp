@@ -19,7 +19,8 @@ using namespace toml_detail;
 const std::vector<std::string> kServerKeys = {"interfaces",     "lease-db",       "tftp-root", "authoritative",
                                               "xdp",            "xdp-rate-limit", "xdp-rate-burst", "dhcp-rate-limit", "dhcp-rate-burst", "relay-rate-limit", "relay-rate-burst",
                                               "tftp-max-blksize", "tftp-max-sessions-per-client", "http-port", "file-service-bind", "control-socket", "control-group", "node-name",
-                                              "boot-trace", "boot-trace-machines", "boot-trace-events", "status-page"};
+                                              "boot-trace", "boot-trace-machines", "boot-trace-events", "status-page",
+                                              "dhcp-script", "dhcp-script-user", "dhcp-script-on-renewal"};
 const std::vector<std::string> kSubnetKeys = {"cidr", "range", "router", "dns", "domain", "lease-time",
                                               "server-ip", "boot", "options", "known-clients-only", "proxy"};
 const std::vector<std::string> kResvKeys = {"mac",         "ip",          "hostname", "lease-time", "boot-file",
@@ -245,6 +246,7 @@ Result<Config> parse_toml(std::string_view text, const std::string& source_name)
             cfg.tftp_root = get_str(c, *srv, "tftp-root", "server");
             if (auto v = get_str(c, *srv, "control-socket", "server"); !v.empty()) cfg.control_socket = v;
             if (auto v = get_str(c, *srv, "control-group", "server"); !v.empty()) cfg.control_group = v;
+            parse_dhcp_script(c, *srv, cfg);
             for (auto [key, field] : {std::pair{"authoritative", &cfg.authoritative},
                                       std::pair{"boot-trace", &cfg.boot_trace},
                                       std::pair{"status-page", &cfg.status_page}}) {

@@ -67,6 +67,9 @@ BootPolicy parse_policy(const Ctx& c, const toml::table& t, const std::string& w
 Class parse_class(const Ctx& c, const toml::table& t, size_t idx);
 // [pxe]: the boot menu (toml_pxe.cpp).
 PxeMenu parse_pxe(const Ctx& c, const toml::node& n);
+// server.dhcp-script, dhcp-script-user, dhcp-script-on-renewal, checked
+// (toml_hooks.cpp).
+void parse_dhcp_script(const Ctx& c, const toml::table& server, Config& cfg);
 // A proxy subnet's table holds no address settings (range, router, ...).
 void check_proxy_subnet(const Ctx& c, const toml::table& t, const std::string& what);
 
