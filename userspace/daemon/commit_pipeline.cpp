@@ -144,6 +144,7 @@ void CommitPipeline::on_commit(const Result<lease::CommitResult>& r) {
             leases_.set_version(ip, v);
             stored_[ip.v] = v;
         }
+        if (on_stored_) tell_stored(r->lost);
         for (auto& w : r->lost) on_lost(w);
         for (auto& [ip, change] : inflight_changes_)
             if (!change) stored_.erase(ip);
@@ -151,6 +152,16 @@ void CommitPipeline::on_commit(const Result<lease::CommitResult>& r) {
         send_all(inflight_acks_);
     }
     if (!failing_) start_commit();
+}
+
+void CommitPipeline::tell_stored(const std::vector<lease::Lease>& lost) {
+    std::vector<std::pair<Ipv4, const lease::Lease*>> batch;
+    batch.reserve(inflight_changes_.size());
+    for (auto& [ip, change] : inflight_changes_) {
+        bool was_lost = std::any_of(lost.begin(), lost.end(), [ip = ip](auto& w) { return w.ip.v == ip; });
+        if (!was_lost) batch.emplace_back(Ipv4(ip), change ? &*change : nullptr);
+    }
+    on_stored_(batch);
 }
 
 void CommitPipeline::start_commit() {

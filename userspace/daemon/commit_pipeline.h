@@ -52,6 +52,10 @@ public:
     // Rows other daemons deleted: erased from the table when the table
     // holds exactly that version and has no change of its own on the way.
     size_t apply_remote_deletes(const std::vector<lease::LeaseDelete>& rows);
+    // Told each commit's stored changes, lost addresses left out (the
+    // dhcp-script hooks: add/old/del only once a change is durable).
+    using Stored = std::function<void(const std::vector<std::pair<Ipv4, const lease::Lease*>>&)>;
+    void set_on_stored(Stored f) { on_stored_ = std::move(f); }
     // An ACK that leaves once the lease it promises is durable.
     void hold(size_t socket, dhcp::Reply ack) { pending_.push_back(Held{socket, std::move(ack)}); }
 
@@ -83,6 +87,7 @@ private:
     void on_failure(const std::string& error);
     void on_lost(const lease::Lease& winner);
     void start_commit();
+    void tell_stored(const std::vector<lease::Lease>& lost);
     void send_all(std::vector<Held>& acks);
 
     lease::LeaseTable& leases_;
@@ -99,6 +104,7 @@ private:
     int64_t retry_at_ms_ = 0;
     int backoff_ms_ = 0;
     std::atomic<uint64_t> lost_{0}, failed_{0};  // read by the metrics (HTTP thread)
+    Stored on_stored_;
     std::unique_ptr<lease::Committer> committer_;
 };
 

@@ -76,6 +76,9 @@ void Daemon::install(config::Config merged) {
     auto fresh = std::make_unique<config::Config>(std::move(merged));
     if (fresh->interfaces != cfg_->interfaces || fresh->lease_db != cfg_->lease_db)
         spdlog::warn("configuration: interface and lease-db changes take effect at the next restart");
+    if (fresh->dhcp_script != cfg_->dhcp_script || fresh->dhcp_script_user != cfg_->dhcp_script_user ||
+        fresh->script_on_renewal != cfg_->script_on_renewal)
+        spdlog::warn("configuration: dhcp-script changes take effect at the next restart");
     if (fresh->has_proxy() && !cfg_->has_proxy() && !dhcp_.sockets().empty())
         spdlog::warn("configuration: a proxy subnet was added: the PXE boot server port 4011 opens at the next restart");
     engine_->set_config(*fresh);
@@ -101,6 +104,10 @@ Result<std::string> Daemon::reload() {
     }
     spdlog::info("reload config={} subnets={} reservations={}", source_.path, cfg_->subnets.size(),
                  cfg_->reservations.size());
+    if (hooks_) {
+        hooks_->configure(*cfg_, dhcp_.sockets());
+        hooks_->reloaded();  // dnsmasq runs "old" for every lease at SIGHUP
+    }
     return "reloaded " + source_.path + ": " + std::to_string(cfg_->subnets.size()) + " subnets, " +
            std::to_string(cfg_->reservations.size()) + " reservations";
 }
@@ -110,6 +117,7 @@ MetricsSnapshot Daemon::snapshot() const {
     read_into(s, dhcp_.counters());
     fast_path_.read_into(s);
     files_.read_into(s);
+    if (hooks_) s.hooks = hooks_->figures();
     s.db.up = db_up_.load();
     s.db.shared = watcher_ != nullptr;
     if (pipeline_) {
@@ -125,6 +133,11 @@ Result<void> Daemon::start() {
     sigemptyset(&signals_);
     for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR2}) sigaddset(&signals_, sig);
     pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
+    // The dhcp-script helper: a copy of this process while it has one
+    // thread and every privilege (a script runs as root, as dnsmasq's).
+    auto hooks = Hooks::start(*cfg_);
+    if (!hooks) return Err(hooks.error());
+    hooks_ = std::move(hooks.value());
 
     if (auto r = open_store(); !r) return r;
     auto runtime = store_->load_reservations();
@@ -135,6 +148,7 @@ Result<void> Daemon::start() {
     if (!pipeline) return Err(pipeline.error());
     pipeline_ = std::move(pipeline.value());
     dhcp_.set_pipeline(pipeline_.get());
+    if (hooks_) pipeline_->set_on_stored([this](auto& batch) { hooks_->on_stored(batch); });
     // Row by row into the table: the rows are never all in memory twice.
     engine_->leases().begin_load();
     auto loaded = store_->load_each([this](lease::Lease&& l) {
@@ -156,6 +170,14 @@ Result<void> Daemon::start() {
     auto ifaces = check_interfaces(*cfg_);
     if (!ifaces) return Err(ifaces.error());
     if (auto r = dhcp_.open(*ifaces, cfg_->has_proxy()); !r) return r;
+    if (hooks_) {
+        hooks_->configure(*cfg_, dhcp_.sockets());
+        hooks_->loaded(engine_->leases());  // "old" for each, once the interfaces are known
+        dhcp_.set_ack_observer([this](auto& sock, auto& req, auto& ack) {
+            hooks_->on_ack(*cfg_, sock, req, ack.packet.yiaddr);
+        });
+        file_events_->add(hooks_->file_observer());
+    }
     dhcp_.set_debug(spdlog::should_log(spdlog::level::debug));
     if (auto r = fast_path_.start(cfg_->xdp, *ifaces); !r) return r;
     if (auto r = sync_maps(int64_t(std::time(nullptr))); !r) return r;

@@ -27,6 +27,7 @@
 #include "daemon/dhcp_service.h"
 #include "daemon/fast_path.h"
 #include "daemon/file_service.h"
+#include "daemon/hooks.h"
 #include "daemon/metrics.h"
 #include "dhcp/engine.h"
 #include "lease/lease_store.h"
@@ -119,6 +120,7 @@ private:
     std::unique_ptr<config::Config> cfg_;        // file_cfg_ + runtime_: what is in force
     std::unique_ptr<dhcp::Engine> engine_;
     std::unique_ptr<lease::LeaseStore> store_;
+    std::unique_ptr<Hooks> hooks_;  // with a dhcp-script; outlives the pipeline that feeds it
     DhcpService dhcp_;
     std::unique_ptr<CommitPipeline> pipeline_;  // after store_: stops first
     std::unique_ptr<lease::PgWatcher> watcher_;  // shared stores only

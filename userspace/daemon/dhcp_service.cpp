@@ -152,6 +152,7 @@ void DhcpService::on_packet(size_t si, std::span<const uint8_t> bytes, const soc
     // OFFERs, NAKs and a proxy's ACKs (no lease) leave at once, whatever
     // the disk is doing.
     if (sent == dhcp::MessageType::Ack && !out.proxy && !out.nothing_to_commit) {
+        if (on_ack_) on_ack_(s, *p, *out.reply);
         pipeline_->hold(si, std::move(*out.reply));
         return;
     }

@@ -6,6 +6,7 @@
 // the engine; OFFERs and NAKs leave at once, ACKs wait in the commit
 // pipeline until their lease is durable.
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <unordered_map>
 #include <utility>
@@ -31,6 +32,9 @@ public:
     Result<void> open(const std::vector<IfaceInfo>& ifaces, bool boot_server);
     void set_pipeline(CommitPipeline* p) { pipeline_ = p; }
     void set_trace(BootTrace* t) { trace_ = t; }
+    // Told each ACK held for its commit, with its request (dhcp-script hooks).
+    using AckObserver = std::function<void(const DhcpSocket&, const dhcp::Packet& req, const dhcp::Reply& ack)>;
+    void set_ack_observer(AckObserver f) { on_ack_ = std::move(f); }
     void configure_limits(const config::Config& c);
 
     // Socket `si` is readable: reads a bounded number of datagrams, so one
@@ -63,6 +67,7 @@ private:
     dhcp::Engine& engine_;
     CommitPipeline* pipeline_ = nullptr;
     BootTrace* trace_ = nullptr;
+    AckObserver on_ack_;
     std::vector<DhcpSocket> sockets_;
     dhcp::RateLimiter client_limit_{0, 0};
     dhcp::RateLimiter relay_limit_{0, 0};

@@ -20,7 +20,7 @@ namespace {
 // epoll tags: a DHCP socket's index, a control connection's fd with the
 // high bit set, or one of these.
 constexpr uint64_t kSignal = UINT64_MAX, kControlListen = UINT64_MAX - 1, kCommit = UINT64_MAX - 2,
-                   kDbWatch = UINT64_MAX - 3;
+                   kDbWatch = UINT64_MAX - 3, kHooks = UINT64_MAX - 4;
 constexpr uint64_t kControlConn = 1ull << 62;
 constexpr uint64_t kBootServer = 1ull << 61;  // | interface index: its port 4011 socket
 constexpr int kMaxEvents = 16;
@@ -88,6 +88,14 @@ int Daemon::serve() {
     add(epfd, sfd.get(), kSignal);
     add(epfd, pipeline_->fd(), kCommit);
     if (watcher_) add(epfd, watcher_->fd(), kDbWatch);
+    if (hooks_) {
+        // Edge-triggered EPOLLOUT: told when the helper's full socket has
+        // room again (the hooks' queue then drains).
+        epoll_event e{};
+        e.events = EPOLLOUT | EPOLLET;
+        e.data.u64 = kHooks;
+        epoll_ctl(epfd, EPOLL_CTL_ADD, hooks_->fd(), &e);
+    }
     for (size_t i = 0; i < dhcp_.sockets().size(); i++) {
         add(epfd, dhcp_.sockets()[i].fd(), i);
         if (int fd = dhcp_.sockets()[i].boot_server_fd(); fd >= 0) add(epfd, fd, kBootServer | i);
@@ -107,6 +115,7 @@ int Daemon::serve() {
             if (tag == kControlListen) control_->on_listen(watch);
             else if (tag == kCommit) pipeline_->on_readable();
             else if (tag == kDbWatch) on_db_watch();
+            else if (tag == kHooks) hooks_->on_writable();
             else if (tag == kSignal) on_signal(sfd.get(), stop, status);
             else if (tag & kControlConn) control_->on_readable(int(tag & ~kControlConn), unwatch);
             else if (tag & kBootServer) dhcp_.on_readable(size_t(tag & ~kBootServer), true);
@@ -122,6 +131,7 @@ int Daemon::serve() {
             trace_->pull(fast_path_);
             trace_pulled_ms_ = ms;
         }
+        if (hooks_) hooks_->after_turn(engine_->leases());
     }
     return status;
 }

@@ -163,6 +163,16 @@ std::string to_prometheus(const MetricsSnapshot& s) {
         m.family("pxed_http_bytes_total", "counter", "File bytes sent over HTTP.");
         m.sample("pxed_http_bytes_total", h->bytes);
     }
+    if (auto& k = s.hooks) {
+        m.family("pxed_dhcp_script_events_total", "counter",
+                 "dhcp-script events: queued for the helper, run, dropped (queue full), failed (exit status not 0).");
+        m.sample("pxed_dhcp_script_events_total{result=\"queued\"}", k->queued);
+        m.sample("pxed_dhcp_script_events_total{result=\"run\"}", k->run);
+        m.sample("pxed_dhcp_script_events_total{result=\"dropped\"}", k->dropped);
+        m.sample("pxed_dhcp_script_events_total{result=\"failed\"}", k->failed);
+        m.family("pxed_dhcp_script_events_waiting", "gauge", "dhcp-script events waiting in the daemon's queue.");
+        m.sample("pxed_dhcp_script_events_waiting", k->waiting);
+    }
     return m.str();
 }
 
@@ -200,6 +210,9 @@ json to_json(const MetricsSnapshot& s) {
                      {"bytes", t->bytes},         {"errors_sent", t->errors_sent},
                      {"retransmissions", t->retransmissions}, {"ignored", t->ignored},
                      {"busy", t->busy}};
+    if (auto& k = s.hooks)
+        j["dhcp_script"] = {{"queued", k->queued}, {"run", k->run}, {"dropped", k->dropped},
+                            {"failed", k->failed}, {"waiting", k->waiting}};
     if (auto& h = s.http)
         j["http"] = {{"requests", h->requests}, {"files", h->files}, {"bytes", h->bytes},
                      {"not_found", h->not_found}, {"refused", h->refused}};

@@ -64,6 +64,11 @@ struct HttpFigures {
     uint64_t requests = 0, files = 0, not_found = 0, refused = 0, bytes = 0;
 };
 
+// dhcp-script events (daemon/hooks.h).
+struct HookFigures {
+    uint64_t queued = 0, run = 0, dropped = 0, failed = 0, waiting = 0;
+};
+
 struct MetricsSnapshot {
     std::array<uint64_t, 9> received{}, sent{};
     uint64_t parse_errors = 0, not_ethernet = 0, pool_exhausted = 0, ignored = 0, rate_limited_client = 0, rate_limited_relay = 0;
@@ -73,6 +78,7 @@ struct MetricsSnapshot {
     std::vector<XdpFigures> xdp;
     std::optional<TftpFigures> tftp;
     std::optional<HttpFigures> http;
+    std::optional<HookFigures> hooks;  // with a dhcp-script
 
     uint64_t kernel_offers() const;
     uint64_t kernel_acks() const;
