@@ -175,6 +175,10 @@ void print_stats(const json& j) {
                     cell(h["requests"]).c_str(), cell(h["files"]).c_str(), cell(h["bytes"]).c_str(),
                     cell(h["not_found"]).c_str(), cell(h["refused"]).c_str());
     }
+    if (auto& k = j["dhcp_script"]; k.is_object())
+        std::printf("dhcp-script         queued %s, run %s, failed %s, dropped %s, waiting %s\n", cell(k["queued"]).c_str(),
+                    cell(k["run"]).c_str(), cell(k["failed"]).c_str(), cell(k["dropped"]).c_str(),
+                    cell(k["waiting"]).c_str());
 }
 
 }  // namespace

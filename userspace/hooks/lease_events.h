@@ -21,8 +21,9 @@
 // it: a request without option 12 clears the name in pxed's table, not in
 // the script's view (dnsmasq never clears a name that way either).
 //
-// Memory: per bound lease, its last announced state (about 100 bytes plus
-// the name) and up to a few expiry entries; kept only with a dhcp-script.
+// Memory: per bound lease, its last announced state (about 200 bytes with
+// the hash-map node, plus a long name) and up to a few expiry entries (16
+// bytes each); kept only with a dhcp-script.
 #include <cstdint>
 #include <optional>
 #include <queue>
