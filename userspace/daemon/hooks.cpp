@@ -8,15 +8,18 @@ namespace pxed::daemon {
 
 namespace {
 
-// dnsmasq calls the script when a TFTP transfer has been sent in full.
+// dnsmasq calls the script when a TFTP transfer has been sent in full, and
+// when a client ended it after asking the file's size (a PXE ROM's probe),
+// with the file's size: existing scripts count both.
 class FileHook : public trace::TransferObserver {
 public:
     explicit FileHook(std::shared_ptr<hooks::ScriptRunner> r) : runner_(std::move(r)) {}
     void started(const std::shared_ptr<trace::Transfer>&) override {}
     void ended(const std::shared_ptr<trace::Transfer>& t) override {
-        if (t->protocol != trace::Protocol::Tftp || t->outcome.load(std::memory_order_acquire) != trace::Outcome::Done)
-            return;
-        runner_->submit(hooks::tftp_event(t->bytes.load(std::memory_order_relaxed), t->client, t->file));
+        if (t->protocol != trace::Protocol::Tftp) return;
+        auto o = t->outcome.load(std::memory_order_acquire);
+        if (o != trace::Outcome::Done && o != trace::Outcome::Probed) return;
+        runner_->submit(hooks::tftp_event(t->size, t->client, t->file));
     }
 
 private:
