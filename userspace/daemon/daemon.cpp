@@ -10,6 +10,7 @@
 
 #include "daemon/commands.h"
 #include "daemon/privileges.h"
+#include "daemon/status_page.h"
 
 namespace pxed::daemon {
 
@@ -26,7 +27,10 @@ Daemon::Daemon(ConfigSource source, config::Config file_cfg)
 }
 
 
-Daemon::~Daemon() { files_.stop(); }
+Daemon::~Daemon() {
+    calls_.close();  // a /status.json waiting for the loop returns now: the HTTP thread can be joined
+    files_.stop();
+}
 
 bool Daemon::is_runtime(const Mac& m) const {
     for (auto& r : runtime_)
@@ -184,7 +188,8 @@ Result<void> Daemon::start() {
     std::vector<Ipv4> served;
     for (auto& i : *ifaces) served.push_back(i.addr);
     if (auto r = files_.start(*cfg_, served, [this] { return to_prometheus(snapshot()); },
-                                file_events_->empty() ? nullptr : file_events_);
+                                file_events_->empty() ? nullptr : file_events_,
+                                cfg_->status_page ? status_source(*this, calls_) : nullptr);
         !r)
         return r;
 

@@ -6,7 +6,8 @@
 // lease store, and the parts: the DHCP service (sockets), the commit
 // pipeline, the XDP fast path, the file service (TFTP, HTTP) and the control
 // socket. Everything runs on the event-loop thread (event_loop.cpp) except
-// the metrics that the HTTP thread reads (atomics and the kernel's maps).
+// the metrics that the HTTP thread reads (atomics and the kernel's maps);
+// /status.json is built on the loop at the HTTP thread's request (LoopCalls).
 //
 // A configuration changes in one way only: change_config() takes a
 // candidate, validates all of it, then applies it (store, engine, maps) or
@@ -28,6 +29,7 @@
 #include "daemon/fast_path.h"
 #include "daemon/file_service.h"
 #include "daemon/hooks.h"
+#include "daemon/loop_calls.h"
 #include "daemon/metrics.h"
 #include "dhcp/engine.h"
 #include "lease/lease_store.h"
@@ -137,6 +139,9 @@ private:
     DeferredReservations deferred_;
     // Every TFTP and HTTP transfer, to the boot trace and the hooks.
     std::shared_ptr<trace::TransferFanOut> file_events_ = std::make_shared<trace::TransferFanOut>();
+    // The HTTP thread's calls onto the loop (/status.json); before files_,
+    // so that it outlives the HTTP thread.
+    LoopCalls calls_;
     FileService files_;
     std::unique_ptr<control::Server> control_;
     sigset_t signals_{};

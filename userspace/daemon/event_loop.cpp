@@ -1,5 +1,6 @@
 // The daemon's event loop: one epoll set for the DHCP sockets, the control
-// socket and its connections, the commit pipeline's eventfd and the signals.
+// socket and its connections, the commit pipeline's eventfd, the other
+// threads' calls (LoopCalls) and the signals.
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -20,7 +21,7 @@ namespace {
 // epoll tags: a DHCP socket's index, a control connection's fd with the
 // high bit set, or one of these.
 constexpr uint64_t kSignal = UINT64_MAX, kControlListen = UINT64_MAX - 1, kCommit = UINT64_MAX - 2,
-                   kDbWatch = UINT64_MAX - 3, kHooks = UINT64_MAX - 4;
+                   kDbWatch = UINT64_MAX - 3, kHooks = UINT64_MAX - 4, kCalls = UINT64_MAX - 5;
 constexpr uint64_t kControlConn = 1ull << 62;
 constexpr uint64_t kBootServer = 1ull << 61;  // | interface index: its port 4011 socket
 constexpr int kMaxEvents = 16;
@@ -54,6 +55,7 @@ void Daemon::on_signal(int fd, bool& stop, int& status) {
             fast_path_.keep_on_exit();
             if (auto r = pipeline_->flush_sync(); !r) spdlog::error("exiting with lease changes not stored: {}", r.error());
             dhcp_.flush_replies();
+            calls_.close();  // before joining the HTTP thread: its waiters return at once
             files_.stop();
             spdlog::info("signal=SIGUSR2 exiting for a restart; XDP stays attached on {} interface(s)",
                          fast_path_.size());
@@ -66,6 +68,7 @@ void Daemon::on_signal(int fd, bool& stop, int& status) {
             if (auto r = pipeline_->flush_sync(); !r) spdlog::error("exiting with lease changes not stored: {}", r.error());
             dhcp_.flush_replies();
             fast_path_.detach_all();
+            calls_.close();
             files_.stop();
             stop = true;
             status = 0;
@@ -96,6 +99,7 @@ int Daemon::serve() {
         e.data.u64 = kHooks;
         epoll_ctl(epfd, EPOLL_CTL_ADD, hooks_->fd(), &e);
     }
+    add(epfd, calls_.fd(), kCalls);
     for (size_t i = 0; i < dhcp_.sockets().size(); i++) {
         add(epfd, dhcp_.sockets()[i].fd(), i);
         if (int fd = dhcp_.sockets()[i].boot_server_fd(); fd >= 0) add(epfd, fd, kBootServer | i);
@@ -116,6 +120,7 @@ int Daemon::serve() {
             else if (tag == kCommit) pipeline_->on_readable();
             else if (tag == kDbWatch) on_db_watch();
             else if (tag == kHooks) hooks_->on_writable();
+            else if (tag == kCalls) calls_.run_pending();
             else if (tag == kSignal) on_signal(sfd.get(), stop, status);
             else if (tag & kControlConn) control_->on_readable(int(tag & ~kControlConn), unwatch);
             else if (tag & kBootServer) dhcp_.on_readable(size_t(tag & ~kBootServer), true);

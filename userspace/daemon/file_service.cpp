@@ -13,7 +13,8 @@ FileService::~FileService() { stop(); }
 
 Result<void> FileService::start(const config::Config& cfg, const std::vector<Ipv4>& served,
                                 std::function<std::string()> metrics,
-                                std::shared_ptr<trace::TransferObserver> observer) {
+                                std::shared_ptr<trace::TransferObserver> observer,
+                                std::function<Result<std::string>()> status) {
     if (cfg.tftp_root.empty()) {
         spdlog::info("tftp-root not set: no TFTP or HTTP file service");
         return {};
@@ -50,6 +51,7 @@ Result<void> FileService::start(const config::Config& cfg, const std::vector<Ipv
         ho.port = cfg.http_port;
         ho.addresses = addrs;
         ho.observer = observer;
+        ho.status = std::move(status);
         auto h = http::Server::open(ho, std::move(metrics));
         if (!h) return Err(h.error());
         http_ = std::move(h.value());
@@ -57,7 +59,8 @@ Result<void> FileService::start(const config::Config& cfg, const std::vector<Ipv
             spdlog::info("http thread: {}", drop_capabilities(Keep::Nothing));
             http_->run();
         });
-        spdlog::info("http root={} addresses={} port={} metrics=/metrics", cfg.tftp_root, where, cfg.http_port);
+        spdlog::info("http root={} addresses={} port={} metrics=/metrics status={}", cfg.tftp_root, where,
+                     cfg.http_port, ho.status ? "/status" : "off");
     }
     return {};
 }

@@ -2,7 +2,8 @@
 // TFTP and HTTP boot on the boot root, each on a thread of its own that
 // drops every capability before it reads from the network.
 //
-// Owns: the TFTP server, the HTTP server (with /metrics) and their threads.
+// Owns: the TFTP server, the HTTP server (with /metrics and the status
+// page) and their threads.
 #include <functional>
 #include <memory>
 #include <string>
@@ -29,9 +30,11 @@ public:
     // Binds and starts both servers as `cfg` says (nothing without
     // tftp-root): on the `served` interfaces' addresses, or on all with
     // file-service-bind = "all". `metrics` renders /metrics, on the HTTP
-    // thread; `observer` hears of every transfer, on the servers' threads.
+    // thread; `observer` hears of every transfer, on the servers' threads;
+    // `status` answers /status.json (none: no status page).
     Result<void> start(const config::Config& cfg, const std::vector<Ipv4>& served,
-                       std::function<std::string()> metrics, std::shared_ptr<trace::TransferObserver> observer);
+                       std::function<std::string()> metrics, std::shared_ptr<trace::TransferObserver> observer,
+                       std::function<Result<std::string>()> status = {});
     void stop();
     // Adds the TFTP and HTTP figures of the servers that run.
     void read_into(MetricsSnapshot& s) const;

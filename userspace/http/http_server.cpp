@@ -1,4 +1,4 @@
-// HTTP boot and /metrics: one cpp-httplib server per bound address (the
+// HTTP boot, /metrics and the status page: one cpp-httplib server per bound address (the
 // library binds one address per server), all with the same routes, the first
 // run on the caller's thread and the others on threads of their own.
 #include "http/http_server.h"
@@ -14,6 +14,7 @@
 #include <cstring>
 #include <thread>
 
+#include "http/status_page_html.h"  // generated from http/status_page.html
 #include "tftp/safe_open.h"
 
 namespace pxed::http {
@@ -99,6 +100,34 @@ void add_routes(httplib::Server& srv, const int& root_fd, const MetricsFn& metri
         st.requests++;
         res.set_content(metrics ? metrics() : std::string(), "text/plain; version=0.0.4");
     });
+    // The status page and its data (status-page = true). They shadow files
+    // of the same names under the root; with the page off those paths are
+    // files like any other.
+    if (o.status) {
+        srv.Get("/status", [&st](const httplib::Request&, httplib::Response& res) {
+            st.requests++;
+            // The page's own inline script and style, and fetches of
+            // status.json from this server: nothing else runs or loads.
+            res.set_header("Content-Security-Policy",
+                           "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                           "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+            res.set_header("X-Content-Type-Options", "nosniff");
+            res.set_header("Cache-Control", "no-cache");
+            res.set_content(kStatusPageHtml, sizeof kStatusPageHtml - 1, "text/html; charset=utf-8");
+        });
+        srv.Get("/status.json", [&st, &o](const httplib::Request&, httplib::Response& res) {
+            st.requests++;
+            res.set_header("Cache-Control", "no-store");
+            res.set_header("X-Content-Type-Options", "nosniff");
+            auto body = o.status();
+            if (!body) {
+                res.status = 503;
+                res.set_content(body.error() + "\n", "text/plain");
+                return;
+            }
+            res.set_content(*body, "application/json");
+        });
+    }
     // Every other path is a file under the root (HEAD is answered by the same
     // handler without a body; Range by cpp-httplib from the content provider).
     srv.Get(R"(/(.*))", [&root_fd, &st, &o](const httplib::Request& req, httplib::Response& res) {

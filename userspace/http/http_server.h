@@ -1,7 +1,8 @@
 #pragma once
 // HTTP boot: GET and HEAD of the boot root over HTTP/1.1 with Range (for iPXE
-// and UEFI HTTP boot), the same path rules as TFTP, and /metrics in the
-// Prometheus text format. cpp-httplib does the protocol.
+// and UEFI HTTP boot), the same path rules as TFTP, /metrics in the
+// Prometheus text format, and the status page (/status, /status.json).
+// cpp-httplib does the protocol.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -23,6 +24,10 @@ struct Options {
     uint16_t port = 80;
     // Hears of every file GET (not HEAD) and refused request; none: nobody.
     std::shared_ptr<trace::TransferObserver> observer;
+    // status-page: /status (the page, built in) and /status.json (what this
+    // returns; an error is answered 503). None: those paths are files under
+    // the root like any other.
+    std::function<Result<std::string>()> status;
 };
 
 struct Stats {
