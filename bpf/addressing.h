@@ -25,19 +25,19 @@ struct reply_dest {
 
 /*
  * Only what this host would receive on its own socket: the Ethernet
- * destination is the interface's MAC or broadcast, the IP destination the
- * interface's address, the server address of the subnet (`server-ip`, the
+ * destination is the interface's MAC (the VLAN device's on a trunk) or
+ * broadcast, the IP destination the interface's (VLAN device's) address, the server address of the subnet (`server-ip`, the
  * address a relay, a renewing client or a 4011 request sends to) or the
  * limited broadcast. Anything else is another host's frame, seen because
  * the interface is promiscuous (a bridge port, a capture running) or the
  * switch floods: answering it would answer for another server.
  */
-static __always_inline int addressed_to_us(const struct pxed_xdp_config *cfg, const struct ethhdr *eth,
+static __always_inline int addressed_to_us(__u32 our_addr, const __u8 *our_mac, const struct ethhdr *eth,
 					   const struct iphdr *ip, __u32 server_id_be)
 {
-	if (!mac_is_broadcast(eth->h_dest) && !mac_eq(eth->h_dest, cfg->if_mac))
+	if (!mac_is_broadcast(eth->h_dest) && !mac_eq(eth->h_dest, our_mac))
 		return PXED_STAT_PASS_NOT_FOR_US;
-	if (ip->daddr != IPV4_BROADCAST && ip->daddr != cfg->if_addr_be && ip->daddr != server_id_be)
+	if (ip->daddr != IPV4_BROADCAST && ip->daddr != our_addr && ip->daddr != server_id_be)
 		return PXED_STAT_PASS_NOT_FOR_US;
 	return PARSE_OK;
 }

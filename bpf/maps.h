@@ -38,13 +38,22 @@ struct {
 	__type(value, __u32);
 } profiles SEC(".maps");
 
-/* proxyDHCP on the interface's subnet (key 0): see struct pxed_proxy. */
+/* proxyDHCP on the interface's subnet (key 0) and on VLAN subnets (the
+ * key in struct pxed_vlan): see struct pxed_proxy. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, PXED_MAX_VLAN_SUBNETS + 1);
 	__type(key, __u32);
 	__type(value, struct pxed_proxy);
 } proxy SEC(".maps");
+
+/* VLAN ids of a trunk's tagged requests -> our side of that VLAN. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PXED_MAX_VLAN_SUBNETS);
+	__type(key, struct pxed_vlan_key);
+	__type(value, struct pxed_vlan);
+} vlans SEC(".maps");
 
 /* The interface: its addresses, the rate limit, on/off (key 0). */
 struct {
@@ -101,10 +110,9 @@ static __always_inline int pass(__u32 reason)
 	return XDP_PASS;
 }
 
-static __always_inline struct pxed_proxy *proxy_get(void)
+static __always_inline struct pxed_proxy *proxy_get(__u32 slot)
 {
-	__u32 zero = 0;
-	return bpf_map_lookup_elem(&proxy, &zero);
+	return bpf_map_lookup_elem(&proxy, &slot);
 }
 
 static __always_inline struct pxed_xdp_config *config_get(void)

@@ -25,7 +25,8 @@
 
 #define PARSE_OK 0
 
-/* Offsets of a request the program may answer: no VLAN tag, no IP options. */
+/* Offsets of a request the program may answer: no IP options; a served
+ * VLAN's tags are out of the frame by then (bpf/vlan.h). */
 #define L2_LEN sizeof(struct ethhdr)
 #define L2L3_LEN (L2_LEN + sizeof(struct iphdr))
 #define L2L3L4 (L2L3_LEN + sizeof(struct udphdr))

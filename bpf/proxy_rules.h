@@ -28,7 +28,7 @@
  * PARSE_OK and *reply_type (OFFER on port 67, ACK on port 4011), or the
  * pass reason. boot_server: the request came to port 4011.
  */
-static __always_inline int proxy_rules(const struct pxed_xdp_config *cfg, const struct pxed_proxy *px,
+static __always_inline int proxy_rules(const struct reply_plan *plan, const struct pxed_proxy *px,
 				       const struct ethhdr *eth, const struct iphdr *ip,
 				       const struct dhcp_wire_hdr *dh, const struct dhcp_req_info *info, int boot_server,
 				       __u8 *reply_type)
@@ -50,7 +50,7 @@ static __always_inline int proxy_rules(const struct pxed_xdp_config *cfg, const 
 		return PXED_STAT_PASS_WRONG_SUBNET;
 	if (!mac_eq(eth->h_source, dh->chaddr))
 		return PXED_STAT_PASS_SRC_MISMATCH;
-	if ((r = addressed_to_us(cfg, eth, ip, px->server_id_be)))
+	if ((r = addressed_to_us(plan->our_addr, plan->our_mac, eth, ip, px->server_id_be)))
 		return r;
 	if (!boot_server) {
 		if (info->msg_type != DHCP_DISCOVER)
@@ -69,10 +69,10 @@ static __always_inline int proxy_rules(const struct pxed_xdp_config *cfg, const 
 
 /* A proxy subnet's client (any PXE client, reserved nowhere): the plan
  * of its proxy reply, or the pass reason. */
-static __always_inline int classify_proxy(struct xdp_md *ctx, const struct pxed_xdp_config *cfg,
-					  const struct dhcp_req_info *info, int boot_server, struct reply_plan *plan)
+static __always_inline int classify_proxy(struct xdp_md *ctx, const struct dhcp_req_info *info, int boot_server,
+					  struct reply_plan *plan)
 {
-	struct pxed_proxy *px = proxy_get();
+	struct pxed_proxy *px = proxy_get(plan->proxy_slot);
 	if (!px || !px->enabled)
 		return boot_server ? PXED_STAT_PASS_NOT_DHCP : PXED_STAT_PASS_NOT_RESERVED;
 	struct dhcp_wire_hdr *dh = dhcphdr_at(ctx);
@@ -82,7 +82,7 @@ static __always_inline int classify_proxy(struct xdp_md *ctx, const struct pxed_
 	struct iphdr *ip = (struct iphdr *)(eth + 1);
 	struct udphdr *udp = (struct udphdr *)(ip + 1);
 	int r;
-	if ((r = proxy_rules(cfg, px, eth, ip, dh, info, boot_server, &plan->reply_type)))
+	if ((r = proxy_rules(plan, px, eth, ip, dh, info, boot_server, &plan->reply_type)))
 		return r;
 	if ((r = pick_blob(ctx, info, boot_server ? px->ack_blob : px->offer_blob, plan)))
 		return r;

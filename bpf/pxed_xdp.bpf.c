@@ -38,6 +38,7 @@
 #include "rate_limit.h"
 #include "reply_plan.h"
 #include "trace.h"
+#include "vlan.h"
 
 /* Headers and options of a request to port 67 (counted in rx_dhcp). */
 static __always_inline int parse_request(struct xdp_md *ctx, struct dhcp_req_info *info)
@@ -84,7 +85,7 @@ static __always_inline int parse_request(struct xdp_md *ctx, struct dhcp_req_inf
  * The daemon's rules for a reserved client (userspace/dhcp/engine.cpp):
  * which requests it answers, from where, and with OFFER or ACK.
  */
-static __always_inline int reservation_rules(const struct pxed_xdp_config *cfg, const struct ethhdr *eth,
+static __always_inline int reservation_rules(__u32 our_addr, const struct ethhdr *eth,
 					     const struct dhcp_wire_hdr *dh, const struct dhcp_req_info *info,
 					     const struct pxed_reservation *resv, __u8 *reply_type)
 {
@@ -109,7 +110,7 @@ static __always_inline int reservation_rules(const struct pxed_xdp_config *cfg, 
 	} else {
 		if (!mac_eq(eth->h_source, dh->chaddr))
 			return PXED_STAT_PASS_SRC_MISMATCH;
-		if ((cfg->if_addr_be & resv->mask_be) != resv->net_be)
+		if ((our_addr & resv->mask_be) != resv->net_be)
 			return PXED_STAT_PASS_WRONG_SUBNET;
 	}
 
@@ -150,9 +151,13 @@ static __always_inline int note_unparsed(struct xdp_md *ctx, struct reply_plan *
 	return r;
 }
 
-/* Step one: the pass reason, or PARSE_OK and the reply in *plan. */
-static __always_inline int classify(struct xdp_md *ctx, const struct pxed_xdp_config *cfg, struct reply_plan *plan)
+/* Step one: the pass reason, or PARSE_OK and the reply in *plan. A global
+ * function, verified once: the caller's paths (tagged or not) do not
+ * multiply its states. plan->our_* say which side of a trunk we are. */
+__attribute__((noinline)) int classify(struct xdp_md *ctx, struct reply_plan *plan)
 {
+	if (!plan)
+		return PXED_STAT_PASS_MALFORMED;
 	struct dhcp_req_info info = {};
 	int r;
 
@@ -183,14 +188,14 @@ static __always_inline int classify(struct xdp_md *ctx, const struct pxed_xdp_co
 
 	struct pxed_reservation *resv = bpf_map_lookup_elem(&reservations, &plan->key);
 	if (!resv)
-		return classify_proxy(ctx, cfg, &info, boot_server, plan);
+		return classify_proxy(ctx, &info, boot_server, plan);
 	/* A reservation, or a host entry of a proxy subnet (disabled): its
 	 * own settings are the daemon's to apply on port 4011. */
 	if (resv->flags & PXED_RESV_DISABLED || boot_server)
 		return PXED_STAT_PASS_DISABLED;
-	if ((r = addressed_to_us(cfg, eth, (struct iphdr *)(eth + 1), resv->server_id_be)))
+	if ((r = addressed_to_us(plan->our_addr, plan->our_mac, eth, (struct iphdr *)(eth + 1), resv->server_id_be)))
 		return r;
-	if ((r = reservation_rules(cfg, eth, dh, &info, resv, &plan->reply_type)))
+	if ((r = reservation_rules(plan->our_addr, eth, dh, &info, resv, &plan->reply_type)))
 		return r;
 	if ((r = pick_blob(ctx, &info, resv->blob_id, plan)))
 		return r;
@@ -242,10 +247,9 @@ __attribute__((noinline)) int build_reply(struct xdp_md *ctx, struct reply_plan 
 {
 	if (!plan)
 		return PXED_STAT_PASS_TX_FAILED;
-	struct pxed_xdp_config *cfg = config_get();
 	__u32 blob_id = plan->blob_id;
 	struct pxed_reply_blob *blob = bpf_map_lookup_elem(&reply_blobs, &blob_id);
-	if (!cfg || !blob)
+	if (!blob)
 		return PXED_STAT_PASS_TX_FAILED;
 	struct reply_hdrs h;
 	__u32 opts_len = plan->opts_len;
@@ -290,7 +294,7 @@ __attribute__((noinline)) int build_reply(struct xdp_md *ctx, struct reply_plan 
 	h.opts[2] = plan->reply_type; /* option 53's value; the blob holds 53, 1, 0 */
 
 	__builtin_memcpy(h.eth->h_dest, plan->dst.mac, ETH_ALEN);
-	__builtin_memcpy(h.eth->h_source, cfg->if_mac, ETH_ALEN);
+	__builtin_memcpy(h.eth->h_source, plan->our_mac, ETH_ALEN);
 	h.eth->h_proto = bpf_htons(ETH_P_IP);
 
 	struct dhcp_wire_hdr *dh = h.dh;
@@ -322,13 +326,13 @@ __attribute__((noinline)) int build_reply(struct xdp_md *ctx, struct reply_plan 
 	ip->ttl = IPV4_REPLY_TTL;
 	ip->protocol = IPPROTO_UDP;
 	ip->check = 0;
-	ip->saddr = cfg->if_addr_be;
+	ip->saddr = plan->our_addr;
 	ip->daddr = plan->dst.ip;
 	ip->check = csum_finish(csum_words((const __u16 *)ip, sizeof(*ip) / 2));
 
 	/* UDP checksum: pseudo header, UDP header, the fixed DHCP fields up to
 	 * chaddr, the cookie and option 53's value, plus the blob's own sum. */
-	__u32 sum = csum_udp_pseudo(cfg->if_addr_be, plan->dst.ip, ulen);
+	__u32 sum = csum_udp_pseudo(plan->our_addr, plan->dst.ip, ulen);
 	sum += plan->src_port + plan->dst.port + ulen;
 	sum += csum_words((const __u16 *)dh, DHCP_SNAME_OFF / 2);
 	sum += DHCP_MAGIC_COOKIE_HI + DHCP_MAGIC_COOKIE_LO;
@@ -345,19 +349,39 @@ __attribute__((noinline)) int build_reply(struct xdp_md *ctx, struct reply_plan 
 	return PARSE_OK;
 }
 
-SEC("xdp")
-int pxed_xdp(struct xdp_md *ctx)
+static __always_inline int pxed_xdp_main(struct xdp_md *ctx, int meta)
 {
 	count(PXED_STAT_RX_TOTAL);
 	struct pxed_xdp_config *cfg = config_get();
 	if (!cfg || !cfg->enabled)
 		return pass(PXED_STAT_PASS_DISABLED);
 
+	/* Our side of the request's segment: the interface, or a served VLAN
+	 * (bpf/vlan.h), whose tags come out of the frame until the verdict. */
+	struct vlan_tags tags = {};
 	struct reply_plan plan = {};
-	int r = classify(ctx, cfg, &plan);
+	int r = vlan_read(ctx, meta, &tags);
+	if (r)
+		return pass(r);
+	if (tags.n) {
+		struct pxed_vlan *v = vlan_lookup(&tags);
+		if (!v)
+			return pass(PXED_STAT_PASS_VLAN);
+		plan.our_addr = v->addr_be;
+		__builtin_memcpy(plan.our_mac, v->mac, ETH_ALEN);
+		plan.proxy_slot = v->proxy_slot;
+		if ((r = vlan_take(ctx, &tags)))
+			return pass(r);
+		count(PXED_STAT_RX_TAGGED);
+	} else {
+		plan.our_addr = cfg->if_addr_be;
+		__builtin_memcpy(plan.our_mac, cfg->if_mac, ETH_ALEN);
+	}
+
+	r = classify(ctx, &plan);
 	if (r) {
 		trace_verdict(cfg, &plan, PXED_TRACE_PASS, r);
-		return pass(r);
+		return vlan_pass(ctx, &tags, r);
 	}
 	if (!rate_ok(cfg, &plan.key)) {
 		count(PXED_STAT_DROP_RATE_LIMIT);
@@ -366,11 +390,30 @@ int pxed_xdp(struct xdp_md *ctx)
 	}
 	if ((r = build_reply(ctx, &plan))) {
 		trace_verdict(cfg, &plan, PXED_TRACE_PASS, r);
-		return pass(r);
+		return vlan_pass(ctx, &tags, r);
+	}
+	if (vlan_push(ctx, &tags, 0)) {
+		trace_verdict(cfg, &plan, PXED_TRACE_PASS, PXED_STAT_PASS_TX_FAILED);
+		count(PXED_STAT_DROP_VLAN_RESTORE);
+		return XDP_DROP;
 	}
 	count(plan.tx_stat);
 	trace_verdict(cfg, &plan, PXED_TRACE_TX, plan.tx_stat);
 	return XDP_TX;
+}
+
+SEC("xdp")
+int pxed_xdp(struct xdp_md *ctx)
+{
+	return pxed_xdp_main(ctx, 0);
+}
+
+/* The same, bound to one device whose driver reports a VLAN tag it took out
+ * of the frame (bpf/vlan.h); loaded instead of pxed_xdp where it can be. */
+SEC("?xdp")
+int pxed_xdp_meta(struct xdp_md *ctx)
+{
+	return pxed_xdp_main(ctx, 1);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -57,6 +57,11 @@ struct reply_plan {
 	__u16 arch;
 	__u8 trace_flags; /* enum pxed_trace_flags */
 	__u8 pad;
+	/* This host on the request's segment: the interface, or the VLAN
+	 * device of a served VLAN (struct pxed_vlan). */
+	__u32 our_addr;
+	__u8 our_mac[ETH_ALEN];
+	__u16 proxy_slot;
 	__u8 extra[PXED_HOST_OPT_MAX]; /* zero after extra_len: words are summed in pairs */
 };
 

@@ -14,7 +14,7 @@
 
 #include <linux/types.h>
 
-#define PXED_ABI_VERSION 4
+#define PXED_ABI_VERSION 5
 
 /* Map names, as pinned under /sys/fs/bpf/pxed/<ifname>/. */
 #define PXED_PIN_ROOT "/sys/fs/bpf/pxed"
@@ -107,8 +107,8 @@ struct pxed_reply_blob {
 };
 
 /*
- * proxyDHCP (single entry, key 0): the interface's subnet is served in proxy
- * mode. Another server hands out the addresses; the program answers every
+ * proxyDHCP: the interface's subnet (key 0), or a VLAN subnet of a trunk (the
+ * key in its struct pxed_vlan), is served in proxy mode. Another server hands out the addresses; the program answers every
  * PXE client (option 60 PXEClient/HTTPClient), reserved or not: a DISCOVER
  * on port 67 with the OFFER blob of its profile, a REQUEST or INFORM on
  * port 4011 with the ACK blob. A proxy reply holds no address, so no
@@ -122,6 +122,28 @@ struct pxed_proxy {
 	__u32 mask_be;
 	__u16 offer_blob[PXED_PROFILES]; /* port 67 DISCOVER -> OFFER, per profile */
 	__u16 ack_blob[PXED_PROFILES];   /* port 4011 REQUEST/INFORM -> ACK */
+};
+
+/*
+ * VLAN trunks: the `vlans` hash map takes the VLAN ids a request arrived
+ * with (outer first; inner 0 for a single tag) to this host's side of that
+ * VLAN's subnet, the VLAN device (trunk0.100) the daemon serves it on. The
+ * program answers a tagged request only when its VLAN ids are in the map,
+ * with the tags kept; untagged requests are the interface's own (the
+ * config map). The tags' TPIDs (802.1Q 0x8100, 802.1ad 0x88a8) are not part
+ * of the key: a switch may use either for the outer tag.
+ */
+#define PXED_MAX_VLAN_SUBNETS 256
+
+struct pxed_vlan_key {
+	__u16 outer; /* VLAN id (12 bits) of the outer tag */
+	__u16 inner; /* VLAN id of the inner tag, 0: a single tag */
+};
+
+struct pxed_vlan {
+	__u32 addr_be;    /* our address on the VLAN: IP source of replies, a destination answered */
+	__u8 mac[6];      /* the VLAN device's MAC: Ethernet source of replies, a destination answered */
+	__u16 proxy_slot; /* key of the VLAN subnet's entry in the proxy map (1 and up) */
 };
 
 /* Single-entry config map (key 0), one per interface. */
@@ -155,7 +177,7 @@ enum pxed_stat {
 	PXED_STAT_TX_OFFER,          /* OFFER sent from the kernel */
 	PXED_STAT_TX_ACK,            /* ACK sent from the kernel */
 	PXED_STAT_PASS_NOT_IPV4,     /* not IPv4 (ARP, IPv6, ...) */
-	PXED_STAT_PASS_VLAN,         /* 802.1Q / 802.1ad tag */
+	PXED_STAT_PASS_VLAN,         /* 802.1Q / 802.1ad tags of a VLAN the interface does not serve, or 3+ tags */
 	PXED_STAT_PASS_NOT_UDP,      /* IPv4 but not UDP */
 	PXED_STAT_PASS_NOT_DHCP,     /* UDP, not to port 67 */
 	PXED_STAT_PASS_IP_OPTIONS,   /* IHL > 5 */
@@ -181,6 +203,8 @@ enum pxed_stat {
 	PXED_STAT_TX_PROXY_ACK,      /* proxyDHCP ACK sent from the kernel (port 4011) */
 	PXED_STAT_PASS_NOT_PXE,      /* proxy subnet: not a PXE client; the daemon counts and ignores it */
 	PXED_STAT_PASS_BOOT_ITEM,    /* port 4011 request with option 43 (a menu's boot item): the daemon */
+	PXED_STAT_RX_TAGGED,         /* requests of a served VLAN (tags taken out, answered or put back) */
+	PXED_STAT_DROP_VLAN_RESTORE, /* a tagged frame whose tags could not be put back: dropped, never passed untagged */
 	PXED_STAT_MAX
 };
 

@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
                 return 1;
             }
             auto t1 = std::chrono::steady_clock::now();
-            auto rep = bpf::sync_maps(**prog, *cfg, bpf::IfaceView{"bench0", 1, Mac{}, Ipv4(10, 0, 0, 1)},
+            auto rep = bpf::sync_maps(**prog, *cfg, bpf::IfaceView{"bench0", 1, Mac{}, Ipv4(10, 0, 0, 1), {}},
                                       bpf::RateLimit{0, 0});
             double sync = seconds_since(t1);
             if (!rep) {

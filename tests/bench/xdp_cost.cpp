@@ -128,7 +128,7 @@ ip = "192.0.2.11"
     }
     auto sync = [&](bool trace) {
         cfg->boot_trace = trace;
-        return bpf::sync_maps(**prog, *cfg, bpf::IfaceView{"bench0", ifindex, kServerMac, Ipv4(192, 0, 2, 1)},
+        return bpf::sync_maps(**prog, *cfg, bpf::IfaceView{"bench0", ifindex, kServerMac, Ipv4(192, 0, 2, 1), {}},
                               bpf::RateLimit{0, 0})
             .ok();
     };

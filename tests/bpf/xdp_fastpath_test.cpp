@@ -87,7 +87,7 @@ protected:
     }
 
     void sync(uint32_t rate, uint32_t burst) {
-        bpf::IfaceView iv{"test0", 7, kServerMac, kServerIp};
+        bpf::IfaceView iv{"test0", 7, kServerMac, kServerIp, {}};
         auto rep = bpf::sync_maps(*prog_, cfg_, iv, bpf::RateLimit{rate, burst});
         ASSERT_TRUE(rep.ok()) << rep.error();
         ASSERT_EQ(rep->reservations, 3u);
@@ -429,7 +429,7 @@ TEST_F(FastPath, PerMacTokenBucketDropsTheExcess) {
 
 TEST_F(FastPath, SyncRemovesStaleReservationsAndBlobs) {
     cfg_.reservations.pop_back();
-    bpf::IfaceView iv{"test0", 7, kServerMac, kServerIp};
+    bpf::IfaceView iv{"test0", 7, kServerMac, kServerIp, {}};
     auto rep = bpf::sync_maps(*prog_, cfg_, iv, bpf::RateLimit{});
     ASSERT_TRUE(rep.ok()) << rep.error();
     EXPECT_EQ(rep->reservations, 2u);
@@ -452,7 +452,7 @@ TEST_F(FastPath, SyncRemovesStaleReservationsAndBlobs) {
 // the map, and the program passes that MAC to the daemon; a later sync
 // without it puts the reservation back.
 TEST_F(FastPath, WithheldReservationIsPassedToTheDaemon) {
-    bpf::IfaceView iv{"test0", 7, kServerMac, kServerIp};
+    bpf::IfaceView iv{"test0", 7, kServerMac, kServerIp, {}};
     auto rep = bpf::sync_maps(*prog_, cfg_, iv, bpf::RateLimit{}, {kResvA});
     ASSERT_TRUE(rep.ok()) << rep.error();
     EXPECT_EQ(rep->withheld, 1u);
@@ -471,7 +471,7 @@ TEST_F(FastPath, WithheldReservationIsPassedToTheDaemon) {
 TEST_F(FastPath, RepliesLargerThanEveryClientAcceptsStayOutOfTheKernel) {
     auto& sn = cfg_.subnets[0];
     for (uint8_t i = 1; i <= 60; i++) sn.dns.push_back(Ipv4(192, 0, 2, i));  // 240 more bytes of option 6
-    bpf::IfaceView iv{"test0", 7, kServerMac, kServerIp};
+    bpf::IfaceView iv{"test0", 7, kServerMac, kServerIp, {}};
     auto rep = bpf::sync_maps(*prog_, cfg_, iv, bpf::RateLimit{});
     ASSERT_TRUE(rep.ok()) << rep.error();
     EXPECT_EQ(rep->not_in_kernel, 2u);  // the two reservations on 192.0.2.0/24

@@ -92,7 +92,7 @@ protected:
         auto c = config::parse_toml(text, "policy.toml");
         ASSERT_TRUE(c.ok()) << c.error();
         cfg_ = std::move(c.value());
-        bpf::IfaceView iv{"test0", 7, kServerMac, kServerIp};
+        bpf::IfaceView iv{"test0", 7, kServerMac, kServerIp, {}};
         auto rep = bpf::sync_maps(*prog_, cfg_, iv, bpf::RateLimit{});
         ASSERT_TRUE(rep.ok()) << rep.error();
         engine_ = std::make_unique<Engine>(cfg_);
@@ -326,7 +326,7 @@ TEST_F(XdpPolicy, CorpusConfigurationsAnswerInTheKernelAsTheDaemonDoes) {
         ASSERT_TRUE(config::validate(cfg_).ok()) << config::validate(cfg_).error();
         auto profiles = bpf::build_profiles(cfg_);
         EXPECT_EQ(profiles.unmapped, 0u) << profiles.view.size() << " profiles";
-        bpf::IfaceView iv{"test0", 7, kServerMac, kServerIp};
+        bpf::IfaceView iv{"test0", 7, kServerMac, kServerIp, {}};
         auto rep = bpf::sync_maps(*prog_, cfg_, iv, bpf::RateLimit{});
         ASSERT_TRUE(rep.ok()) << rep.error();
         engine_ = std::make_unique<Engine>(cfg_);

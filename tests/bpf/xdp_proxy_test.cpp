@@ -67,7 +67,7 @@ protected:
         auto c = config::parse_toml(text, "proxy.toml");
         ASSERT_TRUE(c.ok()) << c.error();
         cfg_ = std::move(c.value());
-        auto rep = bpf::sync_maps(*prog_, cfg_, bpf::IfaceView{"test0", 7, kServerMac, kServerIp}, bpf::RateLimit{});
+        auto rep = bpf::sync_maps(*prog_, cfg_, bpf::IfaceView{"test0", 7, kServerMac, kServerIp, {}}, bpf::RateLimit{});
         ASSERT_TRUE(rep.ok()) << rep.error();
         ASSERT_TRUE(rep->proxy);
         proxy_blobs_ = rep->proxy_blobs;

@@ -64,7 +64,7 @@ protected:
         sync(0, 0);
     }
     void sync(uint32_t rate, uint32_t burst) {
-        auto rep = bpf::sync_maps(*prog_, cfg_, bpf::IfaceView{"test0", 7, kServerMac, kServerIp},
+        auto rep = bpf::sync_maps(*prog_, cfg_, bpf::IfaceView{"test0", 7, kServerMac, kServerIp, {}},
                                   bpf::RateLimit{rate, burst});
         ASSERT_TRUE(rep.ok()) << rep.error();
     }

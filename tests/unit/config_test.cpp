@@ -185,3 +185,27 @@ TEST(Config, NotAuthoritativeByDefault) {
     ASSERT_TRUE(a.ok()) << a.error();
     EXPECT_TRUE(a->authoritative);
 }
+
+TEST(Config, VlanSubnetsNameTheirTags) {
+    const std::string vlan100 = "\n[[subnet]]\ncidr = \"10.100.0.0/24\"\nrange = [\"10.100.0.10\", \"10.100.0.20\"]\n";
+    auto r = config::parse_toml(kBase + vlan100 + "vlan = 100\n" +
+                                    "\n[[subnet]]\ncidr = \"10.230.0.0/24\"\nproxy = true\nvlan = 300\ninner-vlan = 30\n",
+                                "pxed.toml");
+    ASSERT_TRUE(r.ok()) << r.error();
+    EXPECT_EQ(r->subnets.at(0).vlan, 0);
+    EXPECT_EQ(r->subnets.at(1).vlan, 100);
+    EXPECT_EQ(r->subnets.at(1).inner_vlan, 0);
+    EXPECT_EQ(r->subnets.at(2).vlan, 300);
+    EXPECT_EQ(r->subnets.at(2).inner_vlan, 30);
+    EXPECT_EQ(r->subnets.at(1).where, "pxed.toml:8");
+
+    EXPECT_EQ(error_of(kBase + "vlan = 0\n"), "pxed.toml:7: subnet[0].vlan must be a VLAN id from 1 to 4094");
+    EXPECT_EQ(error_of(kBase + "vlan = 4095\n"), "pxed.toml:7: subnet[0].vlan must be a VLAN id from 1 to 4094");
+    EXPECT_EQ(error_of(kBase + "vlan = \"100\"\n"), "pxed.toml:7: subnet[0].vlan must be a VLAN id from 1 to 4094");
+    EXPECT_EQ(error_of(kBase + "inner-vlan = 30\n"),
+              "pxed.toml:7: subnet[0].inner-vlan needs vlan, the outer tag's id (QinQ)");
+    EXPECT_EQ(error_of(kBase + "vlan = 100\n" + vlan100 + "vlan = 100\n"),
+              "pxed.toml:9: subnet[1] has the VLAN of subnet[0] (pxed.toml:4): one subnet per VLAN");
+    // The same outer id with and without an inner one are two VLANs.
+    EXPECT_EQ(error_of(kBase + "vlan = 100\n" + vlan100 + "vlan = 100\ninner-vlan = 5\n"), "(accepted)");
+}

@@ -61,4 +61,10 @@ static_assert(PXED_STAT_MAX < 256, "a trace event holds the counter's index in o
 
 static_assert(PXED_MAX_BLOBS <= PXED_BLOB_UNDECIDED && PXED_BLOB_UNDECIDED < PXED_NO_BLOB);
 static_assert((PXED_PROFILES & (PXED_PROFILES - 1)) == 0, "the program masks a profile with PXED_PROFILES - 1");
-static_assert(PXED_STAT_MAX == 31, "stats indices are append-only: update the readers too");
+static_assert(sizeof(pxed_vlan_key) == 4);
+static_assert(offsetof(pxed_vlan_key, inner) == 2);
+static_assert(sizeof(pxed_vlan) == 12);
+static_assert(offsetof(pxed_vlan, mac) == 4);
+static_assert(offsetof(pxed_vlan, proxy_slot) == 10);
+
+static_assert(PXED_STAT_MAX == 33, "stats indices are append-only: update the readers too");

@@ -34,6 +34,14 @@ BlobBytes bytes_of(const pxed_reply_blob& b) {
     return out;
 }
 
+// Our address on a subnet as the interface sees it: its VLAN device's for a
+// VLAN of this trunk, else the interface's own.
+Ipv4 our_addr_on(const config::Subnet& sn, const IfaceView& iface) {
+    for (auto& v : iface.vlans)
+        if (sn.vlan && v.outer == sn.vlan && v.inner == sn.inner_vlan) return v.addr;
+    return iface.addr;
+}
+
 }  // namespace
 
 pxed_mac_key mac_key(const Mac& m) {
@@ -122,7 +130,7 @@ Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const
             rep.withheld++;  // the daemon answers it until its conflict clears
             continue;
         }
-        Ipv4 server_id = sn->server_ip.value_or(iface.addr);
+        Ipv4 server_id = sn->server_ip.value_or(our_addr_on(*sn, iface));
         pxed_reservation v{};
         v.ip_be = htonl(r.ip.v);
         v.server_id_be = htonl(server_id.v);
@@ -165,22 +173,22 @@ Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const
         if (!all) rep.not_in_kernel++;
         want_resv.emplace_back(mac_key(r.mac), v);
     }
-    // proxyDHCP: the interface's own subnet in proxy mode answers every PXE
-    // client from per-profile blobs; host entries there are passed (their
-    // own settings are the daemon's to apply).
-    pxed_proxy px{};
-    for (uint32_t p = 0; p < PXED_PROFILES; p++) px.offer_blob[p] = px.ack_blob[p] = PXED_BLOB_UNDECIDED;
-    const config::Subnet* own = cfg.subnet_for(iface.addr);
-    if (own && own->proxy) {
-        Ipv4 server_id = own->server_ip.value_or(iface.addr);
+    // proxyDHCP: a proxy subnet (the interface's own, key 0, or a VLAN's,
+    // key 1 and up) answers every PXE client from per-profile blobs; host
+    // entries there are passed (their own settings are the daemon's to apply).
+    auto proxy_entry = [&](const config::Subnet* sn, Ipv4 addr) {
+        pxed_proxy px{};
+        for (uint32_t p = 0; p < PXED_PROFILES; p++) px.offer_blob[p] = px.ack_blob[p] = PXED_BLOB_UNDECIDED;
+        if (!sn || !sn->proxy) return px;
+        Ipv4 server_id = sn->server_ip.value_or(addr);
         px.enabled = 1;
         px.server_id_be = htonl(server_id.v);
-        px.net_be = htonl(own->net.network().v);
-        px.mask_be = htonl(own->net.mask());
+        px.net_be = htonl(sn->net.network().v);
+        px.mask_be = htonl(sn->net.mask());
         rep.proxy = true;
         for (uint32_t p = 0; p < profiles.view.size() && p < PXED_PROFILES; p++)
             for (bool boot_server : {false, true}) {
-                auto blob = render_proxy_blob(cfg, *own, server_id, profiles.view[p], boot_server);
+                auto blob = render_proxy_blob(cfg, *sn, server_id, profiles.view[p], boot_server);
                 uint16_t id = blob ? blob_id_for(*blob) : uint16_t(PXED_BLOB_UNDECIDED);
                 // The client's UUID (19 bytes) follows the options.
                 if (id < PXED_MAX_BLOBS && dhcp::kMinMessageLen + opts_len_of[id] + 19 + 1 > kMaxKernelReply)
@@ -188,15 +196,52 @@ Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const
                 (boot_server ? px.ack_blob : px.offer_blob)[p] = id;
                 rep.proxy_blobs += id < PXED_MAX_BLOBS;
             }
+        return px;
+    };
+    if (iface.vlans.size() > PXED_MAX_VLAN_SUBNETS)
+        return Err(iface.name + " serves " + std::to_string(iface.vlans.size()) + " VLANs, more than the " +
+                   std::to_string(PXED_MAX_VLAN_SUBNETS) + " the XDP program holds");
+    std::vector<pxed_proxy> slots{proxy_entry(cfg.subnet_for(iface.addr), iface.addr)};
+    for (auto& v : iface.vlans) slots.push_back(proxy_entry(cfg.subnet_for(v.addr), v.addr));
+    if (rep.proxy)
         for (auto& h : cfg.hosts) {
             pxed_reservation v{};
             v.flags = PXED_RESV_DISABLED;
             for (auto& b : v.blob_id) b = PXED_BLOB_UNDECIDED;
             want_resv.emplace_back(mac_key(h.mac), v);
         }
+    // Every slot is written, the unused ones disabled: a VLAN dropped from
+    // the configuration leaves nothing behind.
+    if (fds.proxy >= 0)
+        for (uint32_t k = 0; k <= PXED_MAX_VLAN_SUBNETS; k++) {
+            pxed_proxy off{};
+            if (bpf_map_update_elem(fds.proxy, &k, k < slots.size() ? &slots[k] : &off, BPF_ANY) != 0)
+                return Err("writing the proxy map of " + iface.name + ": " + errstr());
+        }
+    if (fds.vlans >= 0) {
+        std::set<uint32_t> want_vlans;
+        for (size_t k = 0; k < iface.vlans.size(); k++) {
+            auto& v = iface.vlans[k];
+            pxed_vlan_key key{v.outer, v.inner};
+            pxed_vlan val{};
+            val.addr_be = htonl(v.addr.v);
+            std::memcpy(val.mac, v.mac.b.data(), 6);
+            val.proxy_slot = uint16_t(k + 1);
+            if (bpf_map_update_elem(fds.vlans, &key, &val, BPF_ANY) != 0)
+                return Err("writing the vlans map of " + iface.name + ": " + errstr());
+            want_vlans.insert(uint32_t(v.outer) << 16 | v.inner);
+        }
+        std::vector<pxed_vlan_key> stale;
+        pxed_vlan_key key{}, next{};
+        pxed_vlan_key* prev = nullptr;
+        while (bpf_map_get_next_key(fds.vlans, prev, &next) == 0) {
+            key = next;
+            prev = &key;
+            if (!want_vlans.count(uint32_t(key.outer) << 16 | key.inner)) stale.push_back(key);
+        }
+        for (auto& k : stale) bpf_map_delete_elem(fds.vlans, &k);
+        rep.vlans = iface.vlans.size();
     }
-    if (fds.proxy >= 0 && bpf_map_update_elem(fds.proxy, &zero, &px, BPF_ANY) != 0)
-        return Err("writing the proxy map of " + iface.name + ": " + errstr());
     if (want_blobs.size() > PXED_MAX_BLOBS) return Err("too many distinct reply blobs for " + iface.name);
 
     std::set<std::array<uint8_t, 6>> want_macs;

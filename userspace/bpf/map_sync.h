@@ -13,11 +13,21 @@
 
 namespace pxed::bpf {
 
+// A VLAN of a trunk: the kernel's VLAN device for those ids, whose address
+// and MAC the program answers its requests from.
+struct VlanView {
+    uint16_t outer = 0, inner = 0;
+    std::string device;
+    Mac mac;
+    Ipv4 addr;
+};
+
 struct IfaceView {
     std::string name;
     int ifindex = 0;
     Mac mac;
     Ipv4 addr;
+    std::vector<VlanView> vlans;  // the trunk's served VLANs (config `vlan`)
 };
 
 struct RateLimit {
@@ -33,7 +43,8 @@ struct SyncReport {
     size_t withheld = 0;       // reservations kept out of the map (see `withheld` below)
     size_t profiles = 0;       // request profiles the configuration distinguishes
     size_t unmapped_signatures = 0;  // signatures past PXED_PROFILES profiles: passed
-    bool proxy = false;        // the interface's subnet is served in proxy mode
+    bool proxy = false;        // the interface's subnet (or one of its VLANs') is served in proxy mode
+    size_t vlans = 0;          // VLANs of the trunk in the vlans map
     size_t proxy_blobs = 0;    // proxy profiles (of 2 x PXED_PROFILES) answered in the kernel
 };
 
@@ -44,7 +55,7 @@ struct SyncReport {
 // those clients to the daemon: a reservation whose address another client
 // still holds, or one held off after a DECLINE (dhcp::ReservationConflict).
 struct MapFds {
-    int reservations = -1, blobs = -1, profiles = -1, config = -1, proxy = -1;
+    int reservations = -1, blobs = -1, profiles = -1, config = -1, proxy = -1, vlans = -1;
 };
 Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const IfaceView& iface,
                              const RateLimit& rate, const std::vector<Mac>& withheld = {});
@@ -52,7 +63,9 @@ Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const
 inline Result<SyncReport> sync_maps(XdpProgram& prog, const config::Config& cfg, const IfaceView& iface,
                                     const RateLimit& rate, const std::vector<Mac>& withheld = {}) {
     return sync_maps(
-        MapFds{prog.reservations_fd(), prog.reply_blobs_fd(), prog.profiles_fd(), prog.config_fd(), prog.proxy_fd()}, cfg,
+        MapFds{prog.reservations_fd(), prog.reply_blobs_fd(), prog.profiles_fd(), prog.config_fd(), prog.proxy_fd(),
+               prog.vlans_fd()},
+        cfg,
         iface, rate, withheld);
 }
 

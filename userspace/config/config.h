@@ -107,6 +107,12 @@ struct Subnet {
     // HTTPClient), with the boot information and no address, and serves the
     // boot server dialogue on port 4011. No range, no leases.
     bool proxy = false;
+    // On a VLAN of a trunk in `interfaces`: the outer tag's id, and the
+    // inner one for QinQ (0: none). The daemon serves it on the kernel's
+    // VLAN device for those ids; the XDP program on the trunk answers its
+    // reserved clients with the tags kept (docs/CONFIG.md, "VLAN trunks").
+    uint16_t vlan = 0, inner_vlan = 0;
+    std::string where;  // file:line, for messages
 };
 
 struct Reservation {

@@ -22,7 +22,8 @@ const std::vector<std::string> kServerKeys = {"interfaces",     "lease-db",     
                                               "boot-trace", "boot-trace-machines", "boot-trace-events", "status-page",
                                               "dhcp-script", "dhcp-script-user", "dhcp-script-on-renewal"};
 const std::vector<std::string> kSubnetKeys = {"cidr", "range", "router", "dns", "domain", "lease-time",
-                                              "server-ip", "boot", "options", "known-clients-only", "proxy"};
+                                              "server-ip", "boot", "options", "known-clients-only", "proxy",
+                                              "vlan", "inner-vlan"};
 const std::vector<std::string> kResvKeys = {"mac",         "ip",          "hostname", "lease-time", "boot-file",
                                             "next-server", "server-name", "netboot",  "options",    "classes",
                                             "ignore"};
@@ -36,6 +37,16 @@ uint32_t get_lease_time(const Ctx& c, const toml::node& n, const std::string& wh
     if (!i || *i < 60 || *i >= int64_t(kInfiniteLease))
         fail(c.where(n) + ": " + what + " must be between 60 and 4294967294 seconds, or \"infinite\"");
     return uint32_t(*i);
+}
+
+// A VLAN id of `vlan` or `inner-vlan`; 0 when the key is absent.
+uint16_t get_vid(const Ctx& c, const toml::table& t, const char* key, const std::string& what) {
+    auto n = t[key];
+    if (!n) return 0;
+    auto i = n.value<int64_t>();
+    if (!n.is_integer() || !i || *i < 1 || *i > 4094)
+        fail(c.where(*n.node()) + ": " + what + "." + key + " must be a VLAN id from 1 to 4094");
+    return uint16_t(*i);
 }
 
 Subnet parse_subnet(const Ctx& c, const toml::table& t, size_t idx) {
@@ -69,6 +80,11 @@ Subnet parse_subnet(const Ctx& c, const toml::table& t, size_t idx) {
     if (auto b = t["boot"]) s.boot = parse_boot(c, *b.node(), what + ".boot");
     if (auto o = t["options"]) s.options = parse_options(c, *o.node(), what + ".options");
     s.known_clients_only = get_bool(c, t, "known-clients-only", what).value_or(false);
+    s.vlan = get_vid(c, t, "vlan", what);
+    s.inner_vlan = get_vid(c, t, "inner-vlan", what);
+    if (s.inner_vlan && !s.vlan)
+        fail(c.where(*t["inner-vlan"].node()) + ": " + what + ".inner-vlan needs vlan, the outer tag's id (QinQ)");
+    s.where = c.where(t);
     return s;
 }
 
@@ -331,6 +347,11 @@ Result<Config> parse_toml(std::string_view text, const std::string& source_name)
                 auto t = arr->get(i)->as_table();
                 if (!t) fail(c.where(*arr->get(i)) + ": subnet entries must be tables");
                 cfg.subnets.push_back(parse_subnet(c, *t, i));
+                for (size_t j = 0; j + 1 < cfg.subnets.size(); j++)
+                    if (cfg.subnets.back().vlan && cfg.subnets[j].vlan == cfg.subnets.back().vlan &&
+                        cfg.subnets[j].inner_vlan == cfg.subnets.back().inner_vlan)
+                        fail(c.where(*t) + ": subnet[" + std::to_string(i) + "] has the VLAN of subnet[" +
+                             std::to_string(j) + "] (" + cfg.subnets[j].where + "): one subnet per VLAN");
             }
         }
         if (auto rs = root["reservation"]) {

@@ -4,6 +4,8 @@
 
 #include <optional>
 
+#include "daemon/vlan_devices.h"
+
 namespace pxed::daemon {
 
 Result<config::Config> ConfigSource::load() const {
@@ -34,7 +36,49 @@ Result<std::vector<IfaceInfo>> check_interfaces(const config::Config& cfg) {
                            info->addr.str() + ", the address of interface " + name);
         out.push_back(*info);
     }
-    return out;
+    return add_vlan_devices(cfg, std::move(out));
+}
+
+Result<std::vector<IfaceInfo>> add_vlan_devices(const config::Config& cfg, std::vector<IfaceInfo> ifaces) {
+    bool any = false;
+    for (auto& sn : cfg.subnets) any = any || sn.vlan;
+    if (!any) return ifaces;
+    auto all = list_vlan_devices();
+    if (!all) return Err("reading the VLAN devices: " + all.error());
+    size_t listed = ifaces.size();
+    for (auto& sn : cfg.subnets) {
+        if (!sn.vlan) continue;
+        const std::string& at = sn.where.empty() ? cfg.source : sn.where;
+        std::string ids = std::to_string(sn.vlan) + (sn.inner_vlan ? "." + std::to_string(sn.inner_vlan) : "");
+        bool found = false;
+        for (size_t t = 0; t < listed; t++) {
+            auto dev = find_vlan_device(*all, ifaces[t].ifindex, sn.vlan, sn.inner_vlan);
+            if (!dev) continue;
+            for (size_t k = 0; k < listed; k++)
+                if (ifaces[k].name == dev->name)
+                    return Err(at + ": " + dev->name + " is VLAN " + ids + " of " + ifaces[t].name +
+                               ", which this subnet serves through the trunk: list " + ifaces[t].name +
+                               " in server.interfaces, not " + dev->name);
+            auto info = IfaceInfo::lookup(dev->name);
+            if (!info) return Err(at + ": VLAN " + ids + " of " + ifaces[t].name + ": " + info.error());
+            if (!sn.net.contains(info->addr))
+                return Err(at + ": VLAN " + ids + " of " + ifaces[t].name + " is " + dev->name + ", whose address " +
+                           info->addr.str() + " is not in the subnet " + sn.net.str());
+            info->trunk = ifaces[t].name;
+            info->vlan = sn.vlan;
+            info->inner_vlan = sn.inner_vlan;
+            ifaces.push_back(std::move(*info));
+            found = true;
+        }
+        if (!found) {
+            std::string first = listed ? ifaces[0].name : std::string("<trunk>");
+            return Err(at + ": subnet " + sn.net.str() + " is on VLAN " + ids +
+                       ", but no interface in server.interfaces has a VLAN device for it (create one with an address "
+                       "in the subnet, e.g. ip link add link " + first + " name " + first + "." + ids +
+                       " type vlan id " + std::to_string(sn.vlan) + (sn.inner_vlan ? " (and the inner VLAN on it)" : "") + ")");
+        }
+    }
+    return ifaces;
 }
 
 }  // namespace pxed::daemon

@@ -22,5 +22,8 @@ struct ConfigSource {
 // Start-up checks that need the live interfaces: each must exist and have an
 // address, and no reservation or range may hand out a server's own address.
 Result<std::vector<IfaceInfo>> check_interfaces(const config::Config& cfg);
+// The VLAN devices of the `vlan` subnets on the listed interfaces (trunks),
+// appended to `ifaces` with their trunk named; part of check_interfaces.
+Result<std::vector<IfaceInfo>> add_vlan_devices(const config::Config& cfg, std::vector<IfaceInfo> ifaces);
 
 }  // namespace pxed::daemon

@@ -78,8 +78,14 @@ Result<void> Daemon::change_config(ConfigChange change) {
 
 void Daemon::install(config::Config merged) {
     auto fresh = std::make_unique<config::Config>(std::move(merged));
-    if (fresh->interfaces != cfg_->interfaces || fresh->lease_db != cfg_->lease_db)
-        spdlog::warn("configuration: interface and lease-db changes take effect at the next restart");
+    auto vlans_of = [](const config::Config& c) {
+        std::vector<std::pair<uint16_t, uint16_t>> v;
+        for (auto& sn : c.subnets)
+            if (sn.vlan) v.emplace_back(sn.vlan, sn.inner_vlan);
+        return v;
+    };
+    if (fresh->interfaces != cfg_->interfaces || fresh->lease_db != cfg_->lease_db || vlans_of(*fresh) != vlans_of(*cfg_))
+        spdlog::warn("configuration: interface, VLAN and lease-db changes take effect at the next restart");
     if (fresh->dhcp_script != cfg_->dhcp_script || fresh->dhcp_script_user != cfg_->dhcp_script_user ||
         fresh->script_on_renewal != cfg_->script_on_renewal)
         spdlog::warn("configuration: dhcp-script changes take effect at the next restart");

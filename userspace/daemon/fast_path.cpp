@@ -21,6 +21,7 @@ Result<void> FastPath::start(config::XdpMode mode, const std::vector<IfaceInfo>&
                          : mode == config::XdpMode::Generic ? bpf::AttachMode::Generic
                                                             : bpf::AttachMode::Auto;
     for (auto& i : ifaces) {
+        if (!i.trunk.empty()) continue;  // a VLAN device: the trunk's program answers its VLAN
         auto lock = bpf::PinLock::acquire(i.name);
         if (!lock) return Err("xdp iface=" + i.name + ": " + lock.error());
         pin_locks_.push_back(std::move(lock.value()));
@@ -30,7 +31,10 @@ Result<void> FastPath::start(config::XdpMode mode, const std::vector<IfaceInfo>&
             spdlog::warn("xdp iface={}: {}; the daemon answers every client there", i.name, p.error());
             continue;
         }
-        xdp_.push_back(Attached{std::move(p.value()), bpf::IfaceView{i.name, i.ifindex, i.mac, i.addr}});
+        bpf::IfaceView view{i.name, i.ifindex, i.mac, i.addr, {}};
+        for (auto& v : ifaces)
+            if (v.trunk == i.name) view.vlans.push_back(bpf::VlanView{v.vlan, v.inner_vlan, v.name, v.mac, v.addr});
+        xdp_.push_back(Attached{std::move(p.value()), std::move(view)});
     }
     return {};
 }
@@ -49,7 +53,8 @@ Result<void> FastPath::sync(const config::Config& cfg, const std::vector<Mac>& w
                      x.iface.name, x.prog->mode_name(), x.prog->prog_id(), bpf::pin_dir(x.iface.name), r->reservations,
                      r->blobs, r->profiles, r->removed,
                      (r->not_in_kernel ? " not_in_kernel=" + std::to_string(r->not_in_kernel) : "") +
-                         (r->withheld ? " withheld=" + std::to_string(r->withheld) : ""));
+                         (r->withheld ? " withheld=" + std::to_string(r->withheld) : "") +
+                         (r->vlans ? " vlans=" + std::to_string(r->vlans) : ""));
         if (r->blobs >= PXED_MAX_BLOBS)
             spdlog::warn("xdp iface={}: the reply blob map is full ({} blobs): {} reservations are answered by the daemon "
                          "for some kinds of client (host names and per-host settings make a reservation's replies its own)",

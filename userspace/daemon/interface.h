@@ -16,6 +16,11 @@ struct IfaceInfo {
     Mac mac;
     Ipv4 addr;        // first IPv4 address on the interface
     uint8_t prefix = 0;
+    // A VLAN device serving a `vlan` subnet of the trunk `trunk` (one of
+    // server.interfaces): the daemon's sockets are here, the XDP program
+    // is the trunk's. Empty for an interface listed in server.interfaces.
+    std::string trunk;
+    uint16_t vlan = 0, inner_vlan = 0;
     static Result<IfaceInfo> lookup(const std::string& name);
 };
 
