@@ -106,14 +106,19 @@ PinLock::~PinLock() {
 
 namespace detail {
 
+namespace {
+// Either of the program's two entry points (bpf/pxed_xdp.bpf.c).
+bool is_pxed(std::string_view name) { return name == "pxed_xdp" || name == "pxed_xdp_meta"; }
+}  // namespace
+
 std::vector<uint32_t> pxed_programs_on(int ifindex) {
     std::vector<uint32_t> ids;
     xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(ifindex);
     if (!mp || libxdp_get_error(mp)) return ids;
     for (xdp_program* p = xdp_multiprog__next_prog(nullptr, mp); p; p = xdp_multiprog__next_prog(p, mp))
-        if (std::string_view(xdp_program__name(p)) == "pxed_xdp") ids.push_back(xdp_program__id(p));
+        if (is_pxed(xdp_program__name(p))) ids.push_back(xdp_program__id(p));
     if (xdp_program* m = xdp_multiprog__main_prog(mp);
-        m && xdp_multiprog__is_legacy(mp) && std::string_view(xdp_program__name(m)) == "pxed_xdp")
+        m && xdp_multiprog__is_legacy(mp) && is_pxed(xdp_program__name(m)))
         ids.push_back(xdp_program__id(m));
     xdp_multiprog__close(mp);
     return ids;

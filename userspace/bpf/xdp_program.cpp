@@ -27,6 +27,10 @@
 #include "bpf/xdp_internal.h"
 #include "pxed_xdp.skel.h"
 
+#ifndef BPF_F_XDP_DEV_BOUND_ONLY  // Linux 6.3; Debian 12's headers are 6.1's
+#define BPF_F_XDP_DEV_BOUND_ONLY (1U << 6)
+#endif
+
 namespace pxed::bpf {
 
 using detail::errstr;
@@ -114,23 +118,78 @@ std::string driver_name(const std::string& ifname) {
 }
 }  // namespace
 
-Result<std::unique_ptr<XdpProgram>> XdpProgram::attach(const std::string& ifname, int ifindex, AttachMode mode) {
+namespace {
+// Opens the embedded object with its maps pinned under `dir`.
+Result<pxed_xdp*> open_pinned(const std::string& dir) {
+    pxed_xdp* skel = pxed_xdp__open();
+    if (!skel) return Err(std::string("opening the embedded XDP object failed: ") + std::strerror(errno));
+    for (const char* n : kMapNames) {
+        std::string path = dir + "/" + n;
+        unpin_if_incompatible(map_by_name(skel, n), path);
+        if (int e = bpf_map__set_pin_path(map_by_name(skel, n), path.c_str()); e) {
+            pxed_xdp__destroy(skel);
+            return Err("pin path " + path + ": " + errstr(e));
+        }
+    }
+    return skel;
+}
+}  // namespace
+
+// The device-bound variant (bpf/vlan.h: a VLAN tag the driver took out of
+// the frame), attached directly: libxdp's dispatcher is not bound to a
+// device, and the kernel lets a device-bound program call the RX metadata
+// kfuncs only. The error says why it could not be; the object is then spent.
+Result<void> XdpProgram::attach_device_bound(int ifindex) {
+    bpf_program__set_autoload(skel_->progs.pxed_xdp, false);
+    bpf_program__set_autoload(skel_->progs.pxed_xdp_meta, true);
+    bpf_program__set_ifindex(skel_->progs.pxed_xdp_meta, uint32_t(ifindex));
+    bpf_program__set_flags(skel_->progs.pxed_xdp_meta, BPF_F_XDP_DEV_BOUND_ONLY);
+    if (int e = pxed_xdp__load(skel_); e) return Err("loading it bound to the device failed: " + errstr(e));
+    meta_ = true;
+    if (int e = bpf_xdp_attach(ifindex, prog_fd(), XDP_FLAGS_DRV_MODE, nullptr); e)
+        return Err("attaching it failed: " + errstr(e));
+    raw_flags_ = XDP_FLAGS_DRV_MODE;
+    mode_name_ = "native";
+    return {};
+}
+
+Result<std::unique_ptr<XdpProgram>> XdpProgram::attach(const std::string& ifname, int ifindex, AttachMode mode,
+                                                       bool vlan_meta) {
     if (auto r = ensure_bpffs(); !r) return Err(r.error());
     std::string dir = pin_dir(ifname);
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) return Err("cannot create " + dir + ": " + ec.message());
 
-    pxed_xdp* skel = pxed_xdp__open();
-    if (!skel) return Err(std::string("opening the embedded XDP object failed: ") + std::strerror(errno));
+    auto opened = open_pinned(dir);
+    if (!opened) return Err(opened.error());
+    pxed_xdp* skel = *opened;
     std::unique_ptr<XdpProgram> self(new XdpProgram(skel));
     self->ifname_ = ifname;
     self->ifindex_ = ifindex;
-    for (const char* n : kMapNames) {
-        std::string path = dir + "/" + n;
-        unpin_if_incompatible(map_by_name(skel, n), path);
-        if (int e = bpf_map__set_pin_path(map_by_name(skel, n), path.c_str()); e)
-            return Err("pin path " + path + ": " + errstr(e));
+
+    // A trunk in native mode: the variant that also reads the tag a NIC
+    // (or a veth's sender) kept out of the frame; else the plain program.
+    bool veth = driver_name(ifname) == "veth";
+    if (vlan_meta && (mode == AttachMode::Native || (mode == AttachMode::Auto && !veth))) {
+        std::vector<uint32_t> before = pxed_programs_on(ifindex);
+        auto bound = self->attach_device_bound(ifindex);
+        if (bound) {
+            detach_ids(before, ifindex, self->prog_id());
+            spdlog::info("xdp iface={} device-bound program: VLAN tags the driver takes out of frames are read", ifname);
+            return self;
+        }
+        spdlog::warn("xdp iface={}: device-bound program: {}; VLAN tags the driver takes out of frames are not seen "
+                     "(docs/XDP.md, VLAN trunks)",
+                     ifname, bound.error());
+        self->meta_ = false;
+        self->raw_flags_ = 0;
+        self->mode_name_ = "none";
+        pxed_xdp__destroy(self->skel_);
+        self->skel_ = nullptr;
+        auto again = open_pinned(dir);
+        if (!again) return Err(again.error());
+        self->skel_ = skel = *again;
     }
 
     // An earlier pxed attached without a dispatcher (libxdp's legacy mode, as
@@ -138,7 +197,8 @@ Result<std::unique_ptr<XdpProgram>> XdpProgram::attach(const std::string& ifname
     // reserved clients are answered throughout the restart.
     if (xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(ifindex); mp && !libxdp_get_error(mp)) {
         xdp_program* m = xdp_multiprog__main_prog(mp);
-        bool legacy_pxed = m && xdp_multiprog__is_legacy(mp) && std::string_view(xdp_program__name(m)) == "pxed_xdp";
+        std::string_view name = m ? xdp_program__name(m) : "";
+        bool legacy_pxed = m && xdp_multiprog__is_legacy(mp) && (name == "pxed_xdp" || name == "pxed_xdp_meta");
         uint32_t old_id = legacy_pxed ? xdp_program__id(m) : 0;
         bool skb = xdp_multiprog__attach_mode(mp) == XDP_MODE_SKB;
         xdp_multiprog__close(mp);
@@ -169,7 +229,6 @@ Result<std::unique_ptr<XdpProgram>> XdpProgram::attach(const std::string& ifname
     // A veth delivers native XDP_TX frames only to a peer whose NAPI runs
     // (an XDP program or GRO on the peer); otherwise they are dropped
     // silently. Generic mode always reaches the peer, so auto picks it there.
-    bool veth = driver_name(ifname) == "veth";
     if (mode == AttachMode::Native || (mode == AttachMode::Auto && !veth)) tries.push_back({XDP_MODE_NATIVE, "native"});
     if (mode == AttachMode::Generic || mode == AttachMode::Auto) tries.push_back({XDP_MODE_SKB, "generic"});
     std::string errors;
@@ -219,10 +278,10 @@ XdpProgram::~XdpProgram() {
     // Closing the libxdp handle neither detaches the program nor closes the
     // skeleton's object (libxdp got it from us); the skeleton frees it.
     if (xdp_) xdp_program__close(xdp_);
-    pxed_xdp__destroy(skel_);
+    if (skel_) pxed_xdp__destroy(skel_);
 }
 
-int XdpProgram::prog_fd() const { return bpf_program__fd(skel_->progs.pxed_xdp); }
+int XdpProgram::prog_fd() const { return bpf_program__fd(meta_ ? skel_->progs.pxed_xdp_meta : skel_->progs.pxed_xdp); }
 uint32_t XdpProgram::prog_id() const {
     if (xdp_) return xdp_program__id(xdp_);
     bpf_prog_info info{};

@@ -60,7 +60,11 @@ public:
     // exist, so a restarted pxed keeps the state of the previous one) and
     // attaches through libxdp. Programs of an earlier pxed on the interface
     // are detached after the new one is attached: no gap in service.
-    static Result<std::unique_ptr<XdpProgram>> attach(const std::string& ifname, int ifindex, AttachMode mode);
+    // vlan_meta: the interface is a VLAN trunk; in native mode the program
+    // is loaded bound to the device, to read tags the driver takes out of
+    // frames (bpf/vlan.h), where the kernel allows it.
+    static Result<std::unique_ptr<XdpProgram>> attach(const std::string& ifname, int ifindex, AttachMode mode,
+                                                      bool vlan_meta = false);
     ~XdpProgram();
     XdpProgram(const XdpProgram&) = delete;
     XdpProgram& operator=(const XdpProgram&) = delete;
@@ -86,6 +90,8 @@ public:
     // dispatcher by id. A program attached directly detaches over netlink
     // with CAP_NET_ADMIN alone.
     bool behind_dispatcher() const { return xdp_ && !raw_flags_; }
+    // Loaded bound to the device: reads VLAN tags the driver kept out of frames.
+    bool device_bound() const { return meta_; }
     const std::string& ifname() const { return ifname_; }
 
     Result<void> set_config(const pxed_xdp_config& c);
@@ -94,7 +100,9 @@ public:
 
 private:
     explicit XdpProgram(pxed_xdp* skel) : skel_(skel) {}
+    Result<void> attach_device_bound(int ifindex);
     pxed_xdp* skel_;
+    bool meta_ = false;  // pxed_xdp_meta was loaded, not pxed_xdp
     xdp_program* xdp_ = nullptr;
     int ifindex_ = 0;
     int attach_mode_ = 0;

@@ -25,15 +25,15 @@ Result<void> FastPath::start(config::XdpMode mode, const std::vector<IfaceInfo>&
         auto lock = bpf::PinLock::acquire(i.name);
         if (!lock) return Err("xdp iface=" + i.name + ": " + lock.error());
         pin_locks_.push_back(std::move(lock.value()));
-        auto p = bpf::XdpProgram::attach(i.name, i.ifindex, am);
+        bpf::IfaceView view{i.name, i.ifindex, i.mac, i.addr, {}};
+        for (auto& v : ifaces)
+            if (v.trunk == i.name) view.vlans.push_back(bpf::VlanView{v.vlan, v.inner_vlan, v.name, v.mac, v.addr});
+        auto p = bpf::XdpProgram::attach(i.name, i.ifindex, am, !view.vlans.empty());
         if (!p) {
             if (am != bpf::AttachMode::Auto) return Err("xdp iface=" + i.name + ": " + p.error());
             spdlog::warn("xdp iface={}: {}; the daemon answers every client there", i.name, p.error());
             continue;
         }
-        bpf::IfaceView view{i.name, i.ifindex, i.mac, i.addr, {}};
-        for (auto& v : ifaces)
-            if (v.trunk == i.name) view.vlans.push_back(bpf::VlanView{v.vlan, v.inner_vlan, v.name, v.mac, v.addr});
         xdp_.push_back(Attached{std::move(p.value()), std::move(view)});
     }
     return {};
