@@ -14,7 +14,7 @@
  * reply_plan); build_reply() turns the frame into the reply. The headers
  * hold one concern each: maps.h, parsing_helpers.h, option_walk.h,
  * dhcp_options.h, addressing.h, checksum.h, rate_limit.h;
- * prl.h; include/pxed/profile.h holds the request signature that the
+ * prl.h; servers.h (other DHCP servers' replies, noted); include/pxed/profile.h holds the request signature that the
  * profiles map turns into the profile userspace rendered the blobs by.
  */
 #include <linux/bpf.h>
@@ -37,6 +37,7 @@
 #include "proxy_rules.h"
 #include "rate_limit.h"
 #include "reply_plan.h"
+#include "servers.h"
 #include "trace.h"
 
 /* Headers and options of a request to port 67 (counted in rx_dhcp). */
@@ -356,6 +357,10 @@ int pxed_xdp(struct xdp_md *ctx)
 	struct reply_plan plan = {};
 	int r = classify(ctx, cfg, &plan);
 	if (r) {
+		/* Not a request: perhaps another DHCP server's reply (to port 68,
+		 * or through a relay to 67: not a BOOTREQUEST, so "malformed"). */
+		if (r == PXED_STAT_PASS_NOT_DHCP || r == PXED_STAT_PASS_MALFORMED)
+			note_server_reply(ctx, 0);
 		trace_verdict(cfg, &plan, PXED_TRACE_PASS, r);
 		return pass(r);
 	}
