@@ -357,9 +357,10 @@ int pxed_xdp(struct xdp_md *ctx)
 	struct reply_plan plan = {};
 	int r = classify(ctx, cfg, &plan);
 	if (r) {
-		/* Not a request: perhaps another DHCP server's reply (to port 68,
-		 * or through a relay to 67: not a BOOTREQUEST, so "malformed"). */
-		if (r == PXED_STAT_PASS_NOT_DHCP || r == PXED_STAT_PASS_MALFORMED)
+		/* Perhaps another DHCP server's reply (to port 68: not_dhcp; to a
+		 * relay's 67: malformed), noted (bpf/servers.h). One test of a bit
+		 * mask, not two branches: 13k fewer instructions to verify. */
+		if ((1u << (r & 31)) & (1u << PXED_STAT_PASS_NOT_DHCP | 1u << PXED_STAT_PASS_MALFORMED))
 			note_server_reply(ctx, 0);
 		trace_verdict(cfg, &plan, PXED_TRACE_PASS, r);
 		return pass(r);
