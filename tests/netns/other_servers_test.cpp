@@ -148,6 +148,10 @@ TEST_F(OtherServers, DnsmasqBesidePxedIsListedCountedAndWarnedOnce) {
     // The kernel counted the replies it noted, and passed them.
     EXPECT_GE(stats()["xdp"]["s0"]["rx_server_reply"].get<unsigned>(), 6u);
 
+    // The pinned map, with BTF field names.
+    auto dump = sh_out("bpftool map dump pinned /sys/fs/bpf/pxed/s0/servers 2>&1");
+    EXPECT_TRUE(has(dump, "\"server_id_be\": ") && has(dump, "\"offers\": ") && has(dump, "\"boot_file\": ")) << dump;
+
     // The text form.
     auto text = ctl("stats");
     EXPECT_TRUE(has(text, "Other DHCP servers  1 seen")) << text;
