@@ -96,6 +96,23 @@ struct {
 	__type(value, struct pxed_trace_ring);
 } trace_zero SEC(".maps");
 
+/* Other DHCP servers' replies seen on the wire (bpf/servers.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PXED_SERVERS_MAX);
+	__type(key, struct pxed_server_key);
+	__type(value, struct pxed_server_seen);
+} servers SEC(".maps");
+
+/* An all-zero entry to insert a new server's from (the program's stack
+ * has no room for one beside the request's reply plan). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pxed_server_seen);
+} servers_zero SEC(".maps");
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &idx);

@@ -203,6 +203,7 @@ enum pxed_stat {
 	PXED_STAT_TX_PROXY_ACK,      /* proxyDHCP ACK sent from the kernel (port 4011) */
 	PXED_STAT_PASS_NOT_PXE,      /* proxy subnet: not a PXE client; the daemon counts and ignores it */
 	PXED_STAT_PASS_BOOT_ITEM,    /* port 4011 request with option 43 (a menu's boot item): the daemon */
+	PXED_STAT_RX_SERVER_REPLY,   /* another DHCP server's OFFER/ACK/NAK, noted in the servers map (and passed) */
 	PXED_STAT_RX_TAGGED,         /* requests of a served VLAN (tags taken out, answered or put back) */
 	PXED_STAT_DROP_VLAN_RESTORE, /* a tagged frame whose tags could not be put back: dropped, never passed untagged */
 	PXED_STAT_MAX
@@ -252,6 +253,62 @@ struct pxed_trace_ring {
 	__u32 next; /* events written so far: the next goes to ev[next % PXED_TRACE_EVENTS] */
 	__u32 pad;
 	struct pxed_trace_event ev[PXED_TRACE_EVENTS];
+};
+
+/*
+ * Other DHCP servers on the wire (the `servers` LRU map): every DHCP reply
+ * the program receives (IPv4/UDP from port 67 to port 68, or to 67 through
+ * a relay; BOOTREPLY with the magic cookie and a well-formed option list;
+ * option 53 OFFER, ACK or NAK) is noted under its server, with what it
+ * sent last. The program notes them all; the daemon leaves out its own
+ * addresses, warns once per server and exports them (pxectl stats,
+ * /metrics). Seen only when the interface receives the reply: broadcast
+ * replies (the client set the broadcast flag, or the server broadcasts),
+ * or unicast ones on a bridge port or a promiscuous interface.
+ */
+#define PXED_SERVERS_MAX 256
+#define PXED_SRV_OPT60_LEN 32 /* bytes of option 60 kept */
+#define PXED_SRV_OPT66_LEN 32 /* bytes of option 66 kept */
+#define PXED_SRV_FILE_LEN 64  /* bytes of option 67, or of the BOOTP file field, kept */
+
+struct pxed_server_key {
+	__u32 server_id_be; /* option 54, else the IP source */
+	__u8 mac[6];        /* Ethernet source */
+	__u16 vlan_outer;   /* VLAN id, 0 = untagged */
+	__u16 vlan_inner;   /* QinQ inner VLAN id, 0 = none */
+	__u16 pad;          /* must be zero */
+};
+
+enum pxed_server_flags {
+	PXED_SRV_F_HAS_54 = 1 << 0,     /* keyed by option 54 (else by the IP source) */
+	PXED_SRV_F_HAS_60 = 1 << 1,     /* the last reply held option 60 */
+	PXED_SRV_F_HAS_43 = 1 << 2,     /* ... option 43 */
+	PXED_SRV_F_43_PXE = 1 << 3,     /* ... whose sub-options include PXE's 6, 8, 9 or 10 */
+	PXED_SRV_F_HAS_66 = 1 << 4,     /* ... option 66 */
+	PXED_SRV_F_HAS_67 = 1 << 5,     /* ... option 67 (boot_file holds it) */
+	PXED_SRV_F_FILE_FIELD = 1 << 6, /* no option 67: boot_file holds the BOOTP file field */
+	PXED_SRV_F_RELAYED = 1 << 7,    /* ... sent to port 67 (through a relay) */
+};
+
+struct pxed_server_seen {
+	__u64 first_ns;  /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the first reply */
+	__u64 last_ns;   /* ... of the last */
+	__u32 offers;    /* replies by option 53 */
+	__u32 acks;
+	__u32 naks;
+	__u32 yiaddr_be; /* of the last reply */
+	__u32 siaddr_be;
+	__u8 last_type;  /* option 53 of the last reply */
+	__u8 flags;      /* enum pxed_server_flags, of the last reply */
+	__u8 len60;      /* option lengths as sent (the values are cut to the arrays' sizes) */
+	__u8 len43;
+	__u8 len66;
+	__u8 len67;      /* 0 when boot_file holds the file field (its text ends at a zero) */
+	__u8 pad[2];
+	__u8 opt60[PXED_SRV_OPT60_LEN];
+	__u8 opt66[PXED_SRV_OPT66_LEN];
+	__u8 boot_file[PXED_SRV_FILE_LEN];
+	__u8 pad2[4];
 };
 
 #endif /* PXED_ABI_H */

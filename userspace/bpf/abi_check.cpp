@@ -67,4 +67,25 @@ static_assert(sizeof(pxed_vlan) == 12);
 static_assert(offsetof(pxed_vlan, mac) == 4);
 static_assert(offsetof(pxed_vlan, proxy_slot) == 10);
 
-static_assert(PXED_STAT_MAX == 33, "stats indices are append-only: update the readers too");
+static_assert(PXED_STAT_MAX == 34, "stats indices are append-only: update the readers too");
+
+static_assert(sizeof(pxed_server_key) == 16);
+static_assert(offsetof(pxed_server_key, mac) == 4);
+static_assert(offsetof(pxed_server_key, vlan_outer) == 10);
+static_assert(offsetof(pxed_server_key, vlan_inner) == 12);
+static_assert(offsetof(pxed_server_key, pad) == 14);
+static_assert(sizeof(pxed_server_seen) == 176);
+static_assert(offsetof(pxed_server_seen, last_ns) == 8);
+static_assert(offsetof(pxed_server_seen, offers) == 16);
+static_assert(offsetof(pxed_server_seen, acks) == 20);
+static_assert(offsetof(pxed_server_seen, naks) == 24);
+static_assert(offsetof(pxed_server_seen, yiaddr_be) == 28);
+static_assert(offsetof(pxed_server_seen, siaddr_be) == 32);
+static_assert(offsetof(pxed_server_seen, last_type) == 36);
+static_assert(offsetof(pxed_server_seen, flags) == 37);
+static_assert(offsetof(pxed_server_seen, len60) == 38);
+static_assert(offsetof(pxed_server_seen, len67) == 41);
+static_assert(offsetof(pxed_server_seen, opt60) == 44);
+static_assert(offsetof(pxed_server_seen, opt66) == 44 + PXED_SRV_OPT60_LEN);
+static_assert(offsetof(pxed_server_seen, boot_file) == 44 + PXED_SRV_OPT60_LEN + PXED_SRV_OPT66_LEN);
+static_assert(PXED_STAT_RX_SERVER_REPLY == 31, "appended: the earlier indices stay");

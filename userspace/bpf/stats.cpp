@@ -47,6 +47,7 @@ std::string_view stat_name(pxed_stat s) {
     case PXED_STAT_TX_PROXY_ACK: return "tx_proxy_ack";
     case PXED_STAT_PASS_NOT_PXE: return "pass_not_pxe";
     case PXED_STAT_PASS_BOOT_ITEM: return "pass_boot_item";
+    case PXED_STAT_RX_SERVER_REPLY: return "rx_server_reply";
     case PXED_STAT_RX_TAGGED: return "rx_tagged";
     case PXED_STAT_DROP_VLAN_RESTORE: return "drop_vlan_restore";
     case PXED_STAT_MAX: break;

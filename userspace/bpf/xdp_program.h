@@ -84,6 +84,7 @@ public:
     int stats_fd() const;
     int trace_fd() const;  // the boot trace (struct pxed_trace_ring per MAC)
     int vlans_fd() const;  // VLAN ids -> struct pxed_vlan (trunks)
+    int servers_fd() const;  // other DHCP servers seen (struct pxed_server_seen)
     const std::string& mode_name() const { return mode_name_; }
     // Attached through libxdp's dispatcher (not as the interface's only
     // program): detaching then needs CAP_SYS_ADMIN, as libxdp opens the

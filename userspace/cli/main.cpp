@@ -132,6 +132,33 @@ void print_status(json j) {
                     cell(n["reservations"]).c_str());
 }
 
+// Other DHCP servers whose replies the XDP program received: one line per
+// server (id, MAC, VLAN, counts, age), one with what its last reply held.
+void print_other_servers(const json& list) {
+    if (list.empty()) {
+        std::printf("Other DHCP servers  none seen\n");
+        return;
+    }
+    std::printf("Other DHCP servers  %zu seen (their replies reached pxed's interfaces)\n", list.size());
+    for (auto& o : list) {
+        std::string vlan = o.value("vlan", 0) ? "vlan " + cell(o["vlan"]) +
+                                                    (o.value("inner_vlan", 0) ? "." + cell(o["inner_vlan"]) : "")
+                                              : "untagged";
+        std::printf("  %-8s %-15s MAC %s %s  OFFER %s ACK %s NAK %s  last %s s ago%s\n", cell(o["interface"]).c_str(),
+                    cell(o["server"]).c_str(), cell(o["mac"]).c_str(), vlan.c_str(), cell(o["offers"]).c_str(),
+                    cell(o["acks"]).c_str(), cell(o["naks"]).c_str(), cell(o["last_seen_s_ago"]).c_str(),
+                    o.value("relayed", false) ? ", through a relay" : "");
+        std::string sent = "last " + cell(o["last_type"]) + " yiaddr " + cell(o["yiaddr"]) + " siaddr " + cell(o["siaddr"]);
+        if (!o["vendor_class"].is_null()) sent += ", option 60 \"" + o["vendor_class"].get<std::string>() + "\"";
+        if (!o["option43_len"].is_null())
+            sent += ", option 43 (" + cell(o["option43_len"]) + " bytes" + (o.value("option43_pxe", false) ? ", PXE" : "") + ")";
+        if (!o["tftp_server"].is_null()) sent += ", TFTP server \"" + o["tftp_server"].get<std::string>() + "\"";
+        if (!o["boot_file"].is_null())
+            sent += ", boot file \"" + o["boot_file"].get<std::string>() + "\" (" + cell(o["boot_file_from"]) + ")";
+        std::printf("      %s\n", sent.c_str());
+    }
+}
+
 void print_stats(const json& j) {
     auto& d = j["dhcp"];
     std::printf("DHCP received      ");
@@ -161,6 +188,7 @@ void print_stats(const json& j) {
             if (v.is_number() && v.get<uint64_t>() != 0) std::printf(" %s %s", k.c_str(), cell(v).c_str());
         std::printf("\n");
     }
+    if (auto& o = j["other_dhcp_servers"]; o.is_array()) print_other_servers(o);
     if (j.contains("tftp")) {
         auto& t = j["tftp"];
         std::printf("TFTP                requests %s, completed %s, failed %s, active %s, bytes %s, retransmissions %s\n",

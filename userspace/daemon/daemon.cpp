@@ -32,6 +32,12 @@ Daemon::~Daemon() {
     files_.stop();
 }
 
+std::vector<Ipv4> Daemon::served_addrs() const {
+    std::vector<Ipv4> out;
+    for (auto& s : dhcp_.sockets()) out.push_back(s.info().addr);
+    return out;
+}
+
 bool Daemon::is_runtime(const Mac& m) const {
     for (auto& r : runtime_)
         if (r.mac == m) return true;
@@ -94,6 +100,7 @@ void Daemon::install(config::Config merged) {
     engine_->set_config(*fresh);
     dhcp_.configure_limits(*fresh);
     trace_->configure(*fresh);
+    others_.configure(*fresh, served_addrs());
     cfg_ = std::move(fresh);
     (void)sync_maps(int64_t(std::time(nullptr)));  // each interface's failure is logged; the daemon still answers
 }
@@ -128,6 +135,7 @@ MetricsSnapshot Daemon::snapshot() const {
     fast_path_.read_into(s);
     files_.read_into(s);
     if (hooks_) s.hooks = hooks_->figures();
+    s.other_servers = others_.list();
     s.db.up = db_up_.load();
     s.db.shared = watcher_ != nullptr;
     if (pipeline_) {
@@ -180,6 +188,7 @@ Result<void> Daemon::start() {
     auto ifaces = check_interfaces(*cfg_);
     if (!ifaces) return Err(ifaces.error());
     if (auto r = dhcp_.open(*ifaces, cfg_->has_proxy()); !r) return r;
+    others_.configure(*cfg_, served_addrs());
     if (hooks_) {
         hooks_->configure(*cfg_, dhcp_.sockets());
         hooks_->loaded(engine_->leases());  // "old" for each, once the interfaces are known

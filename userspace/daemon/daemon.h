@@ -31,6 +31,7 @@
 #include "daemon/hooks.h"
 #include "daemon/loop_calls.h"
 #include "daemon/metrics.h"
+#include "daemon/other_servers.h"
 #include "dhcp/engine.h"
 #include "lease/lease_store.h"
 #include "lease/postgres/pg_watcher.h"
@@ -115,6 +116,8 @@ private:
     // After every turn of the loop: the engine's store-down mode follows
     // the pipeline and the watcher.
     void check_store();
+    // The served interfaces' addresses (once the sockets are open).
+    std::vector<Ipv4> served_addrs() const;
 
     ConfigSource source_;
     config::Config file_cfg_;                    // as the source gave it
@@ -136,6 +139,7 @@ private:
     FastPath fast_path_;
     std::shared_ptr<BootTrace> trace_;
     int64_t trace_pulled_ms_ = 0;
+    OtherServers others_;  // other DHCP servers the kernel saw; pulled with the trace
     DeferredReservations deferred_;
     // Every TFTP and HTTP transfer, to the boot trace and the hooks.
     std::shared_ptr<trace::TransferFanOut> file_events_ = std::make_shared<trace::TransferFanOut>();

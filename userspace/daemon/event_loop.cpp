@@ -131,9 +131,10 @@ int Daemon::serve() {
         dhcp_.flush_replies();  // the ACKs whose commit finished in this turn
         check_deferred(int64_t(std::time(nullptr)));
         check_store();
-        // The kernel path's boot trace, once a second.
+        // The kernel path's boot trace and the other servers it saw, once a second.
         if (int64_t ms = now_ms(); ms - trace_pulled_ms_ >= kTickMs) {
             trace_->pull(fast_path_);
+            others_.pull(fast_path_);
             trace_pulled_ms_ = ms;
         }
         if (hooks_) hooks_->after_turn(engine_->leases());

@@ -79,6 +79,12 @@ std::vector<std::pair<std::string, int>> FastPath::trace_maps() const {
     return out;
 }
 
+std::vector<std::pair<std::string, int>> FastPath::servers_maps() const {
+    std::vector<std::pair<std::string, int>> out;
+    for (auto& x : xdp_) out.emplace_back(x.iface.name, x.prog->servers_fd());
+    return out;
+}
+
 bool FastPath::behind_dispatcher() const {
     for (auto& x : xdp_)
         if (x.prog->behind_dispatcher()) return true;

@@ -36,6 +36,8 @@ public:
     size_t size() const { return xdp_.size(); }
     // Each attached interface's boot trace map.
     std::vector<std::pair<std::string, int>> trace_maps() const;
+    // Each attached interface's map of other DHCP servers' replies.
+    std::vector<std::pair<std::string, int>> servers_maps() const;
 
     struct Status {
         std::string mode;

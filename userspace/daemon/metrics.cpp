@@ -1,5 +1,6 @@
 #include "daemon/metrics.h"
 
+#include <ctime>
 #include <sstream>
 
 #include "dhcp/packet.h"
@@ -31,7 +32,87 @@ private:
     std::ostringstream out_;
 };
 
+// A label value: the server's strings are printable already (servers_map.cpp);
+// the exposition format escapes backslash and quote.
+std::string label(const std::string& v) {
+    std::string out;
+    for (char c : v) {
+        if (c == '\\' || c == '"') out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+std::string server_labels(const bpf::SeenServer& o) {
+    return "interface=\"" + label(o.iface) + "\",server=\"" + o.server.str() + "\",mac=\"" + o.mac.str() +
+           "\",vlan=\"" + std::to_string(o.vlan_outer) + (o.vlan_inner ? "." + std::to_string(o.vlan_inner) : "") + "\"";
+}
+
+void other_servers(Exposition& m, const MetricsSnapshot& s) {
+    m.family("pxed_dhcp_other_servers", "gauge",
+             "DHCP servers other than pxed whose replies the XDP program received on the interface in the last 10 "
+             "minutes.");
+    for (auto& x : s.xdp) {
+        uint64_t n = 0;
+        for (auto& o : s.other_servers) n += o.iface == x.iface && s.age_s(o) < 600;
+        m.sample("pxed_dhcp_other_servers{interface=\"" + label(x.iface) + "\"}", n);
+    }
+    m.family("pxed_dhcp_other_server_replies_total", "counter",
+             "Replies of another DHCP server the XDP program received, by server id, MAC, VLAN and type.");
+    for (auto& o : s.other_servers) {
+        auto l = server_labels(o);
+        m.sample("pxed_dhcp_other_server_replies_total{" + l + ",type=\"OFFER\"}", o.offers);
+        m.sample("pxed_dhcp_other_server_replies_total{" + l + ",type=\"ACK\"}", o.acks);
+        m.sample("pxed_dhcp_other_server_replies_total{" + l + ",type=\"NAK\"}", o.naks);
+    }
+    m.family("pxed_dhcp_other_server_last_seen_seconds", "gauge", "Seconds since another DHCP server's last reply.");
+    for (auto& o : s.other_servers)
+        m.sample("pxed_dhcp_other_server_last_seen_seconds{" + server_labels(o) + "}", s.age_s(o));
+    m.family("pxed_dhcp_other_server_info", "gauge",
+             "What another DHCP server's last reply held: option 60, the boot file (option 67 or the file field), "
+             "option 66; the value is 1.");
+    for (auto& o : s.other_servers)
+        m.sample("pxed_dhcp_other_server_info{" + server_labels(o) + ",vendor_class=\"" + label(o.vendor_class) +
+                     "\",boot_file=\"" + label(o.boot_file) + "\",tftp_server=\"" + label(o.tftp_server) + "\"}",
+                 1);
+}
+
+json other_servers_json(const MetricsSnapshot& s) {
+    json a = json::array();
+    for (auto& o : s.other_servers) {
+        json j{{"interface", o.iface},
+               {"server", o.server.str()},
+               {"server_from", o.by_option54 ? "option 54" : "IP source"},
+               {"mac", o.mac.str()},
+               {"vlan", o.vlan_outer},
+               {"inner_vlan", o.vlan_inner},
+               {"offers", o.offers},
+               {"acks", o.acks},
+               {"naks", o.naks},
+               {"last_type", o.last_type == 2 ? "OFFER" : o.last_type == 5 ? "ACK" : "NAK"},
+               {"last_seen_s_ago", s.age_s(o)},
+               {"first_seen_s_ago", s.mono_ns > o.first_ns ? (s.mono_ns - o.first_ns) / 1'000'000'000 : 0},
+               {"yiaddr", o.yiaddr.str()},
+               {"siaddr", o.siaddr.str()},
+               {"relayed", o.relayed},
+               {"vendor_class", o.has_vendor_class ? json(o.vendor_class) : json(nullptr)},
+               {"option43_len", o.has_opt43 ? json(o.opt43_len) : json(nullptr)},
+               {"option43_pxe", o.opt43_pxe},
+               {"tftp_server", o.has_tftp_server ? json(o.tftp_server) : json(nullptr)},
+               {"boot_file", o.boot_file_from.empty() ? json(nullptr) : json(o.boot_file)},
+               {"boot_file_from", o.boot_file_from.empty() ? json(nullptr) : json(o.boot_file_from)}};
+        a.push_back(j);
+    }
+    return a;
+}
+
 }  // namespace
+
+uint64_t MetricsSnapshot::mono_now_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint64_t(ts.tv_sec) * 1'000'000'000 + uint64_t(ts.tv_nsec);
+}
 
 uint64_t XdpFigures::passed() const {
     return stats[PXED_STAT_RX_TOTAL] - stats[PXED_STAT_TX_OFFER] - stats[PXED_STAT_TX_ACK] -
@@ -133,6 +214,7 @@ std::string to_prometheus(const MetricsSnapshot& s) {
             m.sample("pxed_xdp_packets_total{iface=\"" + x.iface + "\",outcome=\"" +
                          std::string(bpf::stat_name(pxed_stat(i))) + "\"}",
                      x.stats[i]);
+    other_servers(m, s);
     if (auto& t = s.tftp) {
         m.family("pxed_tftp_requests_total", "counter", "TFTP requests received.");
         m.sample("pxed_tftp_requests_total", t->requests);
@@ -202,6 +284,7 @@ json to_json(const MetricsSnapshot& s) {
                                 {"not_pxe", s.proxy_not_pxe},
                                 {"nothing_to_boot", s.proxy_nothing_to_boot}}}};
     j["xdp"] = x;
+    j["other_dhcp_servers"] = other_servers_json(s);
     j["lease_db"] = {{"up", s.db.up}, {"shared", s.db.shared}, {"failed_commits", s.db.failed_commits},
                      {"lost_to_other_servers", s.db.lost_to_others}};
     if (auto& t = s.tftp)

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bpf/servers_map.h"
 #include "bpf/xdp_program.h"
 
 namespace pxed::tftp { struct ServerStats; }
@@ -79,6 +80,13 @@ struct MetricsSnapshot {
     std::optional<TftpFigures> tftp;
     std::optional<HttpFigures> http;
     std::optional<HookFigures> hooks;  // with a dhcp-script
+    // Other DHCP servers the XDP program saw (pxed's own left out), and the
+    // CLOCK_MONOTONIC time of the snapshot to age them by.
+    std::vector<bpf::SeenServer> other_servers;
+    uint64_t mono_ns = mono_now_ns();
+    static uint64_t mono_now_ns();
+    // Seconds since a server's last reply.
+    uint64_t age_s(const bpf::SeenServer& s) const { return mono_ns > s.last_ns ? (mono_ns - s.last_ns) / 1'000'000'000 : 0; }
 
     uint64_t kernel_offers() const;
     uint64_t kernel_acks() const;
