@@ -70,12 +70,32 @@ Result<std::vector<IfaceInfo>> add_vlan_devices(const config::Config& cfg, std::
             ifaces.push_back(std::move(*info));
             found = true;
         }
+        if (!found && sn.server_ip && listed) {
+            // No VLAN device (a kernel without 802.1Q, or none created):
+            // the trunk's program answers the reserved and proxy clients
+            // from server-ip; nothing else on that VLAN reaches pxed.
+            IfaceInfo k = ifaces[0];
+            k.name = ifaces[0].name + " vlan " + ids;
+            k.addr = *sn.server_ip;
+            k.prefix = sn.net.prefix;
+            k.trunk = ifaces[0].name;
+            k.vlan = sn.vlan;
+            k.inner_vlan = sn.inner_vlan;
+            k.kernel_only = true;
+            spdlog::warn("{}: subnet {} is on VLAN {} of {}, which has no VLAN device: only its reserved (and proxy) "
+                         "clients are answered, by the XDP program, from server-ip {}; the daemon, TFTP and HTTP do not "
+                         "serve that VLAN (create {}.{} with an address in the subnet for them)",
+                         at, sn.net.str(), ids, k.trunk, sn.server_ip->str(), k.trunk, ids);
+            ifaces.push_back(std::move(k));
+            found = true;
+        }
         if (!found) {
             std::string first = listed ? ifaces[0].name : std::string("<trunk>");
             return Err(at + ": subnet " + sn.net.str() + " is on VLAN " + ids +
                        ", but no interface in server.interfaces has a VLAN device for it (create one with an address "
                        "in the subnet, e.g. ip link add link " + first + " name " + first + "." + ids +
-                       " type vlan id " + std::to_string(sn.vlan) + (sn.inner_vlan ? " (and the inner VLAN on it)" : "") + ")");
+                       " type vlan id " + std::to_string(sn.vlan) + (sn.inner_vlan ? " (and the inner VLAN on it)" : "") +
+                       "; or set server-ip to have only its reserved clients answered, by the XDP program)");
         }
     }
     return ifaces;

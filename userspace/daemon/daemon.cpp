@@ -187,7 +187,10 @@ Result<void> Daemon::start() {
 
     auto ifaces = check_interfaces(*cfg_);
     if (!ifaces) return Err(ifaces.error());
-    if (auto r = dhcp_.open(*ifaces, cfg_->has_proxy()); !r) return r;
+    std::vector<IfaceInfo> with_sockets;
+    for (auto& i : *ifaces)
+        if (!i.kernel_only) with_sockets.push_back(i);
+    if (auto r = dhcp_.open(with_sockets, cfg_->has_proxy()); !r) return r;
     others_.configure(*cfg_, served_addrs());
     if (hooks_) {
         hooks_->configure(*cfg_, dhcp_.sockets());
@@ -201,7 +204,7 @@ Result<void> Daemon::start() {
     if (auto r = fast_path_.start(cfg_->xdp, *ifaces); !r) return r;
     if (auto r = sync_maps(int64_t(std::time(nullptr))); !r) return r;
     std::vector<Ipv4> served;
-    for (auto& i : *ifaces) served.push_back(i.addr);
+    for (auto& i : with_sockets) served.push_back(i.addr);
     if (auto r = files_.start(*cfg_, served, [this] { return to_prometheus(snapshot()); },
                                 file_events_->empty() ? nullptr : file_events_,
                                 cfg_->status_page ? status_source(*this, calls_) : nullptr);

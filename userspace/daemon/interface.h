@@ -21,6 +21,9 @@ struct IfaceInfo {
     // is the trunk's. Empty for an interface listed in server.interfaces.
     std::string trunk;
     uint16_t vlan = 0, inner_vlan = 0;
+    // A VLAN without a device: answered by the trunk's program alone (from
+    // its subnet's server-ip); no socket, no TFTP/HTTP there.
+    bool kernel_only = false;
     static Result<IfaceInfo> lookup(const std::string& name);
 };
 
