@@ -28,6 +28,11 @@
 #define DHCP_OPT53_LEN 3
 
 #define UUID_OPT_LEN (2 + DHCP_UUID_LEN)
+/* Option 82 as echoed: code, length and up to PXED_RELAY_OPT_MAX bytes,
+ * in a buffer of whole 16-bit words. */
+#define RELAY_OPT_LEN_MAX (2 + PXED_RELAY_OPT_MAX)
+#define RELAY_OPT_BUF RELAY_OPT_LEN_MAX
+#define RELAY_LEN_MASK 0x7f
 
 /* The reply classify() decided on: everything build_reply() takes from the
  * request and the maps, copied out before the frame is resized, so that
@@ -58,6 +63,10 @@ struct reply_plan {
 	__u8 trace_flags; /* enum pxed_trace_flags */
 	__u8 pad;
 	__u8 extra[PXED_HOST_OPT_MAX]; /* zero after extra_len: words are summed in pairs */
+	/* The request's option 82, echoed after extra: its length and sum
+	 * (as extra_csum); the bytes wait in the relay_echo map (bpf/relay.h). */
+	__u32 o82_len;
+	__u32 o82_csum;
 };
 
 /* The blob of `sig`'s profile among ids[]: PARSE_OK and plan->blob_id and

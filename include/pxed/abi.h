@@ -14,7 +14,7 @@
 
 #include <linux/types.h>
 
-#define PXED_ABI_VERSION 4
+#define PXED_ABI_VERSION 5
 
 /* Map names, as pinned under /sys/fs/bpf/pxed/<ifname>/. */
 #define PXED_PIN_ROOT "/sys/fs/bpf/pxed"
@@ -63,7 +63,16 @@ struct pxed_mac_key {
 /* Reservation flags. */
 enum pxed_resv_flags {
 	PXED_RESV_DISABLED = 1 << 0, /* present but the kernel must pass */
+	/* The boot policy reads option 82 (a class tests circuit-id, remote-id
+	 * or option 82 itself): the blobs hold the answer to a request without
+	 * it, so a request carrying option 82 is passed (pass_relay_agent). */
+	PXED_RESV_O82_PASS = 1 << 1,
 };
+
+/* Option 82 (relay agent information, RFC 3046) of a request: the program
+ * echoes up to this many bytes of value at the end of its reply, as the
+ * daemon does; a longer one is passed (pass_relay_agent). */
+#define PXED_RELAY_OPT_MAX 64
 
 /* Value of the reservations map: what the kernel answers a reserved MAC. */
 struct pxed_reservation {

@@ -34,6 +34,19 @@ BlobBytes bytes_of(const pxed_reply_blob& b) {
     return out;
 }
 
+// Whether a class test reads option 82. The blobs are rendered for a
+// request without it (dhcp/policy_match.cpp kernel_leaf), so with such a
+// class a request that carries option 82 may get another answer: the
+// program passes it (PXED_RESV_O82_PASS) and the daemon decides.
+bool reads_option82(const config::Match& m) {
+    using K = config::Match::Kind;
+    if (m.kind == K::CircuitId || m.kind == K::RemoteId) return true;
+    if ((m.kind == K::OptionPresent || m.kind == K::OptionBytes || m.kind == K::OptionContains) &&
+        m.code == dhcp::opt::RelayAgentInfo)
+        return true;
+    return std::any_of(m.sub.begin(), m.sub.end(), reads_option82);
+}
+
 }  // namespace
 
 pxed_mac_key mac_key(const Mac& m) {
@@ -115,6 +128,8 @@ Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const
     };
 
     std::map<std::string, std::array<uint16_t, PXED_PROFILES>> by_context;
+    bool o82_pass = std::any_of(cfg.classes.begin(), cfg.classes.end(),
+                                [](const config::Class& c) { return c.match && reads_option82(*c.match); });
     for (auto& r : cfg.reservations) {
         const config::Subnet* sn = cfg.subnet_for(r.ip);
         if (!sn) continue;  // validate() refuses these
@@ -129,6 +144,7 @@ Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const
         v.net_be = htonl(sn->net.network().v);
         v.mask_be = htonl(sn->net.mask());
         v.lease_time_s = r.lease_time.value_or(sn->lease_time);
+        v.flags = o82_pass ? PXED_RESV_O82_PASS : 0;
         // Reservations that share a blob context share their blob ids; within
         // one, the profiles that come to the same policy share a rendering.
         auto [cached, fresh_ctx] = by_context.try_emplace(blob_context(cfg, r, server_id));

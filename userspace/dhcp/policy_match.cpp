@@ -125,8 +125,9 @@ Tri exact_leaf(const Match& m, const Facts& f) {
     }
 }
 
-// Leaves on what the XDP program sees. Option 82 is never there: the
-// program passes every request that carries it.
+// Leaves on what the XDP program sees. The blobs answer a request without
+// option 82; one with it is answered from them only when no class reads
+// option 82 (bpf/map_sync.cpp PXED_RESV_O82_PASS), the program echoing it.
 Tri kernel_leaf(const Match& m, const KernelView& k) {
     auto vendor = [&](std::string_view known) -> std::string_view {
         return k.vendor == VendorKind::PxeClient ? kPxeClient : known;
