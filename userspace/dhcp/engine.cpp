@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "dhcp/agent_reservation.h"
 #include "dhcp/proxy.h"
 #include "dhcp/render.h"
 
@@ -91,6 +92,17 @@ Outcome Engine::handle(const Packet& req, const RxInfo& rx, int64_t now) {
     // The boot policy: classes, boot file, options. A deferred reservation
     // (below) still makes the client known and brings its settings.
     const config::Host* host = resv ? nullptr : cfg_->host_for(req.mac());
+    // Then a reservation by option 82, as the MAC's own for this request
+    // (docs/CONFIG.md, "Reservations by switch port"). Its address leased
+    // to another MAC (the machine that was on the port before) defers it
+    // below, as any reservation's.
+    std::optional<config::Reservation> by_agent;
+    if (!resv && !host)
+        if (auto* a = agent_reservation(req, *subnet, now)) {
+            by_agent = a->resv;
+            by_agent->mac = req.mac();
+            resv = &*by_agent;
+        }
     Facts facts = Facts::exact(req, subnet, resv || host);
     Policy policy = *resolve(*cfg_, HostRef::of(resv, host), facts);  // exact facts always decide
     if (policy.ignore)
@@ -135,6 +147,8 @@ void Engine::set_config(const config::Config& cfg) {
         lease::PoolSpec p{s.range_start, s.range_end, {}};
         for (auto& r : cfg.reservations)
             if (p.first <= r.ip && r.ip <= p.last) p.reserved.push_back(r.ip);
+        for (auto& a : cfg.agent_reservations)
+            if (p.first <= a.resv.ip && a.resv.ip <= p.last) p.reserved.push_back(a.resv.ip);
         pools.push_back(std::move(p));
     }
     leases_.set_pools(pools);
@@ -253,6 +267,17 @@ Outcome Engine::request(Ctx& c) {
     if (c.resv) {
         if (want != c.resv->ip) return reply(make_nak(c, "address is reserved elsewhere"), "nak not the reservation");
     } else {
+        if (agent_reservation_at(*cfg_, want)) {
+            // Reserved for a switch port this request did not come through
+            // (the client moved): its lease ends, so that the machine now
+            // on that port gets the address (as a MAC's reservation below).
+            Outcome o = reply(make_nak(c, "address is reserved"), "nak reserved");
+            if (auto* h = leases_.by_ip(want); h && h->client == c.client) {
+                leases_.erase(want);
+                o.reservations_changed = true;
+            }
+            return o;
+        }
         if (want < c.subnet->range_start || want > c.subnet->range_end)
             return reply(make_nak(c, "address outside the pool"), "nak outside pool");
         auto* holder = leases_.by_ip(want);

@@ -117,6 +117,9 @@ private:
     Reply make_nak(const Ctx& c, std::string_view why) const;
     uint32_t lease_time_for(const Ctx& c) const;
     lease::ClientKey identify(const Packet& req);
+    // The reservation by option 82 that `req` falls under (agent_reservation.cpp).
+    const config::AgentReservation* agent_reservation(const Packet& req, const config::Subnet& subnet,
+                                                      int64_t now) const;
 
     template <class F>
     std::string note(F&& make) const {

@@ -2,6 +2,8 @@
 // and on what the XDP program reads of it (three-valued). Pure.
 #include "dhcp/policy_match.h"
 
+#include "dhcp/agent_reservation.h"
+
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -48,20 +50,8 @@ std::string user_class_flat(std::string_view v) {
     return s;
 }
 
-// Option 82 sub-option `sub`.
-std::optional<std::string_view> agent_sub(const Packet& req, uint8_t sub) {
-    const Option* o = req.options.find(opt::RelayAgentInfo);
-    if (!o) return std::nullopt;
-    std::string_view v = bytes(*o);
-    size_t i = 0;
-    while (i + 2 <= v.size()) {
-        uint8_t c = uint8_t(v[i]), n = uint8_t(v[i + 1]);
-        if (i + 2 + n > v.size()) break;
-        if (c == sub) return v.substr(i + 2, n);
-        i += 2 + n;
-    }
-    return std::nullopt;
-}
+// Option 82 sub-option `sub`: the rule reservations by option 82 use too.
+std::optional<std::string_view> agent_sub(const Packet& req, uint8_t sub) { return agent_sub_option(req, sub); }
 
 bool masked_prefix(std::string_view v, std::string_view pat, std::string_view mask) {
     if (v.size() < pat.size()) return false;
