@@ -178,6 +178,8 @@ static __always_inline int classify(struct xdp_md *ctx, const struct pxed_xdp_co
 
 	struct pxed_reservation *resv = bpf_map_lookup_elem(&reservations, &plan->key);
 	if (!resv)
+		resv = relay_reservation(ctx, &info); /* by option 82: bpf/relay.h */
+	if (!resv)
 		return classify_proxy(ctx, cfg, &info, boot_server, plan);
 	/* A reservation, or a host entry of a proxy subnet (disabled): its
 	 * own settings are the daemon's to apply on port 4011. */

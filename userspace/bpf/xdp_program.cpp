@@ -35,7 +35,7 @@ using detail::pxed_programs_on;
 
 namespace {
 
-const char* kMapNames[] = {"reservations", "reply_blobs", "profiles", "config", "stats", "rate_limit", "proxy", "trace"};
+const char* kMapNames[] = {"reservations", "reply_blobs", "profiles", "config", "stats", "rate_limit", "proxy", "trace", "relay_reservations"};
 
 bpf_map* map_by_name(pxed_xdp* s, std::string_view n) {
     if (n == "reservations") return s->maps.reservations;
@@ -46,6 +46,7 @@ bpf_map* map_by_name(pxed_xdp* s, std::string_view n) {
     if (n == "rate_limit") return s->maps.rate_limit;
     if (n == "proxy") return s->maps.proxy;
     if (n == "trace") return s->maps.trace;
+    if (n == "relay_reservations") return s->maps.relay_reservations;
     return nullptr;
 }
 
@@ -236,6 +237,7 @@ int XdpProgram::config_fd() const { return bpf_map__fd(skel_->maps.config); }
 int XdpProgram::stats_fd() const { return bpf_map__fd(skel_->maps.stats); }
 int XdpProgram::proxy_fd() const { return bpf_map__fd(skel_->maps.proxy); }
 int XdpProgram::trace_fd() const { return bpf_map__fd(skel_->maps.trace); }
+int XdpProgram::relay_reservations_fd() const { return bpf_map__fd(skel_->maps.relay_reservations); }
 
 Result<void> XdpProgram::set_config(const pxed_xdp_config& c) {
     uint32_t key = 0;
