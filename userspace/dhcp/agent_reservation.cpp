@@ -55,4 +55,14 @@ const config::AgentReservation* Engine::agent_reservation(const Packet& req, con
     return a;
 }
 
+std::vector<Ipv4> Engine::agent_addresses_held(int64_t now) const {
+    std::vector<Ipv4> out;
+    for (auto& a : cfg_->agent_reservations) {
+        auto* l = leases_.by_ip(a.resv.ip);
+        if (l && !leases_.is_free(a.resv.ip, now) && (l->state == lease::State::Bound || l->state == lease::State::Declined))
+            out.push_back(a.resv.ip);
+    }
+    return out;
+}
+
 }  // namespace pxed::dhcp

@@ -330,8 +330,13 @@ Outcome Engine::request(Ctx& c) {
     if (c.resv) l.hostname = c.resv->hostname;
     else if (auto h = c.req.options.get_str(opt::Hostname)) l.hostname = *h;
     if (auto* g = c.req.options.find(opt::ClientGuid)) l.guid = g->data;
+    // A new lease on a reservation by option 82: the kernel leaves the
+    // address to the daemon from now on (agent_addresses_held).
+    bool agent_held = c.resv && agent_reservation_at(*cfg_, want) && !stored_bound(want, c.client, c.now);
     leases_.put(l);
-    return reply(make_reply(c, MessageType::Ack, want, lt), note([&] { return "ack " + want.str(); }));
+    Outcome o = reply(make_reply(c, MessageType::Ack, want, lt), note([&] { return "ack " + want.str(); }));
+    o.reservations_changed = agent_held;
+    return o;
 }
 
 Outcome Engine::decline(Ctx& c) {
@@ -361,6 +366,7 @@ Outcome Engine::release(Ctx& c) {
     Outcome o = drop(Drop::None, note([&] { return "released " + c.req.ciaddr.str(); }));
     for (auto& res : cfg_->reservations)
         if (res.ip == r.ip && res.mac != r.mac) o.reservations_changed = true;  // a deferred reservation can take effect
+    if (agent_reservation_at(*cfg_, r.ip)) o.reservations_changed = true;  // the kernel may answer that port again
     return o;
 }
 
