@@ -23,6 +23,7 @@ struct dhcp_req_info {
 	__u32 server_id;    /* option 54, network order, valid if has_server_id */
 	__u32 o55;          /* frame offset of option 55, 0 when absent */
 	__u32 udp_end;      /* frame offset where the UDP payload ends */
+	__u32 o82;          /* frame offset of option 82, 0 when absent */
 	__u16 arch;         /* option 93 first entry, valid if has_arch */
 	__u8 has_arch;
 	__u8 msg_type;      /* option 53 when exactly 1 byte, else 0 */
@@ -145,6 +146,7 @@ static __always_inline int parse_options(struct xdp_md *ctx, __u32 off, __u32 ud
 	info->unsure = pos.dup;
 	info->overload = pos.o52 != 0;
 	info->relay_agent = pos.o82 != 0;
+	info->o82 = pos.o82;
 
 	if ((r = opt_value(ctx, pos.o53, 1, 1, &v, &len)))
 		return r;

@@ -36,6 +36,7 @@
 #include "prl.h"
 #include "proxy_rules.h"
 #include "rate_limit.h"
+#include "relay.h"
 #include "reply_plan.h"
 #include "servers.h"
 #include "trace.h"
@@ -96,12 +97,6 @@ static __always_inline int reservation_rules(__u32 our_addr, const struct ethhdr
 		return PXED_STAT_PASS_UNSURE;
 	if (info->msg_type != DHCP_DISCOVER && info->msg_type != DHCP_REQUEST)
 		return PXED_STAT_PASS_MSG_TYPE;
-
-	/* Option 82 is echoed in every reply to a request that carried it
-	 * (RFC 3046 section 2.2), also when giaddr is 0 (a snooping switch
-	 * added it): the blobs do not hold it, the daemon echoes it. */
-	if (info->relay_agent)
-		return PXED_STAT_PASS_RELAY_AGENT;
 
 	__u32 giaddr = dh->giaddr;
 	__u32 ciaddr = dh->ciaddr;
@@ -189,6 +184,8 @@ __attribute__((noinline)) int classify(struct xdp_md *ctx, struct reply_plan *pl
 
 	struct pxed_reservation *resv = bpf_map_lookup_elem(&reservations, &plan->key);
 	if (!resv)
+		resv = relay_reservation(ctx, &info); /* by option 82: bpf/relay.h */
+	if (!resv)
 		return classify_proxy(ctx, &info, boot_server, plan);
 	/* A reservation, or a host entry of a proxy subnet (disabled): its
 	 * own settings are the daemon's to apply on port 4011. */
@@ -205,6 +202,8 @@ __attribute__((noinline)) int classify(struct xdp_md *ctx, struct reply_plan *pl
 		return PXED_STAT_PASS_NO_BLOB;
 	__builtin_memcpy(plan->extra, resv->host_opt, PXED_HOST_OPT_MAX);
 	plan->extra_csum = resv->host_csum;
+	if ((r = relay_echo(ctx, &info, resv->flags, plan)))
+		return r;
 	plan->tx_stat = plan->reply_type == DHCP_ACK ? PXED_STAT_TX_ACK : PXED_STAT_TX_OFFER;
 	plan->frame_len = (__u32)((long)ctx->data_end - (long)ctx->data);
 	plan->yiaddr = resv->ip_be;
@@ -255,8 +254,9 @@ __attribute__((noinline)) int build_reply(struct xdp_md *ctx, struct reply_plan 
 	struct reply_hdrs h;
 	__u32 opts_len = plan->opts_len;
 	__u32 host_len = plan->extra_len;
-	/* options, the host's option, the end option, padding to 300 bytes */
-	__u32 used = opts_len + host_len + 1;
+	__u32 o82_len = plan->o82_len;
+	/* options, the host's option, option 82, the end option, padding to 300 bytes */
+	__u32 used = opts_len + host_len + o82_len + 1;
 	__u32 pad = used < DHCP_MIN_OPTIONS_LEN ? DHCP_MIN_OPTIONS_LEN - used : 0;
 	__u32 dhcp_len = DHCP_FIXED_LEN + used + pad;
 	int delta = (int)(L2L3L4 + dhcp_len) - (int)plan->frame_len;
@@ -279,15 +279,19 @@ __attribute__((noinline)) int build_reply(struct xdp_md *ctx, struct reply_plan 
 	host_len &= HOST_LEN_MASK;
 	if (host_len > PXED_HOST_OPT_MAX)
 		return PXED_STAT_PASS_TX_FAILED;
-	if (!host_len) {
+	o82_len &= RELAY_LEN_MASK;
+	if (!host_len && !o82_len) {
 		if (bpf_xdp_store_bytes(ctx, DHCP_OPTIONS_OFF, blob->tail, opts_len + 1 + pad))
 			return PXED_STAT_PASS_TX_FAILED;
 	} else {
 		if (bpf_xdp_store_bytes(ctx, DHCP_OPTIONS_OFF, blob->tail, opts_len))
 			return PXED_STAT_PASS_TX_FAILED;
-		if (bpf_xdp_store_bytes(ctx, DHCP_OPTIONS_OFF + opts_len, (void *)plan->extra, host_len))
+		if (host_len && bpf_xdp_store_bytes(ctx, DHCP_OPTIONS_OFF + opts_len, (void *)plan->extra, host_len))
 			return PXED_STAT_PASS_TX_FAILED;
-		if (bpf_xdp_store_bytes(ctx, DHCP_OPTIONS_OFF + opts_len + host_len, blob->tail + opts_len, pad + 1))
+		if ((r = relay_store(ctx, DHCP_OPTIONS_OFF + opts_len + host_len, o82_len)))
+			return r;
+		if (bpf_xdp_store_bytes(ctx, DHCP_OPTIONS_OFF + opts_len + host_len + o82_len, blob->tail + opts_len,
+					pad + 1))
 			return PXED_STAT_PASS_TX_FAILED;
 	}
 	if ((r = reply_hdrs_at(ctx, &h)))
@@ -345,7 +349,8 @@ __attribute__((noinline)) int build_reply(struct xdp_md *ctx, struct reply_plan 
 			hs = ((hs >> 8) | (hs << 8)) & 0xffff;
 		sum += hs;
 	}
-	sum += ((opts_len + host_len) & 1) ? DHCP_OPT_END : DHCP_OPT_END << 8;
+	sum += relay_sum(plan, o82_len, opts_len + host_len);
+	sum += ((opts_len + host_len + o82_len) & 1) ? DHCP_OPT_END : DHCP_OPT_END << 8;
 	udp->check = csum_finish_udp(sum);
 	return PARSE_OK;
 }

@@ -28,6 +28,11 @@
 #define DHCP_OPT53_LEN 3
 
 #define UUID_OPT_LEN (2 + DHCP_UUID_LEN)
+/* Option 82 as echoed: code, length and up to PXED_RELAY_OPT_MAX bytes,
+ * in a buffer of whole 16-bit words. */
+#define RELAY_OPT_LEN_MAX (2 + PXED_RELAY_OPT_MAX)
+#define RELAY_OPT_BUF RELAY_OPT_LEN_MAX
+#define RELAY_LEN_MASK 0x7f
 
 /* The reply classify() decided on: everything build_reply() takes from the
  * request and the maps, copied out before the frame is resized, so that
@@ -35,14 +40,15 @@
 struct reply_plan {
 	__u32 blob_id;
 	struct pxed_mac_key key; /* chaddr */
-	__u32 frame_len;
-	__u32 opts_len;
-	__u32 extra_len;  /* the bytes after the blob's options: the host's option, or a proxy's UUID */
-	__u32 extra_csum; /* their ones' complement sum placed at an even offset, host order */
+	/* 16-bit lengths and sums: the plan, classify() and relay_key()
+	 * share the verifier's 512 bytes of stack. */
+	__u16 frame_len;
+	__u16 opts_len;
+	__u16 extra_len;  /* the bytes after the blob's options: the host's option, or a proxy's UUID */
+	__u16 extra_csum; /* their ones' complement sum placed at an even offset, host order */
 	__u32 yiaddr;
 	__u32 siaddr;
 	__u32 ciaddr;
-	__u32 tx_stat;   /* the counter of the reply sent */
 	struct reply_dest dst;
 	__u16 src_port;
 	__u16 flags_or;  /* OR-ed into the request's flags (network order): a proxy's broadcast bit */
@@ -56,13 +62,17 @@ struct reply_plan {
 	__u32 req_addr; /* option 50, else ciaddr */
 	__u16 arch;
 	__u8 trace_flags; /* enum pxed_trace_flags */
-	__u8 pad;
+	__u8 tx_stat;     /* the counter of the reply sent */
 	/* This host on the request's segment: the interface, or the VLAN
 	 * device of a served VLAN (struct pxed_vlan). */
 	__u32 our_addr;
 	__u8 our_mac[ETH_ALEN];
 	__u16 proxy_slot;
 	__u8 extra[PXED_HOST_OPT_MAX]; /* zero after extra_len: words are summed in pairs */
+	/* The request's option 82, echoed after extra: its length and sum
+	 * (as extra_csum); the bytes wait in the relay_echo map (bpf/relay.h). */
+	__u16 o82_len;
+	__u16 o82_csum;
 };
 
 /* The blob of `sig`'s profile among ids[]: PARSE_OK and plan->blob_id and

@@ -48,9 +48,9 @@ struct vlan_tag_hdr {
 struct vlan_tags {
 	__be16 tpid0, tci0; /* network order */
 	__be16 tpid1, tci1;
-	__u32 n;                   /* tags in all */
-	__u32 hw;                  /* 1: tag 0 is the driver's, not in the frame */
-	__u32 taken;               /* tags taken out of the frame */
+	__u8 n;     /* tags in all */
+	__u8 hw;    /* 1: tag 0 is the driver's, not in the frame */
+	__u8 taken; /* tags taken out of the frame */
 	struct pxed_vlan_key key;
 };
 

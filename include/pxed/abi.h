@@ -63,7 +63,36 @@ struct pxed_mac_key {
 /* Reservation flags. */
 enum pxed_resv_flags {
 	PXED_RESV_DISABLED = 1 << 0, /* present but the kernel must pass */
+	/* The boot policy reads option 82 (a class tests circuit-id, remote-id
+	 * or option 82 itself): the blobs hold the answer to a request without
+	 * it, so a request carrying option 82 is passed (pass_relay_agent). */
+	PXED_RESV_O82_PASS = 1 << 1,
 };
+
+/*
+ * Key of the relay_reservations map: a reservation by option 82 (TOML
+ * circuit-id / remote-id instead of mac). kind: the sub-option (1 circuit
+ * id, 2 remote id), len: its length (1..PXED_AGENT_ID_MAX), id: its bytes,
+ * zero after len. The value is a struct pxed_reservation, as a MAC's. The
+ * program looks a request up here when its chaddr has no reservation:
+ * circuit id first, then remote id.
+ */
+#define PXED_AGENT_ID_MAX 32
+#define PXED_MAX_RELAY_RESERVATIONS 16384
+#define PXED_AGENT_CIRCUIT_ID 1
+#define PXED_AGENT_REMOTE_ID 2
+
+struct pxed_relay_key {
+	__u8 kind;
+	__u8 len;
+	__u8 pad[2]; /* must be zero */
+	__u8 id[PXED_AGENT_ID_MAX];
+};
+
+/* Option 82 (relay agent information, RFC 3046) of a request: the program
+ * echoes up to this many bytes of value at the end of its reply, as the
+ * daemon does; a longer one is passed (pass_relay_agent). */
+#define PXED_RELAY_OPT_MAX 64
 
 /* Value of the reservations map: what the kernel answers a reserved MAC. */
 struct pxed_reservation {

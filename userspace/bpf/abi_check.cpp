@@ -14,6 +14,16 @@ static_assert(sizeof(pxed_mac_key) == 8);
 static_assert(offsetof(pxed_mac_key, mac) == 0);
 static_assert(offsetof(pxed_mac_key, pad) == 6);
 
+// relay_reservations: sub-option, length, id (bpf/relay.h builds it byte by byte).
+static_assert(sizeof(pxed_relay_key) == 4 + PXED_AGENT_ID_MAX);
+static_assert(offsetof(pxed_relay_key, kind) == 0);
+static_assert(offsetof(pxed_relay_key, len) == 1);
+static_assert(offsetof(pxed_relay_key, id) == 4);
+static_assert(PXED_AGENT_ID_MAX == 32, "bpf/relay.h bounds the id's length with a mask of 31");
+static_assert(PXED_AGENT_CIRCUIT_ID == 1 && PXED_AGENT_REMOTE_ID == 2, "RFC 3046 sub-option codes");
+static_assert(PXED_RELAY_OPT_MAX + 2 <= 0x7f, "build_reply masks option 82's length with 0x7f");
+static_assert(PXED_RESV_O82_PASS == 2);
+
 static_assert(sizeof(pxed_reservation) == 28 + 2 * PXED_PROFILES + PXED_HOST_OPT_MAX);
 static_assert(offsetof(pxed_reservation, host_csum) == 24 + 2 * PXED_PROFILES);
 static_assert(offsetof(pxed_reservation, host_len) == 26 + 2 * PXED_PROFILES);

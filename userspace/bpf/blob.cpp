@@ -1,5 +1,6 @@
 #include "bpf/blob.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -77,6 +78,25 @@ void mac_tests(const config::Match& m, const Mac& mac, std::string& out) {
 }
 }  // namespace
 
+bool reads_option82(const config::Match& m) {
+    using K = config::Match::Kind;
+    if (m.kind == K::CircuitId || m.kind == K::RemoteId) return true;
+    if ((m.kind == K::OptionPresent || m.kind == K::OptionBytes || m.kind == K::OptionContains) &&
+        m.code == opt::RelayAgentInfo)
+        return true;
+    return std::any_of(m.sub.begin(), m.sub.end(), reads_option82);
+}
+
+Facts agent_facts(const KernelView& v, const config::AgentReservation& a, const config::Subnet* s) {
+    KernelView k = v;
+    k.o82 = true;
+    k.agent_kind = uint8_t(a.kind);
+    k.agent_id = a.id;
+    Facts f = Facts::of_kernel(k, Mac{}, s);
+    f.mac_unknown = true;  // whatever machine is on the port
+    return f;
+}
+
 std::string class_context(const config::Config& cfg, const config::Reservation& r) {
     const config::Subnet* sn = cfg.subnet_for(r.ip);
     std::string key = sn ? sn->net.str() : "-";
@@ -114,6 +134,18 @@ Profiles build_profiles(const config::Config& cfg) {
     // representative per distinct context.
     std::map<std::string, const config::Reservation*> contexts;
     for (auto& r : cfg.reservations) contexts.emplace(class_context(cfg, r), &r);
+    // Reservations by option 82: their subnet, classes and, when a class
+    // reads option 82, their id.
+    bool any82 = std::any_of(cfg.classes.begin(), cfg.classes.end(),
+                             [](const config::Class& c) { return c.match && reads_option82(*c.match); });
+    std::map<std::string, const config::AgentReservation*> agent_contexts;
+    for (auto& a : cfg.agent_reservations) {
+        const config::Subnet* sn = cfg.subnet_for(a.resv.ip);
+        std::string k = sn ? sn->net.str() : "-";
+        for (auto& c : a.resv.classes) k += "|" + c;
+        if (any82) k += '\0' + std::string(1, char(a.kind)) + a.id;
+        agent_contexts.emplace(std::move(k), &a);
+    }
     std::vector<const config::BootFiles*> tables;
     for (auto& s : cfg.subnets) tables.push_back(&s.boot);
     tables.push_back(&cfg.boot);
@@ -133,6 +165,11 @@ Profiles build_profiles(const config::Config& cfg) {
         for (auto& [ctx, r] : contexts) {
             Facts f = Facts::of_kernel(v, r->mac, cfg.subnet_for(r->ip));
             for (Tri t : classify(cfg, HostRef::of(r, nullptr), f)) key.push_back(char('0' + int(t)));
+            key += '|';
+        }
+        for (auto& [ctx, a] : agent_contexts) {
+            Facts f = agent_facts(v, *a, cfg.subnet_for(a->resv.ip));
+            for (Tri t : classify(cfg, HostRef::of(&a->resv, nullptr), f)) key.push_back(char('0' + int(t)));
             key += '|';
         }
         // Built-in rules: only what resolve() reads (so that, say, option
@@ -187,7 +224,8 @@ std::vector<uint8_t> host_option(const config::Reservation& r) {
 std::optional<Policy> blob_policy(const BlobInput& in, const KernelView& view, NoBlob* why) {
     if (why) *why = NoBlob::None;
     const config::Reservation* r = in.reservation;
-    auto policy = resolve(*in.cfg, HostRef::of(r, nullptr), Facts::of_kernel(view, r ? r->mac : Mac{}, in.subnet));
+    Facts facts = in.agent ? agent_facts(view, *in.agent, in.subnet) : Facts::of_kernel(view, r ? r->mac : Mac{}, in.subnet);
+    auto policy = resolve(*in.cfg, HostRef::of(r, nullptr), facts);
     if (!policy || policy->ignore) {
         if (why) *why = policy ? NoBlob::Ignored : NoBlob::Undecided;
         return std::nullopt;

@@ -47,7 +47,14 @@ struct BlobInput {
     const config::Subnet* subnet = nullptr;
     Ipv4 server_ip;
     const config::Reservation* reservation = nullptr;
+    const config::AgentReservation* agent = nullptr;  // a reservation by option 82 (reservation is its resv)
 };
+
+// Whether a class test reads option 82 (circuit-id, remote-id, option 82).
+bool reads_option82(const config::Match& m);
+// The facts of a reservation by option 82 as the program sees its request:
+// option 82 with its id, any MAC.
+dhcp::Facts agent_facts(const dhcp::KernelView& v, const config::AgentReservation& a, const config::Subnet* s);
 
 // Why a profile of a reservation has no blob.
 enum class NoBlob { None, Undecided, Ignored, TooLarge, TooManyConditional };

@@ -42,7 +42,41 @@ Ipv4 our_addr_on(const config::Subnet& sn, const IfaceView& iface) {
     return iface.addr;
 }
 
+// relay_reservations: upserts, then stale keys removed (the MAC map's order).
+Result<void> sync_relay(int fd, const std::vector<std::pair<pxed_relay_key, pxed_reservation>>& want) {
+    std::set<std::array<uint8_t, sizeof(pxed_relay_key)>> keep;
+    auto bytes = [](const pxed_relay_key& k) {
+        std::array<uint8_t, sizeof(pxed_relay_key)> b;
+        std::memcpy(b.data(), &k, sizeof k);
+        return b;
+    };
+    for (auto& [k, v] : want) {
+        if (bpf_map_update_elem(fd, &k, &v, BPF_ANY) != 0) return Err("writing the relay_reservations map: " + errstr());
+        keep.insert(bytes(k));
+    }
+    std::vector<pxed_relay_key> stale;
+    pxed_relay_key key{}, next{};
+    pxed_relay_key* prev = nullptr;
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+        key = next;
+        prev = &key;
+        if (!keep.count(bytes(key))) stale.push_back(key);
+    }
+    for (auto& k : stale) bpf_map_delete_elem(fd, &k);
+    return {};
+}
+
 }  // namespace
+
+static_assert(config::kAgentIdMax == PXED_AGENT_ID_MAX, "config refuses ids the kernel key cannot hold");
+
+pxed_relay_key relay_key(const config::AgentReservation& a) {
+    pxed_relay_key k{};
+    k.kind = uint8_t(a.kind);
+    k.len = uint8_t(std::min(a.id.size(), size_t(PXED_AGENT_ID_MAX)));
+    std::memcpy(k.id, a.id.data(), k.len);
+    return k;
+}
 
 pxed_mac_key mac_key(const Mac& m) {
     pxed_mac_key k{};
@@ -51,7 +85,7 @@ pxed_mac_key mac_key(const Mac& m) {
 }
 
 Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const IfaceView& iface,
-                             const RateLimit& rate, const std::vector<Mac>& withheld) {
+                             const RateLimit& rate, const std::vector<Mac>& withheld, const std::vector<Ipv4>& held) {
     SyncReport rep;
     int resv_fd = fds.reservations, blobs_fd = fds.blobs, config_fd = fds.config;
     Profiles profiles = build_profiles(cfg);
@@ -123,13 +157,16 @@ Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const
     };
 
     std::map<std::string, std::array<uint16_t, PXED_PROFILES>> by_context;
-    for (auto& r : cfg.reservations) {
+    // A MAC's blobs are rendered for a request without option 82
+    // (dhcp/policy_match.cpp kernel_leaf): with a class that reads it, a
+    // request that carries it may get another answer, so the program passes
+    // it (PXED_RESV_O82_PASS) and the daemon decides.
+    bool o82_pass = std::any_of(cfg.classes.begin(), cfg.classes.end(),
+                                [](const config::Class& c) { return c.match && reads_option82(*c.match); });
+    // The map value of reservation `r` (a MAC's, or `agent`'s), on a subnet
+    // of the configuration.
+    auto value_of = [&](const config::Reservation& r, const config::AgentReservation* agent) -> Result<pxed_reservation> {
         const config::Subnet* sn = cfg.subnet_for(r.ip);
-        if (!sn) continue;  // validate() refuses these
-        if (std::find(withheld.begin(), withheld.end(), r.mac) != withheld.end()) {
-            rep.withheld++;  // the daemon answers it until its conflict clears
-            continue;
-        }
         Ipv4 server_id = sn->server_ip.value_or(our_addr_on(*sn, iface));
         pxed_reservation v{};
         v.ip_be = htonl(r.ip.v);
@@ -137,11 +174,14 @@ Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const
         v.net_be = htonl(sn->net.network().v);
         v.mask_be = htonl(sn->net.mask());
         v.lease_time_s = r.lease_time.value_or(sn->lease_time);
+        v.flags = o82_pass ? PXED_RESV_O82_PASS : 0;
         // Reservations that share a blob context share their blob ids; within
         // one, the profiles that come to the same policy share a rendering.
-        auto [cached, fresh_ctx] = by_context.try_emplace(blob_context(cfg, r, server_id));
+        std::string ctx = blob_context(cfg, r, server_id);
+        if (agent) ctx = "agent" + std::string(1, char(agent->kind)) + agent->id + '\0' + ctx;
+        auto [cached, fresh_ctx] = by_context.try_emplace(ctx);
         if (fresh_ctx) {
-            BlobInput in{&cfg, sn, server_id, &r};
+            BlobInput in{&cfg, sn, server_id, &r, agent};
             std::map<std::string, uint16_t> rendered;  // this context's distinct policies
             for (uint32_t p = 0; p < PXED_PROFILES; p++) {
                 cached->second[p] = PXED_BLOB_UNDECIDED;
@@ -158,7 +198,7 @@ Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const
         // The reservation's own option follows the blob's options; the whole
         // reply must still fit the 548 bytes every client accepts.
         auto host = host_option(r);
-        if (host.size() > PXED_HOST_OPT_MAX) return Err("host option of " + r.mac.str() + " is too long");
+        if (host.size() > PXED_HOST_OPT_MAX) return Err("host option of " + r.ip.str() + " is too long");
         v.host_len = uint8_t(host.size());
         std::copy(host.begin(), host.end(), v.host_opt);
         v.host_csum = ones_sum(host.data(), host.size());
@@ -171,8 +211,42 @@ Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const
             if (v.blob_id[p] == PXED_NO_BLOB) all = false;
         }
         if (!all) rep.not_in_kernel++;
-        want_resv.emplace_back(mac_key(r.mac), v);
+        return v;
+    };
+    for (auto& r : cfg.reservations) {
+        if (!cfg.subnet_for(r.ip)) continue;  // validate() refuses these
+        if (std::find(withheld.begin(), withheld.end(), r.mac) != withheld.end()) {
+            rep.withheld++;  // the daemon answers it until its conflict clears
+            continue;
+        }
+        auto v = value_of(r, nullptr);
+        if (!v) return Err(v.error());
+        want_resv.emplace_back(mac_key(r.mac), *v);
     }
+    // Reservations by option 82, unless a lease holds the address in the
+    // daemon (`held`): then only the daemon knows whose it is.
+    std::vector<std::pair<pxed_relay_key, pxed_reservation>> want_relay;
+    for (auto& a : cfg.agent_reservations) {
+        if (fds.relay_reservations < 0 || !cfg.subnet_for(a.resv.ip)) continue;
+        if (std::find(held.begin(), held.end(), a.resv.ip) != held.end()) {
+            rep.withheld++;
+            continue;
+        }
+        auto v = value_of(a.resv, &a);
+        if (!v) return Err(v.error());
+        v->flags &= uint16_t(~PXED_RESV_O82_PASS);  // its blobs are rendered for option 82 with its id
+        want_relay.emplace_back(relay_key(a), *v);
+    }
+    // A MAC's host entry comes before a reservation by option 82 (the
+    // engine's order): in the map, disabled, so the program passes it.
+    const config::Subnet* own_subnet = cfg.subnet_for(iface.addr);
+    if (!want_relay.empty() && !(own_subnet && own_subnet->proxy))
+        for (auto& h : cfg.hosts) {
+            pxed_reservation v{};
+            v.flags = PXED_RESV_DISABLED;
+            for (auto& b : v.blob_id) b = PXED_BLOB_UNDECIDED;
+            want_resv.emplace_back(mac_key(h.mac), v);
+        }
     // proxyDHCP: a proxy subnet (the interface's own, key 0, or a VLAN's,
     // key 1 and up) answers every PXE client from per-profile blobs; host
     // entries there are passed (their own settings are the daemon's to apply).
@@ -273,6 +347,11 @@ Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const
     for (auto& [b, id] : have)
         if (!keep.count(id)) bpf_map_delete_elem(blobs_fd, &id);
     rep.reservations = want_resv.size();
+    if (fds.relay_reservations >= 0) {
+        auto r = sync_relay(fds.relay_reservations, want_relay);
+        if (!r) return Err(r.error() + " of " + iface.name);
+        rep.relay_reservations = want_relay.size();
+    }
     rep.blobs = want_blobs.size();
     if (renumber) {
         xc.enabled = 1;

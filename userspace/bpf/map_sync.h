@@ -41,6 +41,7 @@ struct SyncReport {
     size_t removed = 0;        // stale reservations removed
     size_t not_in_kernel = 0;  // reservations whose replies are too large for a blob
     size_t withheld = 0;       // reservations kept out of the map (see `withheld` below)
+    size_t relay_reservations = 0;  // reservations by option 82 in relay_reservations
     size_t profiles = 0;       // request profiles the configuration distinguishes
     size_t unmapped_signatures = 0;  // signatures past PXED_PROFILES profiles: passed
     bool proxy = false;        // the interface's subnet (or one of its VLANs') is served in proxy mode
@@ -56,20 +57,25 @@ struct SyncReport {
 // still holds, or one held off after a DECLINE (dhcp::ReservationConflict).
 struct MapFds {
     int reservations = -1, blobs = -1, profiles = -1, config = -1, proxy = -1, vlans = -1;
+    int relay_reservations = -1;  // -1: none (reservations by option 82 stay with the daemon)
 };
+// `held`: addresses of reservations by option 82 that a lease holds in the
+// daemon (dhcp::Engine::agent_addresses_held): left out of relay_reservations,
+// so the daemon, which knows the lease, answers that port.
 Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const IfaceView& iface,
-                             const RateLimit& rate, const std::vector<Mac>& withheld = {});
+                             const RateLimit& rate, const std::vector<Mac>& withheld = {},
+                             const std::vector<Ipv4>& held = {});
 
 inline Result<SyncReport> sync_maps(XdpProgram& prog, const config::Config& cfg, const IfaceView& iface,
-                                    const RateLimit& rate, const std::vector<Mac>& withheld = {}) {
-    return sync_maps(
-        MapFds{prog.reservations_fd(), prog.reply_blobs_fd(), prog.profiles_fd(), prog.config_fd(), prog.proxy_fd(),
-               prog.vlans_fd()},
-        cfg,
-        iface, rate, withheld);
+                                    const RateLimit& rate, const std::vector<Mac>& withheld = {},
+                                    const std::vector<Ipv4>& held = {}) {
+    return sync_maps(MapFds{prog.reservations_fd(), prog.reply_blobs_fd(), prog.profiles_fd(), prog.config_fd(),
+                            prog.proxy_fd(), prog.vlans_fd(), prog.relay_reservations_fd()},
+                     cfg, iface, rate, withheld, held);
 }
 
 // The value the program finds for a reservation, for tests and pxectl.
 pxed_mac_key mac_key(const Mac& m);
+pxed_relay_key relay_key(const config::AgentReservation& a);
 
 }  // namespace pxed::bpf

@@ -39,7 +39,7 @@ using detail::pxed_programs_on;
 
 namespace {
 
-const char* kMapNames[] = {"reservations", "reply_blobs", "profiles", "config", "stats", "rate_limit", "proxy", "trace", "vlans", "servers"};
+const char* kMapNames[] = {"reservations", "reply_blobs", "profiles", "config", "stats", "rate_limit", "proxy", "trace", "vlans", "servers", "relay_reservations"};
 
 bpf_map* map_by_name(pxed_xdp* s, std::string_view n) {
     if (n == "reservations") return s->maps.reservations;
@@ -52,6 +52,7 @@ bpf_map* map_by_name(pxed_xdp* s, std::string_view n) {
     if (n == "trace") return s->maps.trace;
     if (n == "vlans") return s->maps.vlans;
     if (n == "servers") return s->maps.servers;
+    if (n == "relay_reservations") return s->maps.relay_reservations;
     return nullptr;
 }
 
@@ -299,6 +300,7 @@ int XdpProgram::proxy_fd() const { return bpf_map__fd(skel_->maps.proxy); }
 int XdpProgram::trace_fd() const { return bpf_map__fd(skel_->maps.trace); }
 int XdpProgram::vlans_fd() const { return bpf_map__fd(skel_->maps.vlans); }
 int XdpProgram::servers_fd() const { return bpf_map__fd(skel_->maps.servers); }
+int XdpProgram::relay_reservations_fd() const { return bpf_map__fd(skel_->maps.relay_reservations); }
 
 Result<void> XdpProgram::set_config(const pxed_xdp_config& c) {
     uint32_t key = 0;

@@ -85,6 +85,7 @@ public:
     int trace_fd() const;  // the boot trace (struct pxed_trace_ring per MAC)
     int vlans_fd() const;  // VLAN ids -> struct pxed_vlan (trunks)
     int servers_fd() const;  // other DHCP servers seen (struct pxed_server_seen)
+    int relay_reservations_fd() const;  // reservations by option 82 (struct pxed_relay_key)
     const std::string& mode_name() const { return mode_name_; }
     // Attached through libxdp's dispatcher (not as the interface's only
     // program): detaching then needs CAP_SYS_ADMIN, as libxdp opens the

@@ -1,6 +1,7 @@
 // The lookups of a configuration (config.h), shared by every front end.
 #include "config/config.h"
 
+#include <algorithm>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,6 +18,26 @@ const Reservation* Config::reservation_for(const Mac& m) const {
     for (auto& r : reservations)
         if (r.mac == m) return &r;
     return nullptr;
+}
+
+const AgentReservation* Config::agent_reservation_for(AgentIdKind k, std::string_view id) const {
+    for (auto& a : agent_reservations)
+        if (a.kind == k && a.id == id) return &a;
+    return nullptr;
+}
+
+std::string AgentReservation::describe() const {
+    std::string out = kind == AgentIdKind::Circuit ? "circuit-id" : "remote-id";
+    bool printable = std::all_of(id.begin(), id.end(), [](char ch) { return ch >= 0x20 && ch < 0x7f && ch != '"'; });
+    if (printable) return out + " \"" + id + "\"";
+    static const char* hex = "0123456789abcdef";
+    out += "-hex \"";
+    for (size_t i = 0; i < id.size(); i++) {
+        if (i) out += ':';
+        out += hex[uint8_t(id[i]) >> 4];
+        out += hex[uint8_t(id[i]) & 15];
+    }
+    return out + "\"";
 }
 
 const Host* Config::host_for(const Mac& m) const {

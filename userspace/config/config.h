@@ -124,6 +124,22 @@ struct Reservation {
     std::vector<std::string> classes;  // member of these classes whatever they match
 };
 
+// A reservation by option 82 (RFC 3046) instead of a MAC: the client
+// relayed through this switch port (circuit id, sub-option 1) or this relay
+// (remote id, sub-option 2), whatever its MAC, gets the address and
+// settings, as Kea's host reservations by circuit-id. A MAC's reservation or
+// host entry comes first; then circuit ids, then remote ids.
+enum class AgentIdKind : uint8_t { Circuit = 1, Remote = 2 };  // the sub-option codes
+inline constexpr size_t kAgentIdMax = 32;  // bytes of an id (the kernel map's key holds them)
+
+struct AgentReservation {
+    AgentIdKind kind = AgentIdKind::Circuit;
+    std::string id;    // the sub-option's bytes
+    Reservation resv;  // mac unset: the requester's
+    std::string where; // file:line, for messages
+    std::string describe() const;  // circuit-id "..." (hex when not printable)
+};
+
 // A known client without a reserved address: its own boot settings and
 // classes, an address from the pool (a [[reservation]] without ip).
 struct Host {
@@ -143,6 +159,7 @@ struct Config {
     std::vector<Subnet> subnets;
     std::vector<Reservation> reservations;
     std::vector<Host> hosts;
+    std::vector<AgentReservation> agent_reservations;
     std::vector<Class> classes;          // in evaluation order
     BootFiles boot;                      // [boot]: every subnet's fallback
     std::vector<OptionValue> options;    // [[option]]: every subnet's fallback
@@ -191,6 +208,7 @@ struct Config {
     bool has_proxy() const;
     const Reservation* reservation_for(const Mac& m) const;
     const Host* host_for(const Mac& m) const;
+    const AgentReservation* agent_reservation_for(AgentIdKind k, std::string_view id) const;
     const Class* class_named(std::string_view name) const;
 };
 
@@ -215,5 +233,7 @@ Result<void> check_script_user(const std::string& user);
 Result<void> validate(const Config& c);
 // Those of proxy subnets and the PXE menu (config/pxe.cpp); part of validate().
 Result<void> validate_pxe(const Config& c);
+// Those of the reservations by option 82 (config/toml_agent.cpp); part of validate().
+Result<void> validate_agent_reservations(const Config& c);
 
 }  // namespace pxed::config

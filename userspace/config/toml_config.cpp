@@ -26,7 +26,7 @@ const std::vector<std::string> kSubnetKeys = {"cidr", "range", "router", "dns", 
                                               "vlan", "inner-vlan"};
 const std::vector<std::string> kResvKeys = {"mac",         "ip",          "hostname", "lease-time", "boot-file",
                                             "next-server", "server-name", "netboot",  "options",    "classes",
-                                            "ignore"};
+                                            "ignore",      "circuit-id",  "circuit-id-hex", "remote-id", "remote-id-hex"};
 
 uint32_t get_lease_time(const Ctx& c, const toml::node& n, const std::string& what) {
     if (auto s = n.value<std::string>()) {
@@ -93,8 +93,9 @@ Subnet parse_subnet(const Ctx& c, const toml::table& t, size_t idx) {
 void parse_reservation(const Ctx& c, const toml::table& t, size_t idx, Config& cfg) {
     std::string what = "reservation[" + std::to_string(idx) + "]";
     check_keys(c, t, kResvKeys, what.c_str());
-    std::string mac = get_str(c, t, "mac", what.c_str());
-    auto m = Mac::parse(mac);
+    auto agent = parse_agent_id(c, t, what);
+    std::string mac = agent ? "" : get_str(c, t, "mac", what.c_str());
+    auto m = agent ? std::optional<Mac>(Mac{}) : Mac::parse(mac);
     if (!m) fail((t["mac"] ? c.where(*t["mac"].node()) : c.where(t)) + ": " + what + ".mac '" + mac +
                  "' is not a MAC address like 52:54:00:12:34:56");
     std::string hostname = get_str(c, t, "hostname", what.c_str());
@@ -128,6 +129,10 @@ void parse_reservation(const Ctx& c, const toml::table& t, size_t idx, Config& c
     if (auto lt = t["lease-time"]) r.lease_time = get_lease_time(c, *lt.node(), what + ".lease-time");
     r.set = std::move(set);
     r.classes = std::move(classes);
+    if (agent) {
+        cfg.agent_reservations.push_back({agent->first, std::move(agent->second), std::move(r), c.where(t)});
+        return;
+    }
     cfg.reservations.push_back(std::move(r));
 }
 
@@ -193,6 +198,9 @@ Result<void> validate(const Config& c) {
     }
     for (auto& r : c.reservations)
         if (auto v = check_policy_classes(c, r.classes, src + ": reservation " + r.mac.str()); !v) return v;
+    for (auto& a : c.agent_reservations)
+        if (auto v = check_policy_classes(c, a.resv.classes, a.where + ": reservation by " + a.describe()); !v) return v;
+    if (auto v = validate_agent_reservations(c); !v) return v;
     for (size_t i = 0; i < c.hosts.size(); i++) {
         auto& h = c.hosts[i];
         if (auto v = check_policy_classes(c, h.classes, src + ": host " + h.mac.str()); !v) return v;

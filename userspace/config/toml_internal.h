@@ -72,5 +72,9 @@ PxeMenu parse_pxe(const Ctx& c, const toml::node& n);
 void parse_dhcp_script(const Ctx& c, const toml::table& server, Config& cfg);
 // A proxy subnet's table holds no address settings (range, router, ...).
 void check_proxy_subnet(const Ctx& c, const toml::table& t, const std::string& what);
+// A [[reservation]]'s circuit-id, circuit-id-hex, remote-id or remote-id-hex
+// (toml_agent.cpp): nullopt when it has none; fails on two, or with mac.
+std::optional<std::pair<AgentIdKind, std::string>> parse_agent_id(const Ctx& c, const toml::table& t,
+                                                                  const std::string& what);
 
 }  // namespace pxed::config::toml_detail

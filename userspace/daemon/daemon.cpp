@@ -105,7 +105,10 @@ void Daemon::install(config::Config merged) {
     (void)sync_maps(int64_t(std::time(nullptr)));  // each interface's failure is logged; the daemon still answers
 }
 
-Result<void> Daemon::sync_maps(int64_t now) { return fast_path_.sync(*cfg_, deferred_.update(*engine_, now)); }
+Result<void> Daemon::sync_maps(int64_t now) {
+    auto withheld = deferred_.update(*engine_, now);
+    return fast_path_.sync(*cfg_, withheld, deferred_.held());
+}
 
 void Daemon::check_deferred(int64_t now) {
     if (dhcp_.take_reservations_changed()) deferred_.mark_dirty();

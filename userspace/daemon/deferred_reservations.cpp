@@ -14,6 +14,7 @@ std::vector<Mac> DeferredReservations::update(const dhcp::Engine& engine, int64_
     for (auto& [m, c] : current_)
         if (!cur.count(m)) spdlog::info("reservation in force mac={} ip={}: its conflict ended", m.str(), c.ip.str());
     current_ = std::move(cur);
+    held_ = engine.agent_addresses_held(now);
     std::vector<Mac> out;
     for (auto& [m, c] : current_) out.push_back(m);
     return out;
@@ -26,7 +27,7 @@ bool DeferredReservations::changed(const dhcp::Engine& engine, int64_t now) {
     auto cur = engine.reservation_conflicts(now);
     bool same = cur.size() == current_.size();
     for (auto& c : cur) same = same && current_.count(c.mac);
-    return !same;
+    return !same || engine.agent_addresses_held(now) != held_;
 }
 
 }  // namespace pxed::daemon

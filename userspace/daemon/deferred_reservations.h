@@ -25,9 +25,13 @@ public:
     // After a turn of the loop: whether the set differs from the engine's
     // (checked at once when dirty, else once a second).
     bool changed(const dhcp::Engine& engine, int64_t now);
+    // Addresses of reservations by option 82 that a lease holds, as of the
+    // last update(): kept out of the kernel's relay_reservations map.
+    const std::vector<Ipv4>& held() const { return held_; }
 
 private:
     std::map<Mac, dhcp::ReservationConflict> current_;
+    std::vector<Ipv4> held_;
     bool dirty_ = false;
     int64_t checked_ = 0;
 };

@@ -39,11 +39,12 @@ Result<void> FastPath::start(config::XdpMode mode, const std::vector<IfaceInfo>&
     return {};
 }
 
-Result<void> FastPath::sync(const config::Config& cfg, const std::vector<Mac>& withheld) {
+Result<void> FastPath::sync(const config::Config& cfg, const std::vector<Mac>& withheld,
+                            const std::vector<Ipv4>& held) {
     std::string failed;
     for (auto& x : xdp_) {
         auto r = bpf::sync_maps(*x.prog, cfg, x.iface, bpf::RateLimit{cfg.xdp_rate_limit, cfg.xdp_rate_burst},
-                                withheld);
+                                withheld, held);
         if (!r) {
             spdlog::error("xdp iface={} map sync failed: {}", x.iface.name, r.error());
             failed += (failed.empty() ? "" : "; ") + x.iface.name + ": " + r.error();
@@ -54,7 +55,8 @@ Result<void> FastPath::sync(const config::Config& cfg, const std::vector<Mac>& w
                      r->blobs, r->profiles, r->removed,
                      (r->not_in_kernel ? " not_in_kernel=" + std::to_string(r->not_in_kernel) : "") +
                          (r->withheld ? " withheld=" + std::to_string(r->withheld) : "") +
-                         (r->vlans ? " vlans=" + std::to_string(r->vlans) : ""));
+                         (r->vlans ? " vlans=" + std::to_string(r->vlans) : "") +
+                         (r->relay_reservations ? " relay_reservations=" + std::to_string(r->relay_reservations) : ""));
         if (r->blobs >= PXED_MAX_BLOBS)
             spdlog::warn("xdp iface={}: the reply blob map is full ({} blobs): {} reservations are answered by the daemon "
                          "for some kinds of client (host names and per-host settings make a reservation's replies its own)",

@@ -28,7 +28,8 @@ public:
     // when a reservation's conflict begins or ends (`withheld`: MACs whose
     // reservations stay out of the maps). Every interface is synced; the
     // error names those that failed.
-    Result<void> sync(const config::Config& cfg, const std::vector<Mac>& withheld);
+    // `held`: addresses of reservations by option 82 a lease holds (left to the daemon).
+    Result<void> sync(const config::Config& cfg, const std::vector<Mac>& withheld, const std::vector<Ipv4>& held = {});
 
     void read_into(MetricsSnapshot& s) const;
     // Attached behind libxdp's dispatcher somewhere (detaching needs CAP_SYS_ADMIN).

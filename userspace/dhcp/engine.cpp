@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "dhcp/agent_reservation.h"
 #include "dhcp/proxy.h"
 #include "dhcp/render.h"
 
@@ -91,6 +92,17 @@ Outcome Engine::handle(const Packet& req, const RxInfo& rx, int64_t now) {
     // The boot policy: classes, boot file, options. A deferred reservation
     // (below) still makes the client known and brings its settings.
     const config::Host* host = resv ? nullptr : cfg_->host_for(req.mac());
+    // Then a reservation by option 82, as the MAC's own for this request
+    // (docs/CONFIG.md, "Reservations by switch port"). Its address leased
+    // to another MAC (the machine that was on the port before) defers it
+    // below, as any reservation's.
+    std::optional<config::Reservation> by_agent;
+    if (!resv && !host)
+        if (auto* a = agent_reservation(req, *subnet, now)) {
+            by_agent = a->resv;
+            by_agent->mac = req.mac();
+            resv = &*by_agent;
+        }
     Facts facts = Facts::exact(req, subnet, resv || host);
     Policy policy = *resolve(*cfg_, HostRef::of(resv, host), facts);  // exact facts always decide
     if (policy.ignore)
@@ -135,6 +147,8 @@ void Engine::set_config(const config::Config& cfg) {
         lease::PoolSpec p{s.range_start, s.range_end, {}};
         for (auto& r : cfg.reservations)
             if (p.first <= r.ip && r.ip <= p.last) p.reserved.push_back(r.ip);
+        for (auto& a : cfg.agent_reservations)
+            if (p.first <= a.resv.ip && a.resv.ip <= p.last) p.reserved.push_back(a.resv.ip);
         pools.push_back(std::move(p));
     }
     leases_.set_pools(pools);
@@ -253,6 +267,17 @@ Outcome Engine::request(Ctx& c) {
     if (c.resv) {
         if (want != c.resv->ip) return reply(make_nak(c, "address is reserved elsewhere"), "nak not the reservation");
     } else {
+        if (agent_reservation_at(*cfg_, want)) {
+            // Reserved for a switch port this request did not come through
+            // (the client moved): its lease ends, so that the machine now
+            // on that port gets the address (as a MAC's reservation below).
+            Outcome o = reply(make_nak(c, "address is reserved"), "nak reserved");
+            if (auto* h = leases_.by_ip(want); h && h->client == c.client) {
+                leases_.erase(want);
+                o.reservations_changed = true;
+            }
+            return o;
+        }
         if (want < c.subnet->range_start || want > c.subnet->range_end)
             return reply(make_nak(c, "address outside the pool"), "nak outside pool");
         auto* holder = leases_.by_ip(want);
@@ -305,8 +330,13 @@ Outcome Engine::request(Ctx& c) {
     if (c.resv) l.hostname = c.resv->hostname;
     else if (auto h = c.req.options.get_str(opt::Hostname)) l.hostname = *h;
     if (auto* g = c.req.options.find(opt::ClientGuid)) l.guid = g->data;
+    // A new lease on a reservation by option 82: the kernel leaves the
+    // address to the daemon from now on (agent_addresses_held).
+    bool agent_held = c.resv && agent_reservation_at(*cfg_, want) && !stored_bound(want, c.client, c.now);
     leases_.put(l);
-    return reply(make_reply(c, MessageType::Ack, want, lt), note([&] { return "ack " + want.str(); }));
+    Outcome o = reply(make_reply(c, MessageType::Ack, want, lt), note([&] { return "ack " + want.str(); }));
+    o.reservations_changed = agent_held;
+    return o;
 }
 
 Outcome Engine::decline(Ctx& c) {
@@ -336,6 +366,7 @@ Outcome Engine::release(Ctx& c) {
     Outcome o = drop(Drop::None, note([&] { return "released " + c.req.ciaddr.str(); }));
     for (auto& res : cfg_->reservations)
         if (res.ip == r.ip && res.mac != r.mac) o.reservations_changed = true;  // a deferred reservation can take effect
+    if (agent_reservation_at(*cfg_, r.ip)) o.reservations_changed = true;  // the kernel may answer that port again
     return o;
 }
 

@@ -72,6 +72,10 @@ public:
     // The conflict that defers reservation `r` at `now`, if any; all of them.
     std::optional<ReservationConflict> conflict_for(const config::Reservation& r, int64_t now) const;
     std::vector<ReservationConflict> reservation_conflicts(int64_t now) const;
+    // The addresses of reservations by option 82 that a lease holds (bound
+    // or declined): the kernel leaves them to the daemon, which knows whose
+    // lease it is (agent_reservation.cpp).
+    std::vector<Ipv4> agent_addresses_held(int64_t now) const;
 
     // Whether outcomes carry a note (on by default). The daemon turns them
     // off unless it logs at debug: no string is built per request then.
@@ -117,6 +121,9 @@ private:
     Reply make_nak(const Ctx& c, std::string_view why) const;
     uint32_t lease_time_for(const Ctx& c) const;
     lease::ClientKey identify(const Packet& req);
+    // The reservation by option 82 that `req` falls under (agent_reservation.cpp).
+    const config::AgentReservation* agent_reservation(const Packet& req, const config::Subnet& subnet,
+                                                      int64_t now) const;
 
     template <class F>
     std::string note(F&& make) const {
@@ -130,6 +137,11 @@ private:
     lease::LeaseTable leases_;
     // While the store is down: the client's stored bound lease, if any.
     const lease::Lease* stored_lease(const Ctx& c) const;
+    // Whether `client` holds a live bound lease on `ip`.
+    bool stored_bound(Ipv4 ip, const lease::ClientKey& client, int64_t now) const {
+        auto* l = leases_.by_ip(ip);
+        return l && l->client == client && l->state == lease::State::Bound && l->expires > now;
+    }
 };
 
 lease::ClientKey client_key(const Packet& p);

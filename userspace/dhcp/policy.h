@@ -29,6 +29,12 @@ struct KernelView {
     VendorKind vendor = VendorKind::Absent;
     bool ipxe = false;             // option 77 is "iPXE" (raw or one RFC 3004 entry); else absent
     bool opt175 = false;           // option 175 present
+    // Option 82: absent, except for a reservation by option 82, whose
+    // requests carry it with that id (agent_kind: its sub-option; the
+    // other id is not known).
+    bool o82 = false;
+    uint8_t agent_kind = 0;
+    std::string agent_id;
 };
 
 // The client-side facts a policy is decided on.

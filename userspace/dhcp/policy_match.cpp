@@ -2,6 +2,8 @@
 // and on what the XDP program reads of it (three-valued). Pure.
 #include "dhcp/policy_match.h"
 
+#include "dhcp/agent_reservation.h"
+
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -48,20 +50,8 @@ std::string user_class_flat(std::string_view v) {
     return s;
 }
 
-// Option 82 sub-option `sub`.
-std::optional<std::string_view> agent_sub(const Packet& req, uint8_t sub) {
-    const Option* o = req.options.find(opt::RelayAgentInfo);
-    if (!o) return std::nullopt;
-    std::string_view v = bytes(*o);
-    size_t i = 0;
-    while (i + 2 <= v.size()) {
-        uint8_t c = uint8_t(v[i]), n = uint8_t(v[i + 1]);
-        if (i + 2 + n > v.size()) break;
-        if (c == sub) return v.substr(i + 2, n);
-        i += 2 + n;
-    }
-    return std::nullopt;
-}
+// Option 82 sub-option `sub`: the rule reservations by option 82 use too.
+std::optional<std::string_view> agent_sub(const Packet& req, uint8_t sub) { return agent_sub_option(req, sub); }
 
 bool masked_prefix(std::string_view v, std::string_view pat, std::string_view mask) {
     if (v.size() < pat.size()) return false;
@@ -125,8 +115,10 @@ Tri exact_leaf(const Match& m, const Facts& f) {
     }
 }
 
-// Leaves on what the XDP program sees. Option 82 is never there: the
-// program passes every request that carries it.
+// Leaves on what the XDP program sees. A MAC's blobs answer a request
+// without option 82; one with it is answered from them only when no class
+// reads option 82 (bpf/map_sync.cpp PXED_RESV_O82_PASS), the program
+// echoing it. A reservation by option 82 knows its own id (KernelView).
 Tri kernel_leaf(const Match& m, const KernelView& k) {
     auto vendor = [&](std::string_view known) -> std::string_view {
         return k.vendor == VendorKind::PxeClient ? kPxeClient : known;
@@ -164,7 +156,7 @@ Tri kernel_leaf(const Match& m, const KernelView& k) {
         case opt::VendorClass: return tri(k.vendor != VendorKind::Absent);
         case opt::UserClass: return tri(k.ipxe);
         case opt::ClientArch: return tri(k.arch.has_value());
-        case opt::RelayAgentInfo: return Tri::False;
+        case opt::RelayAgentInfo: return tri(k.o82);
         case opt::MessageType: return Tri::True;
         default: return Tri::Unknown;
         }
@@ -172,7 +164,7 @@ Tri kernel_leaf(const Match& m, const KernelView& k) {
     case K::OptionContains: {
         bool absent = (m.code == opt::VendorClass && k.vendor == VendorKind::Absent) ||
                       (m.code == opt::UserClass && !k.ipxe) || (m.code == kIpxeEncap && !k.opt175) ||
-                      (m.code == opt::ClientArch && !k.arch) || m.code == opt::RelayAgentInfo;
+                      (m.code == opt::ClientArch && !k.arch) || (m.code == opt::RelayAgentInfo && !k.o82);
         if (absent) return Tri::False;
         if (m.kind == K::OptionBytes && m.code == opt::ClientArch && k.arch && *k.arch < kKernelArchSlots &&
             m.text.size() <= 2) {
@@ -182,7 +174,11 @@ Tri kernel_leaf(const Match& m, const KernelView& k) {
         return Tri::Unknown;
     }
     case K::CircuitId:
-    case K::RemoteId: return Tri::False;
+    case K::RemoteId: {
+        if (!k.o82) return Tri::False;
+        uint8_t sub = m.kind == K::CircuitId ? 1 : 2;
+        return k.agent_kind == sub ? tri(k.agent_id == m.text) : Tri::Unknown;
+    }
     default: return Tri::Unknown;
     }
 }
