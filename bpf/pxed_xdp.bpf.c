@@ -404,8 +404,9 @@ static __always_inline int pxed_xdp_main(struct xdp_md *ctx, int meta)
 		return vlan_pass(ctx, &tags, r);
 	}
 	if (vlan_push(ctx, &tags, 0)) {
-		trace_verdict(cfg, &plan, PXED_TRACE_PASS, PXED_STAT_PASS_TX_FAILED);
+		/* The reply without its tags would go to the untagged segment. */
 		count(PXED_STAT_DROP_VLAN_RESTORE);
+		trace_verdict(cfg, &plan, PXED_TRACE_DROP, PXED_STAT_DROP_VLAN_RESTORE);
 		return XDP_DROP;
 	}
 	count(plan.tx_stat);

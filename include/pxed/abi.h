@@ -254,7 +254,7 @@ enum pxed_stat {
 enum pxed_trace_verdict {
 	PXED_TRACE_TX = 1,   /* answered with XDP_TX: reason is the tx_* counter */
 	PXED_TRACE_PASS = 2, /* passed to the daemon: reason is the pass_* counter */
-	PXED_TRACE_DROP = 3, /* dropped: reason is drop_rate_limit */
+	PXED_TRACE_DROP = 3, /* dropped: reason is drop_rate_limit or drop_vlan_restore */
 };
 
 enum pxed_trace_flags {
