@@ -37,6 +37,62 @@ struct Ipv4Net {
     std::string str() const;
 };
 
+// An IPv6 address, network byte order (as on the wire).
+struct Ipv6 {
+    std::array<uint8_t, 16> b{};
+    auto operator<=>(const Ipv6&) const = default;
+    bool is_zero() const {
+        for (auto x : b)
+            if (x) return false;
+        return true;
+    }
+    bool is_link_local() const { return b[0] == 0xfe && (b[1] & 0xc0) == 0x80; }
+    bool is_multicast() const { return b[0] == 0xff; }
+    // The low 64 bits (the interface identifier of a /64), and the address
+    // with them replaced: how pools of up to 2^64 addresses are walked.
+    uint64_t low64() const {
+        uint64_t v = 0;
+        for (int i = 8; i < 16; i++) v = v << 8 | b[i];
+        return v;
+    }
+    uint64_t high64() const {
+        uint64_t v = 0;
+        for (int i = 0; i < 8; i++) v = v << 8 | b[i];
+        return v;
+    }
+    Ipv6 with_low64(uint64_t v) const {
+        Ipv6 r = *this;
+        for (int i = 15; i >= 8; i--, v >>= 8) r.b[i] = uint8_t(v);
+        return r;
+    }
+
+    static std::optional<Ipv6> parse(std::string_view s);  // RFC 4291 text, no zone
+    std::string str() const;                               // RFC 5952 text
+};
+
+// An IPv6 network: address and prefix length.
+struct Ipv6Net {
+    Ipv6 addr;
+    uint8_t prefix = 0;
+    bool contains(const Ipv6& a) const {
+        for (int i = 0, bits = prefix; bits > 0; i++, bits -= 8) {
+            uint8_t m = bits >= 8 ? 0xff : uint8_t(0xff << (8 - bits));
+            if ((a.b[i] & m) != (addr.b[i] & m)) return false;
+        }
+        return true;
+    }
+    Ipv6 network() const {
+        Ipv6 r;
+        for (int i = 0, bits = prefix; bits > 0 && i < 16; i++, bits -= 8)
+            r.b[i] = addr.b[i] & (bits >= 8 ? 0xff : uint8_t(0xff << (8 - bits)));
+        return r;
+    }
+    auto operator<=>(const Ipv6Net&) const = default;
+
+    static std::optional<Ipv6Net> parse(std::string_view s);  // "addr/n"
+    std::string str() const;
+};
+
 // An Ethernet hardware address.
 struct Mac {
     std::array<uint8_t, 6> b{};

@@ -36,6 +36,34 @@ std::optional<Ipv4Net> Ipv4Net::parse(std::string_view s) {
 
 std::string Ipv4Net::str() const { return network().str() + "/" + std::to_string(prefix); }
 
+std::optional<Ipv6> Ipv6::parse(std::string_view s) {
+    if (s.size() > INET6_ADDRSTRLEN) return std::nullopt;
+    std::string z(s);
+    Ipv6 r;
+    if (inet_pton(AF_INET6, z.c_str(), r.b.data()) != 1) return std::nullopt;
+    return r;
+}
+
+std::string Ipv6::str() const {
+    char buf[INET6_ADDRSTRLEN];
+    inet_ntop(AF_INET6, b.data(), buf, sizeof buf);
+    return buf;
+}
+
+std::optional<Ipv6Net> Ipv6Net::parse(std::string_view s) {
+    auto slash = s.find('/');
+    if (slash == std::string_view::npos) return std::nullopt;
+    auto a = Ipv6::parse(s.substr(0, slash));
+    if (!a) return std::nullopt;
+    auto p = s.substr(slash + 1);
+    unsigned prefix = 0;
+    auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), prefix);
+    if (ec != std::errc() || ptr != p.data() + p.size() || p.empty() || prefix > 128) return std::nullopt;
+    return Ipv6Net{*a, uint8_t(prefix)};
+}
+
+std::string Ipv6Net::str() const { return network().str() + "/" + std::to_string(prefix); }
+
 std::optional<Mac> Mac::parse(std::string_view s) {
     if (s.size() != 17) return std::nullopt;
     Mac m;
