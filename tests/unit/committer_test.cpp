@@ -24,7 +24,8 @@ public:
     bool fail = false, throw_ = false;
 
     Result<size_t> load_each(const std::function<void(Lease&&)>&) override { return size_t(0); }
-    Result<CommitResult> commit(std::span<const Lease> up, std::span<const LeaseDelete> del) override {
+    Result<size_t> load_each6(const std::function<void(Lease6&&)>&) override { return size_t(0); }
+    Result<CommitResult> commit_all(std::span<const Lease> up, std::span<const LeaseDelete> del, const Changes6&) override {
         opened.wait();
         commits++;
         last_upserts = up.size();

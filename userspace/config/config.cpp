@@ -14,6 +14,12 @@ const Subnet* Config::subnet_for(Ipv4 a) const {
     return nullptr;
 }
 
+const Subnet6* Config::subnet6_for(const Ipv6& a) const {
+    for (auto& s : subnets6)
+        if (s.prefix.contains(a)) return &s;
+    return nullptr;
+}
+
 const Reservation* Config::reservation_for(const Mac& m) const {
     for (auto& r : reservations)
         if (r.mac == m) return &r;

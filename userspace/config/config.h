@@ -150,6 +150,38 @@ struct Host {
     bool ignore = false;
 };
 
+// A DHCPv6 subnet (RFC 8415): addresses from `range` for IA_NA, boot file
+// URLs (option 59, RFC 5970) by client architecture (option 61). Served on
+// the interfaces that have an address in `prefix`, or to relays whose
+// link-address is in it.
+struct Subnet6 {
+    Ipv6Net prefix;
+    Ipv6 range_start, range_end;  // within one /64 (the low 64 bits are walked)
+    std::vector<Ipv6> dns;        // option 23
+    std::vector<std::string> domain_search;  // option 24
+    uint32_t preferred_lifetime = 3600;
+    uint32_t valid_lifetime = 7200;
+    bool rapid_commit = true;     // answer a Solicit with rapid commit by a Reply (RFC 8415 18.3.1)
+    std::optional<Ipv6> server_ip;  // our address in it for URLs; else the interface's in the prefix
+    // Files by option 61 architecture, as [subnet.boot]; a path becomes
+    // tftp://[server]/path, or http://[server]/path for an HTTP boot client
+    // (vendor class "HTTPClient"); a URL is sent as it is.
+    BootFiles boot;
+    std::vector<std::string> boot_params;  // option 60 (RFC 5970 3.2)
+    std::string where;
+};
+
+// A DHCPv6 reservation: by DUID, or by MAC (RFC 6939's client link-layer
+// address, or the MAC in a DUID-LL/LLT, or the link-local EUI-64).
+struct Reservation6 {
+    std::vector<uint8_t> duid;  // empty: by mac
+    std::optional<Mac> mac;
+    Ipv6 ip;
+    std::string hostname;
+    std::optional<std::string> boot_file;  // overrides the subnet's file or URL
+    std::string where;
+};
+
 enum class XdpMode { Off, Native, Generic, Auto };
 // Where TFTP and HTTP listen: the served interfaces' addresses, or all.
 enum class FileServiceBind { Interfaces, All };
@@ -161,6 +193,11 @@ struct Config {
     std::vector<Host> hosts;
     std::vector<AgentReservation> agent_reservations;
     std::vector<Class> classes;          // in evaluation order
+    std::vector<Subnet6> subnets6;       // DHCPv6 ([[subnet6]])
+    std::vector<Reservation6> reservations6;
+    // The server's DUID (option 2); empty: DUID-LL of the first served
+    // interface's MAC (stable while the NIC is).
+    std::vector<uint8_t> server_duid;
     BootFiles boot;                      // [boot]: every subnet's fallback
     std::vector<OptionValue> options;    // [[option]]: every subnet's fallback
     PxeMenu pxe;                         // [pxe]: the boot menu of proxy replies
@@ -210,6 +247,7 @@ struct Config {
     const Host* host_for(const Mac& m) const;
     const AgentReservation* agent_reservation_for(AgentIdKind k, std::string_view id) const;
     const Class* class_named(std::string_view name) const;
+    const Subnet6* subnet6_for(const Ipv6& a) const;
 };
 
 // Reads and validates a TOML file. Errors name the file, line and value.
@@ -233,6 +271,8 @@ Result<void> check_script_user(const std::string& user);
 Result<void> validate(const Config& c);
 // Those of proxy subnets and the PXE menu (config/pxe.cpp); part of validate().
 Result<void> validate_pxe(const Config& c);
+// Those of [[subnet6]] and [[reservation6]] (config/toml_subnet6.cpp); part of validate().
+Result<void> validate6(const Config& c);
 // Those of the reservations by option 82 (config/toml_agent.cpp); part of validate().
 Result<void> validate_agent_reservations(const Config& c);
 

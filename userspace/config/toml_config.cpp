@@ -49,6 +49,20 @@ uint16_t get_vid(const Ctx& c, const toml::table& t, const char* key, const std:
     return uint16_t(*i);
 }
 
+// Each table of the array of tables `key` ([[key]]), with its index.
+template <class F>
+void parse_tables(const Ctx& c, const toml::table& root, const char* key, F&& each) {
+    auto n = root[key];
+    if (!n) return;
+    auto arr = n.as_array();
+    if (!arr) fail(c.where(*n.node()) + ": " + key + " must be an array of tables: [[" + key + "]]");
+    for (size_t i = 0; i < arr->size(); i++) {
+        auto t = arr->get(i)->as_table();
+        if (!t) fail(c.where(*arr->get(i)) + ": " + key + " entries must be tables");
+        each(*t, i);
+    }
+}
+
 Subnet parse_subnet(const Ctx& c, const toml::table& t, size_t idx) {
     std::string what = "subnet[" + std::to_string(idx) + "]";
     check_keys(c, t, kSubnetKeys, what.c_str());
@@ -162,7 +176,8 @@ Result<void> check_policy_classes(const Config& c, const std::vector<std::string
 Result<void> validate(const Config& c) {
     const std::string& src = c.source;
     if (c.interfaces.empty()) return Err(src + ": no interface to serve: set server.interfaces");
-    if (c.subnets.empty()) return Err(src + ": no subnet: add at least one [[subnet]]");
+    if (c.subnets.empty() && c.subnets6.empty())
+        return Err(src + ": no subnet: add at least one [[subnet]] or [[subnet6]]");
     for (size_t i = 0; i < c.subnets.size(); i++) {
         auto& s = c.subnets[i];
         std::string what = src + ": subnet " + s.net.str();
@@ -201,6 +216,7 @@ Result<void> validate(const Config& c) {
     for (auto& a : c.agent_reservations)
         if (auto v = check_policy_classes(c, a.resv.classes, a.where + ": reservation by " + a.describe()); !v) return v;
     if (auto v = validate_agent_reservations(c); !v) return v;
+    if (auto v = validate6(c); !v) return v;
     for (size_t i = 0; i < c.hosts.size(); i++) {
         auto& h = c.hosts[i];
         if (auto v = check_policy_classes(c, h.classes, src + ": host " + h.mac.str()); !v) return v;
@@ -240,7 +256,8 @@ Result<Config> parse_toml(std::string_view text, const std::string& source_name)
     cfg.source = source_name;
     try {
         toml::table root = toml::parse(text, source_name);
-        check_keys(c, root, {"server", "subnet", "reservation", "boot", "option", "class", "pxe"}, "the top level");
+        check_keys(c, root, {"server", "subnet", "reservation", "boot", "option", "class", "pxe", "subnet6", "reservation6"},
+                   "the top level");
         if (auto px = root["pxe"]) cfg.pxe = parse_pxe(c, *px.node());
         if (auto b = root["boot"]) cfg.boot = parse_boot(c, *b.node(), "boot");
         if (auto o = root["option"]) cfg.options = parse_options(c, *o.node(), "option");
@@ -371,6 +388,12 @@ Result<Config> parse_toml(std::string_view text, const std::string& source_name)
                 parse_reservation(c, *t, i, cfg);
             }
         }
+        parse_tables(c, root, "subnet6", [&](const toml::table& t, size_t i) {
+            cfg.subnets6.push_back(parse_subnet6(c, t, i));
+        });
+        parse_tables(c, root, "reservation6", [&](const toml::table& t, size_t i) {
+            cfg.reservations6.push_back(parse_reservation6(c, t, i));
+        });
     } catch (const toml::parse_error& e) {
         return Err(source_name + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
     } catch (const ConfigError& e) {

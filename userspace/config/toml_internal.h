@@ -77,4 +77,8 @@ void check_proxy_subnet(const Ctx& c, const toml::table& t, const std::string& w
 std::optional<std::pair<AgentIdKind, std::string>> parse_agent_id(const Ctx& c, const toml::table& t,
                                                                   const std::string& what);
 
+// [[subnet6]] and [[reservation6]] (toml_subnet6.cpp).
+Subnet6 parse_subnet6(const Ctx& c, const toml::table& t, size_t idx);
+Reservation6 parse_reservation6(const Ctx& c, const toml::table& t, size_t idx);
+
 }  // namespace pxed::config::toml_detail

@@ -35,6 +35,18 @@ void CommitPipeline::collect() {
     }
     for (auto& p : pending_) next_acks_.push_back(std::move(p));
     pending_.clear();
+    if (!leases6_) return;
+    for (auto& ip : leases6_->take_dirty()) {
+        auto* l = leases6_->by_ip(ip);
+        if (l && l->state != lease::State::Offered) {
+            next_changes6_[ip] = *l;
+            stored6_.insert(ip);
+        } else if (stored6_.count(ip)) {
+            next_changes6_[ip] = std::nullopt;
+        }
+    }
+    for (auto& p : pending6_) next_acks6_.push_back(std::move(p));
+    pending6_.clear();
 }
 
 void CommitPipeline::flush() {
@@ -60,6 +72,11 @@ void CommitPipeline::on_readable() {
 
 void CommitPipeline::send_all(std::vector<Held>& acks) {
     for (auto& a : acks) send_(a.socket, a.reply);
+    acks.clear();
+}
+
+void CommitPipeline::send_all6(std::vector<Held6>& acks) {
+    for (auto& a : acks) send6_(a);
     acks.clear();
 }
 
@@ -104,6 +121,9 @@ void CommitPipeline::on_failure(const std::string& error) {
     for (auto& [ip, change] : inflight_changes_) next_changes_.try_emplace(ip, std::move(change));
     inflight_changes_.clear();
     inflight_acks_.clear();
+    for (auto& [ip, change] : inflight_changes6_) next_changes6_.try_emplace(ip, std::move(change));
+    inflight_changes6_.clear();
+    inflight_acks6_.clear();
 }
 
 void CommitPipeline::on_lost(const lease::Lease& winner) {
@@ -150,6 +170,10 @@ void CommitPipeline::on_commit(const Result<lease::CommitResult>& r) {
             if (!change) stored_.erase(ip);
         inflight_changes_.clear();
         send_all(inflight_acks_);
+        for (auto& [ip, change] : inflight_changes6_)
+            if (!change) stored6_.erase(ip);
+        inflight_changes6_.clear();
+        send_all6(inflight_acks6_);
     }
     if (!failing_) start_commit();
 }
@@ -165,10 +189,11 @@ void CommitPipeline::tell_stored(const std::vector<lease::Lease>& lost) {
 }
 
 void CommitPipeline::start_commit() {
-    if (next_changes_.empty()) {
+    if (next_changes_.empty() && next_changes6_.empty()) {
         // These ACKs changed nothing on disk: they only had to wait for the
         // commits before them, which have finished.
         send_all(next_acks_);
+        send_all6(next_acks6_);
         return;
     }
     std::vector<lease::Lease> upserts;
@@ -181,7 +206,17 @@ void CommitPipeline::start_commit() {
     next_changes_.clear();
     inflight_acks_ = std::move(next_acks_);
     next_acks_.clear();
-    committer_->start(std::move(upserts), std::move(deletes));
+    std::vector<lease::Lease6> upserts6;
+    std::vector<Ipv6> deletes6;
+    for (auto& [ip, l] : next_changes6_) {
+        if (l) upserts6.push_back(*l);
+        else deletes6.push_back(ip);
+    }
+    inflight_changes6_ = std::move(next_changes6_);
+    next_changes6_.clear();
+    inflight_acks6_ = std::move(next_acks6_);
+    next_acks6_.clear();
+    committer_->start(std::move(upserts), std::move(deletes), std::move(upserts6), std::move(deletes6));
 }
 
 }  // namespace pxed::daemon

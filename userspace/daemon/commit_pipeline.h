@@ -18,6 +18,8 @@
 // (the client starts over and gets another address), and the table learns
 // the winning row. Rows other daemons wrote come in through apply_remote().
 #include <atomic>
+#include <map>
+#include <set>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -29,6 +31,7 @@
 #include "dhcp/engine.h"
 #include "lease/committer.h"
 #include "lease/lease_store.h"
+#include "lease/lease6.h"
 #include "lease/lease_table.h"
 
 namespace pxed::daemon {
@@ -58,6 +61,22 @@ public:
     void set_on_stored(Stored f) { on_stored_ = std::move(f); }
     // An ACK that leaves once the lease it promises is durable.
     void hold(size_t socket, dhcp::Reply ack) { pending_.push_back(Held{socket, std::move(ack)}); }
+
+    // DHCPv6: the table whose changes ride in the same commits, and how a
+    // held Reply leaves (socket index, bytes, destination, port).
+    struct Held6 {
+        size_t socket;
+        std::vector<uint8_t> bytes;
+        Ipv6 dst;
+        uint16_t port;
+    };
+    using Send6 = std::function<void(const Held6&)>;
+    void set_v6(lease::LeaseTable6* table, Send6 send) {
+        leases6_ = table;
+        send6_ = std::move(send);
+    }
+    void loaded6(const Ipv6& ip) { stored6_.insert(ip); }
+    void hold6(Held6 reply) { pending6_.push_back(std::move(reply)); }
 
     // Hands what this turn changed to the committer if it is idle. Called
     // after every turn of the loop; never blocks.
@@ -89,6 +108,7 @@ private:
     void start_commit();
     void tell_stored(const std::vector<lease::Lease>& lost);
     void send_all(std::vector<Held>& acks);
+    void send_all6(std::vector<Held6>& acks);
 
     lease::LeaseTable& leases_;
     Send send_;
@@ -99,6 +119,13 @@ private:
     std::vector<Held> next_acks_;      // wait for the next commit
     std::vector<Held> inflight_acks_;  // wait for the running commit
     std::unordered_map<uint32_t, int64_t> stored_;  // addresses with a row once the queued commits are done: its version
+    // The same for DHCPv6 (a store of this daemon's alone: no versions).
+    lease::LeaseTable6* leases6_ = nullptr;
+    Send6 send6_;
+    using Changes6 = std::map<Ipv6, std::optional<lease::Lease6>>;
+    Changes6 next_changes6_, inflight_changes6_;
+    std::vector<Held6> pending6_, next_acks6_, inflight_acks6_;
+    std::set<Ipv6> stored6_;
     bool failing_ = false;
     std::string last_error_;
     int64_t retry_at_ms_ = 0;

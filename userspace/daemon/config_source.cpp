@@ -24,7 +24,8 @@ Result<config::Config> ConfigSource::load() const {
 Result<std::vector<IfaceInfo>> check_interfaces(const config::Config& cfg) {
     std::vector<IfaceInfo> out;
     for (auto& name : cfg.interfaces) {
-        auto info = IfaceInfo::lookup(name);
+        // With DHCPv6 subnets an interface may be IPv6-only.
+        auto info = IfaceInfo::lookup(name, cfg.subnets6.empty());
         if (!info) return Err(info.error());
         for (auto& r : cfg.reservations)
             if (r.ip == info->addr)

@@ -11,6 +11,7 @@
 #include "daemon/commands.h"
 #include "daemon/privileges.h"
 #include "daemon/status_page.h"
+#include "lease/lease_store.h"
 
 namespace pxed::daemon {
 
@@ -98,6 +99,8 @@ void Daemon::install(config::Config merged) {
     if (fresh->has_proxy() && !cfg_->has_proxy() && !dhcp_.sockets().empty())
         spdlog::warn("configuration: a proxy subnet was added: the PXE boot server port 4011 opens at the next restart");
     engine_->set_config(*fresh);
+    if (engine6_) engine6_->configure(*fresh);
+    else if (!fresh->subnets6.empty() && started_at_) spdlog::warn("configuration: DHCPv6 ([[subnet6]]) starts at the next restart");
     dhcp_.configure_limits(*fresh);
     trace_->configure(*fresh);
     others_.configure(*fresh, served_addrs());
@@ -148,6 +151,31 @@ MetricsSnapshot Daemon::snapshot() const {
     return s;
 }
 
+Result<void> Daemon::start_dhcp6(const std::vector<IfaceInfo>& ifaces) {
+    if (cfg_->subnets6.empty()) return {};
+    if (lease::is_postgres_url(cfg_->lease_db))
+        return Err(cfg_->source + ": [[subnet6]] needs an SQLite lease-db: DHCPv6 leases are not stored in PostgreSQL yet");
+    std::vector<IfaceInfo> served;
+    for (auto& i : ifaces)
+        if (i.trunk.empty() && !i.kernel_only) served.push_back(i);
+    if (served.empty()) return Err(cfg_->source + ": [[subnet6]] without an interface to serve it on");
+    auto duid = cfg_->server_duid.empty() ? duid_ll(served.front().mac) : cfg_->server_duid;
+    engine6_ = std::make_unique<dhcp6::Engine6>(*cfg_, duid, cfg_->http_port);
+    auto& table = engine6_->leases();
+    auto loaded = store_->load_each6([&](lease::Lease6&& l) {
+        pipeline_->loaded6(l.ip);
+        table.load(l);
+    });
+    if (!loaded) return Err(loaded.error());
+    pipeline_->set_v6(&table, [this](const CommitPipeline::Held6& r) { dhcp6_.send(r); });
+    dhcp6_.set_engine(engine6_.get());
+    dhcp6_.set_pipeline(pipeline_.get());
+    dhcp6_.set_debug(spdlog::should_log(spdlog::level::debug));
+    if (auto r = dhcp6_.open(served); !r) return r;
+    spdlog::info("dhcp6 subnets={} leases={}", cfg_->subnets6.size(), *loaded);
+    return {};
+}
+
 Result<void> Daemon::start() {
     // Blocked before any thread starts, so every thread inherits the mask and
     // the signals reach only the event loop's signalfd.
@@ -190,10 +218,11 @@ Result<void> Daemon::start() {
 
     auto ifaces = check_interfaces(*cfg_);
     if (!ifaces) return Err(ifaces.error());
-    std::vector<IfaceInfo> with_sockets;
+    std::vector<IfaceInfo> with_sockets;  // DHCPv4: interfaces with an IPv4 address
     for (auto& i : *ifaces)
-        if (!i.kernel_only) with_sockets.push_back(i);
+        if (!i.kernel_only && !i.addr.is_zero()) with_sockets.push_back(i);
     if (auto r = dhcp_.open(with_sockets, cfg_->has_proxy()); !r) return r;
+    if (auto r = start_dhcp6(*ifaces); !r) return r;
     others_.configure(*cfg_, served_addrs());
     if (hooks_) {
         hooks_->configure(*cfg_, dhcp_.sockets());
@@ -204,7 +233,10 @@ Result<void> Daemon::start() {
         file_events_->add(hooks_->file_observer());
     }
     dhcp_.set_debug(spdlog::should_log(spdlog::level::debug));
-    if (auto r = fast_path_.start(cfg_->xdp, *ifaces); !r) return r;
+    std::vector<IfaceInfo> v4;  // the XDP program answers DHCPv4 only: IPv6-only interfaces get none
+    for (auto& i : *ifaces)
+        if (!i.addr.is_zero() || i.kernel_only) v4.push_back(i);
+    if (auto r = fast_path_.start(cfg_->xdp, v4); !r) return r;
     if (auto r = sync_maps(int64_t(std::time(nullptr))); !r) return r;
     std::vector<Ipv4> served;
     for (auto& i : with_sockets) served.push_back(i.addr);

@@ -25,6 +25,7 @@
 #include "daemon/commit_pipeline.h"
 #include "daemon/config_source.h"
 #include "daemon/deferred_reservations.h"
+#include "daemon/dhcp6_service.h"
 #include "daemon/dhcp_service.h"
 #include "daemon/fast_path.h"
 #include "daemon/file_service.h"
@@ -77,6 +78,8 @@ public:
     dhcp::Engine& engine() { return *engine_; }
     lease::LeaseStore& store() { return *store_; }
     const DhcpService& dhcp() const { return dhcp_; }
+    const Dhcp6Service& dhcp6() const { return dhcp6_; }
+    dhcp6::Engine6* engine6() { return engine6_.get(); }
     const FastPath& fast_path() const { return fast_path_; }
     // The boot trace; the commands pull the kernel's events they need first.
     BootTrace& boot_trace() { return *trace_; }
@@ -118,6 +121,8 @@ private:
     void check_store();
     // The served interfaces' addresses (once the sockets are open).
     std::vector<Ipv4> served_addrs() const;
+    // DHCPv6 (with [[subnet6]]): the engine, its stored leases, the sockets.
+    Result<void> start_dhcp6(const std::vector<IfaceInfo>& ifaces);
 
     ConfigSource source_;
     config::Config file_cfg_;                    // as the source gave it
@@ -127,6 +132,8 @@ private:
     std::unique_ptr<lease::LeaseStore> store_;
     std::unique_ptr<Hooks> hooks_;  // with a dhcp-script; outlives the pipeline that feeds it
     DhcpService dhcp_;
+    std::unique_ptr<dhcp6::Engine6> engine6_;  // with [[subnet6]] only
+    Dhcp6Service dhcp6_;
     std::unique_ptr<CommitPipeline> pipeline_;  // after store_: stops first
     std::unique_ptr<lease::PgWatcher> watcher_;  // shared stores only
     std::string node_name_;

@@ -24,6 +24,7 @@ constexpr uint64_t kSignal = UINT64_MAX, kControlListen = UINT64_MAX - 1, kCommi
                    kDbWatch = UINT64_MAX - 3, kHooks = UINT64_MAX - 4, kCalls = UINT64_MAX - 5;
 constexpr uint64_t kControlConn = 1ull << 62;
 constexpr uint64_t kBootServer = 1ull << 61;  // | interface index: its port 4011 socket
+constexpr uint64_t kDhcp6 = 1ull << 60;       // | index of a DHCPv6 socket
 constexpr int kMaxEvents = 16;
 constexpr int kTickMs = 1000;  // control connections' deadlines are checked at least this often
 
@@ -104,6 +105,7 @@ int Daemon::serve() {
         add(epfd, dhcp_.sockets()[i].fd(), i);
         if (int fd = dhcp_.sockets()[i].boot_server_fd(); fd >= 0) add(epfd, fd, kBootServer | i);
     }
+    for (size_t i = 0; i < dhcp6_.sockets().size(); i++) add(epfd, dhcp6_.sockets()[i].fd.get(), kDhcp6 | i);
     spdlog::info("pxed {} ready", PXED_VERSION);
     sd_notify(0, "READY=1");
 
@@ -124,6 +126,7 @@ int Daemon::serve() {
             else if (tag == kSignal) on_signal(sfd.get(), stop, status);
             else if (tag & kControlConn) control_->on_readable(int(tag & ~kControlConn), unwatch);
             else if (tag & kBootServer) dhcp_.on_readable(size_t(tag & ~kBootServer), true);
+            else if (tag & kDhcp6) dhcp6_.on_readable(size_t(tag & ~kDhcp6));
             else dhcp_.on_readable(size_t(tag));
         }
         if (stop) break;

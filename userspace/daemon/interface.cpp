@@ -23,7 +23,7 @@ namespace {
 std::string errstr() { return std::strerror(errno); }
 }
 
-Result<IfaceInfo> IfaceInfo::lookup(const std::string& name) {
+Result<IfaceInfo> IfaceInfo::lookup(const std::string& name, bool need_ipv4) {
     IfaceInfo i;
     i.name = name;
     i.ifindex = int(if_nametoindex(name.c_str()));
@@ -46,7 +46,7 @@ Result<IfaceInfo> IfaceInfo::lookup(const std::string& name) {
         break;
     }
     freeifaddrs(ifa);
-    if (i.addr.is_zero()) return Err("interface " + name + " has no IPv4 address: pxed answers from that address");
+    if (i.addr.is_zero() && need_ipv4) return Err("interface " + name + " has no IPv4 address: pxed answers from that address");
     return i;
 }
 

@@ -24,7 +24,9 @@ struct IfaceInfo {
     // A VLAN without a device: answered by the trunk's program alone (from
     // its subnet's server-ip); no socket, no TFTP/HTTP there.
     bool kernel_only = false;
-    static Result<IfaceInfo> lookup(const std::string& name);
+    // need_ipv4 = false: an interface without an IPv4 address is fine (an
+    // IPv6-only segment served by DHCPv6); addr stays zero.
+    static Result<IfaceInfo> lookup(const std::string& name, bool need_ipv4 = true);
 };
 
 class DhcpSocket {

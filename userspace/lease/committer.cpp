@@ -32,11 +32,14 @@ Committer::~Committer() {
     close(efd_);
 }
 
-void Committer::start(std::vector<Lease> upserts, std::vector<LeaseDelete> deletes) {
+void Committer::start(std::vector<Lease> upserts, std::vector<LeaseDelete> deletes, std::vector<Lease6> upserts6,
+                      std::vector<Ipv6> deletes6) {
     {
         std::lock_guard lk(mu_);
         upserts_ = std::move(upserts);
         deletes_ = std::move(deletes);
+        upserts6_ = std::move(upserts6);
+        deletes6_ = std::move(deletes6);
         job_ = true;
         done_ = false;
     }
@@ -52,10 +55,12 @@ void Committer::run() {
         job_ = false;
         auto up = std::move(upserts_);
         auto del = std::move(deletes_);
+        auto up6 = std::move(upserts6_);
+        auto del6 = std::move(deletes6_);
         lk.unlock();
         Result<CommitResult> r = Err(std::string("lease commit threw"));
         try {
-            r = store_.commit(up, del);
+            r = store_.commit_all(up, del, Changes6{up6, del6});
         } catch (const std::exception& e) {
             r = Err(std::string("lease commit threw: ") + e.what());
         }

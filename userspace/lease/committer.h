@@ -31,7 +31,9 @@ public:
     int fd() const { return efd_; }
     bool busy() const { return busy_; }
     // Starts a commit (precondition: !busy()).
-    void start(std::vector<Lease> upserts, std::vector<LeaseDelete> deletes);
+    // DHCPv6 changes go in the same transaction.
+    void start(std::vector<Lease> upserts, std::vector<LeaseDelete> deletes, std::vector<Lease6> upserts6 = {},
+               std::vector<Ipv6> deletes6 = {});
     // The result of the commit that has finished, if it has (non-blocking).
     std::optional<Result<CommitResult>> finished();
     // Blocks until the running commit has finished and returns its result;
@@ -51,6 +53,8 @@ private:
     bool job_ = false, done_ = false, stop_ = false;
     std::vector<Lease> upserts_;
     std::vector<LeaseDelete> deletes_;
+    std::vector<Lease6> upserts6_;
+    std::vector<Ipv6> deletes6_;
     std::optional<Result<CommitResult>> result_;
     std::thread th_;
 };

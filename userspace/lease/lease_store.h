@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "lease/lease6.h"
 #include "lease/lease_table.h"
 #include "pxed/result.h"
 
@@ -39,6 +40,14 @@ struct LeaseDelete {
     int64_t version = 0;
 };
 
+// DHCPv6 leases a commit writes in the same transaction as its v4 ones:
+// upserts by address, and deletes.
+struct Changes6 {
+    std::span<const Lease6> upserts;
+    std::span<const Ipv6> deletes;
+    bool empty() const { return upserts.empty() && deletes.empty(); }
+};
+
 class LeaseStore {
 public:
     virtual ~LeaseStore() = default;
@@ -56,7 +65,13 @@ public:
     // (fsync'd): the caller sends the replies about these leases only then.
     // A shared store writes an upsert only over its own client's row, an
     // expired or released one, or none; the others come back in `lost`.
-    virtual Result<CommitResult> commit(std::span<const Lease> upserts, std::span<const LeaseDelete> deletes) = 0;
+    virtual Result<CommitResult> commit_all(std::span<const Lease> upserts, std::span<const LeaseDelete> deletes,
+                                            const Changes6& v6) = 0;
+    Result<CommitResult> commit(std::span<const Lease> upserts, std::span<const LeaseDelete> deletes) {
+        return commit_all(upserts, deletes, {});
+    }
+    // Every stored DHCPv6 lease, one at a time. Returns how many.
+    virtual Result<size_t> load_each6(const std::function<void(Lease6&&)>& f) = 0;
     // Static reservations added at run time (pxectl lease add --static);
     // those of the configuration file live in the file.
     virtual Result<std::vector<StoredReservation>> load_reservations() = 0;

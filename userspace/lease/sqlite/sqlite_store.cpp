@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "lease/lease_store.h"
+#include "lease/sqlite/sqlite6.h"
 
 namespace pxed::lease {
 
@@ -115,8 +116,15 @@ public:
         return n;
     }
 
-    Result<CommitResult> commit(std::span<const Lease> upserts, std::span<const LeaseDelete> deletes) override {
-        if (upserts.empty() && deletes.empty()) return CommitResult{};
+    Result<size_t> load_each6(const std::function<void(Lease6&&)>& f) override {
+        auto n = load_leases6(db_, f);
+        if (!n) return Err(err(n.error()));
+        return n;
+    }
+
+    Result<CommitResult> commit_all(std::span<const Lease> upserts, std::span<const LeaseDelete> deletes,
+                                    const Changes6& v6) override {
+        if (upserts.empty() && deletes.empty() && v6.empty()) return CommitResult{};
         if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return Err(err("BEGIN"));
         for (auto& l : upserts) {
             sqlite3_reset(upsert_.get());
@@ -137,6 +145,7 @@ public:
             sqlite3_bind_int64(del_.get(), 1, d.ip.v);
             if (sqlite3_step(del_.get()) != SQLITE_DONE) return rollback("deleting lease " + d.ip.str());
         }
+        if (auto r = store_leases6(db_, v6); !r) return rollback(r.error());
         if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return rollback("COMMIT");
         CommitResult out;  // this daemon's alone: nothing is ever lost to another
         for (auto& l : upserts) out.versions.emplace_back(l.ip, 1);
@@ -261,6 +270,8 @@ Result<void> check_existing(const std::string& path, const std::string& keep) {
     if (auto r = ro.load_each([](Lease&&) {}); !r) return Err(r.error() + keep);
     if (has_table("reservations"))
         if (auto r = ro.load_reservations(); !r) return Err(r.error() + keep);
+    if (has_table("leases6"))
+        if (auto r = ro.load_each6([](Lease6&&) {}); !r) return Err(r.error() + keep);
     return {};
 }
 
@@ -287,7 +298,8 @@ Result<std::unique_ptr<LeaseStore>> open_sqlite_store(const std::string& path) {
     if (prc != SQLITE_OK || mode != "wal") return fail("cannot switch to WAL mode (" + mode + ")");
     char* msg = nullptr;
     if (sqlite3_exec(db, "PRAGMA synchronous=FULL", nullptr, nullptr, &msg) != SQLITE_OK ||
-        sqlite3_exec(db, kSchema, nullptr, nullptr, &msg) != SQLITE_OK) {
+        sqlite3_exec(db, kSchema, nullptr, nullptr, &msg) != SQLITE_OK ||
+        sqlite3_exec(db, kSchema6, nullptr, nullptr, &msg) != SQLITE_OK) {
         std::string e = msg ? msg : "?";
         sqlite3_free(msg);
         return fail("cannot create the schema: " + e);

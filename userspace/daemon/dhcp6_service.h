@@ -1,0 +1,49 @@
+#pragma once
+// The daemon's DHCPv6 path: a UDP socket on port 547 per served interface,
+// joined to All_DHCP_Relay_Agents_and_Servers (ff02::1:2) there, which also
+// takes relayed messages sent to our addresses. Each datagram goes to the
+// DHCPv6 engine; Advertises and replies that promise nothing leave at once,
+// replies about leases wait in the commit pipeline until those are stored.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/unique_fd.h"
+#include "daemon/commit_pipeline.h"
+#include "daemon/interface.h"
+#include "dhcp6/engine6.h"
+#include "pxed/result.h"
+
+namespace pxed::daemon {
+
+// The interface's IPv6 addresses: global and unique-local ones (not
+// link-local), as the kernel lists them.
+Result<std::vector<Ipv6>> interface_addrs6(const std::string& name);
+// DUID-LL (RFC 8415 11.4) of an Ethernet address: the server's identifier.
+std::vector<uint8_t> duid_ll(const Mac& mac);
+
+class Dhcp6Service {
+public:
+    struct Socket {
+        UniqueFd fd;
+        dhcp6::Link link;
+    };
+
+    // A socket on each interface; fails naming the interface and the call.
+    Result<void> open(const std::vector<IfaceInfo>& ifaces);
+    void set_engine(dhcp6::Engine6* e) { engine_ = e; }
+    void set_pipeline(CommitPipeline* p) { pipeline_ = p; }
+    void set_debug(bool on) { debug_ = on; }
+    // Socket `si` is readable: reads up to a bounded number of datagrams.
+    void on_readable(size_t si);
+    void send(const CommitPipeline::Held6& r);
+    const std::vector<Socket>& sockets() const { return sockets_; }
+
+private:
+    dhcp6::Engine6* engine_ = nullptr;
+    CommitPipeline* pipeline_ = nullptr;
+    std::vector<Socket> sockets_;
+    bool debug_ = false;
+};
+
+}  // namespace pxed::daemon
