@@ -1,32 +1,13 @@
 #include "dhcp6/engine6.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace pxed::dhcp6 {
 
 namespace {
 
 constexpr int64_t kOfferHold = 60;  // seconds an Advertise keeps its address from other clients
-
-// RFC 1035 3.1 names, as option 24 carries them.
-std::vector<uint8_t> domain_list(const std::vector<std::string>& names) {
-    std::vector<uint8_t> out;
-    for (auto& n : names) {
-        size_t i = 0;
-        while (i < n.size()) {
-            size_t dot = n.find('.', i);
-            if (dot == std::string::npos) dot = n.size();
-            size_t len = std::min<size_t>(dot - i, 63);
-            if (len) {
-                out.push_back(uint8_t(len));
-                out.insert(out.end(), n.begin() + long(i), n.begin() + long(i + len));
-            }
-            i = dot + 1;
-        }
-        out.push_back(0);
-    }
-    return out;
-}
 
 }  // namespace
 
@@ -65,11 +46,10 @@ void Engine6::configure(const config::Config& cfg) {
     }
 }
 
-const config::Reservation6* Engine6::reservation(const Ctx& c) const {
-    auto& d = c.p.msg.client_id;
+const config::Reservation6* Engine6::reservation_for(const std::vector<uint8_t>& d, const std::optional<Mac>& mac) const {
     if (auto it = by_duid_.find(std::string(d.begin(), d.end())); it != by_duid_.end()) return it->second;
-    if (c.mac)
-        if (auto it = by_mac_.find(c.mac->key()); it != by_mac_.end()) return it->second;
+    if (mac)
+        if (auto it = by_mac_.find(mac->key()); it != by_mac_.end()) return it->second;
     return nullptr;
 }
 
@@ -118,16 +98,12 @@ Outcome Engine6::handle(const Request& r, int64_t now) {
         auto& link = c.p.relays.back().link;
         c.sn = link.is_zero() ? nullptr : cfg_->subnet6_for(link);
         c.server = r.dst;
+        if (c.sn && c.sn->server_ip) c.server = *c.sn->server_ip;
     } else if (r.link) {
-        for (auto& a : r.link->addrs)
-            if ((c.sn = cfg_->subnet6_for(a))) {
-                c.server = a;
-                break;
-            }
+        std::tie(c.sn, c.server) = link_subnet(*cfg_, r.link->addrs);
     }
     if (!c.sn) return drop(Drop::NoSubnet, relayed ? c.p.relays.back().link.str() : (r.link ? r.link->name : ""));
-    if (c.sn->server_ip) c.server = *c.sn->server_ip;
-    c.resv = reservation(c);
+    c.resv = reservation_for(m.client_id, c.mac);
 
     if (unicast) {  // 18.3.2 and after: we never sent option 12 (Server Unicast)
         Writer w(MsgType::Reply, m.xid);
@@ -210,7 +186,7 @@ void Engine6::answer(Ctx& c, int64_t now) {
     case MsgType::InformationRequest: break;
     default: return;
     }
-    add_options(c, w);
+    w.raw(render_tail(*cfg_, http_port_, *c.sn, c.resv, c.server, Shape::of(m)));
     c.out.reply = w.take();
 }
 
@@ -241,11 +217,12 @@ bool Engine6::assign(Ctx& c, const IaNa& ia, Writer& w, int64_t now, bool commit
         counters_.no_addrs++;
         return false;
     }
-    uint32_t pref = sn.preferred_lifetime, valid = sn.valid_lifetime;
-    w.u32(pref / 2);       // T1, RFC 8415 21.4: 0.5 and 0.8 of the preferred lifetime
-    w.u32(pref / 5 * 4);   // T2
-    w.ia_addr(IaAddr{*ip, pref, valid});
+    auto lt = lifetimes(sn, ia.iaid, *ip);
+    w.u32(lt.t1);
+    w.u32(lt.t2);
+    w.ia_addr(lt.addrs[0]);
     w.close(at);
+    uint32_t pref = lt.addrs[0].preferred, valid = lt.addrs[0].valid;
     lease::Lease6 l;
     l.ip = *ip;
     l.duid = c.p.msg.client_id;
@@ -271,6 +248,22 @@ bool Engine6::extend(Ctx& c, const IaNa& ia, Writer& w, int64_t now) {
     size_t at = w.nest(opt::IaNa);
     w.u32(ia.iaid);
     bool ok = l && l->state == lease::State::Bound && l->expires > now && sn.prefix.contains(l->ip);
+    // A reserved client the kernel path answered has no binding here: its
+    // reserved address is its binding (the first IA's), while no one else holds it.
+    if (!ok && c.resv && &ia == &c.p.msg.ia_na.front() && sn.prefix.contains(c.resv->ip) &&
+        leases_.is_free(c.resv->ip, key, now)) {
+        lease::Lease6 b;
+        b.ip = c.resv->ip;
+        b.duid = c.p.msg.client_id;
+        b.iaid = ia.iaid;
+        b.hostname = c.resv->hostname;
+        b.start = now;
+        b.state = lease::State::Bound;
+        b.is_static = true;
+        leases_.put(b);
+        l = leases_.by_ip(b.ip);
+        ok = true;
+    }
     if (!ok) {  // 18.3.4/18.3.5: the binding is gone
         w.u32(0);
         w.u32(0);
@@ -281,10 +274,11 @@ bool Engine6::extend(Ctx& c, const IaNa& ia, Writer& w, int64_t now) {
         w.close(at);
         return false;
     }
-    uint32_t pref = sn.preferred_lifetime, valid = sn.valid_lifetime;
-    w.u32(pref / 2);
-    w.u32(pref / 5 * 4);
-    w.ia_addr(IaAddr{l->ip, pref, valid});
+    auto lt = lifetimes(sn, ia.iaid, l->ip);
+    w.u32(lt.t1);
+    w.u32(lt.t2);
+    w.ia_addr(lt.addrs[0]);
+    uint32_t pref = lt.addrs[0].preferred, valid = lt.addrs[0].valid;
     for (auto& a : ia.addrs)  // any other address it names is not its any more
         if (a.addr != l->ip) w.ia_addr(IaAddr{a.addr, 0, 0});
     w.close(at);
@@ -308,62 +302,6 @@ void Engine6::release(Ctx& c, const IaNa& ia, bool decline, int64_t now) {
         n.expires = decline ? now + c.sn->valid_lifetime : now;
         leases_.put(n);
         if (c.out.addr.is_zero()) c.out.addr = n.ip;
-    }
-}
-
-std::string Engine6::boot_url(const Ctx& c) const {
-    auto& m = c.p.msg;
-    auto& sn = *c.sn;
-    std::string file;
-    if (c.resv && c.resv->boot_file) file = *c.resv->boot_file;
-    bool ipxe = std::find(m.user_class.begin(), m.user_class.end(), "iPXE") != m.user_class.end();
-    for (const config::BootFiles* b : {&sn.boot, &cfg_->boot}) {
-        if (!file.empty()) break;
-        if (ipxe && !b->ipxe.empty()) file = b->ipxe;
-        else if (!m.archs.empty() && b->by_arch.count(m.archs.front())) file = b->by_arch.at(m.archs.front());
-        else file = b->any;
-    }
-    if (file.empty() || file.find("://") != std::string::npos) return file;
-    std::string path = file.front() == '/' ? file : "/" + file;
-    if (m.vendor_class_starts("HTTPClient")) {
-        std::string url = "http://[" + c.server.str() + "]";
-        if (http_port_ != 80) url += ":" + std::to_string(http_port_);
-        return url + path;
-    }
-    return "tftp://[" + c.server.str() + "]" + path;
-}
-
-void Engine6::add_options(Ctx& c, Writer& w) {
-    auto& m = c.p.msg;
-    auto& sn = *c.sn;
-    if (!sn.dns.empty() && m.requested(opt::DnsServers)) {
-        std::vector<uint8_t> v;
-        for (auto& a : sn.dns) v.insert(v.end(), a.b.begin(), a.b.end());
-        w.option(opt::DnsServers, v);
-    }
-    if (!sn.domain_search.empty() && m.requested(opt::DomainList)) w.option(opt::DomainList, domain_list(sn.domain_search));
-    // Option 59 to whoever asks for it, and to a PXE client that says its
-    // architecture (option 61) even when its ORO forgets it.
-    if (!m.requested(opt::BootfileUrl) && m.archs.empty()) return;
-    auto url = boot_url(c);
-    if (url.empty()) return;
-    w.option(opt::BootfileUrl, url);
-    if (!sn.boot_params.empty()) {
-        std::vector<uint8_t> v;
-        for (auto& p : sn.boot_params) {
-            auto n = std::min<size_t>(p.size(), 0xffff);
-            v.push_back(uint8_t(n >> 8));
-            v.push_back(uint8_t(n));
-            v.insert(v.end(), p.begin(), p.begin() + long(n));
-        }
-        w.option(opt::BootfileParam, v);
-    }
-    // UEFI HTTP boot takes an offer only with vendor class HTTPClient in it.
-    if (m.vendor_class_starts("HTTPClient")) {
-        std::vector<uint8_t> v = {0, 0, 1, 0x57, 0, 10};  // enterprise 343, one entry of 10 bytes
-        std::string_view hc = "HTTPClient";
-        v.insert(v.end(), hc.begin(), hc.end());
-        w.option(opt::VendorClass, v);
     }
 }
 

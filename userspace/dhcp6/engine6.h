@@ -57,6 +57,37 @@ struct Counters6 {
     std::array<uint64_t, size_t(Drop::Count)> dropped{};
 };
 
+// What of a request decides the options that follow the IAs in a reply
+// (the "tail"): the kernel path renders one tail per shape it answers, with
+// the same code as the daemon (render_tail), so both send the same bytes.
+struct Shape {
+    bool dns = false, domains = false;  // option 23 / 24 in the ORO
+    bool boot = false;                  // option 59 in the ORO, or option 61 present
+    bool http = false;                  // vendor class (16) "HTTPClient..."
+    bool ipxe = false;                  // user class (15) entry "iPXE"
+    std::optional<uint16_t> arch;       // option 61's first entry
+    static Shape of(const Message& m);
+    auto operator<=>(const Shape&) const = default;
+};
+
+// A reply to a client, in order (RFC 8415 leaves the order free; this is
+// pxed's, and the kernel path's): header (type, xid), Server Identifier,
+// Client Identifier (the request's), one IA_NA per requested IA_NA (its
+// IAID, T1, T2, one IA Address or a Status Code), Rapid Commit (a Reply to
+// a Solicit), then the tail: DNS servers (23), domain list (24), boot file
+// URL (59), boot file parameters (60), vendor class "HTTPClient" (16).
+// The options after the IAs of a reply from subnet `sn` to a request of
+// shape `s` by a client with reservation `resv` (or none); `server`: our
+// address in URLs; `http_port`: the HTTP boot server's (render6.cpp).
+std::vector<uint8_t> render_tail(const config::Config& cfg, uint16_t http_port, const config::Subnet6& sn,
+                                 const config::Reservation6* resv, const Ipv6& server, const Shape& s);
+// T1, T2, preferred and valid lifetime of an address from `sn`.
+IaNa lifetimes(const config::Subnet6& sn, uint32_t iaid, const Ipv6& addr);
+// The subnet a link's own clients are served from, and our address in it:
+// the first of the link's addresses that is in a [[subnet6]] (server-ip
+// replaces the address). {nullptr, ::} when none is.
+std::pair<const config::Subnet6*, Ipv6> link_subnet(const config::Config& cfg, const std::vector<Ipv6>& addrs);
+
 class Engine6 {
 public:
     Engine6(const config::Config& cfg, std::vector<uint8_t> server_duid, uint16_t http_port);
@@ -64,6 +95,8 @@ public:
     void configure(const config::Config& cfg);
     Outcome handle(const Request& r, int64_t now);
 
+    // The reservation of a client: by DUID, else by MAC.
+    const config::Reservation6* reservation_for(const std::vector<uint8_t>& duid, const std::optional<Mac>& mac) const;
     lease::LeaseTable6& leases() { return leases_; }
     const Counters6& counters() const { return counters_; }
     const std::vector<uint8_t>& server_duid() const { return duid_; }
@@ -74,9 +107,6 @@ private:
     bool assign(Ctx& c, const IaNa& ia, Writer& w, int64_t now, bool commit);
     bool extend(Ctx& c, const IaNa& ia, Writer& w, int64_t now);
     void release(Ctx& c, const IaNa& ia, bool decline, int64_t now);
-    void add_options(Ctx& c, Writer& w);
-    std::string boot_url(const Ctx& c) const;
-    const config::Reservation6* reservation(const Ctx& c) const;
 
     const config::Config* cfg_;
     std::vector<uint8_t> duid_;
