@@ -458,3 +458,66 @@ TEST(Config6, ErrorsNameTheValueAndTheLine) {
                   .find("outside every subnet6"),
               std::string::npos);
 }
+
+// dnsmasq's PXEv6 set-up (as in its man page and the usual UEFI IPv6
+// tutorials) imported into [[subnet6]].
+TEST(Dnsmasq6, RangesOptionsAndArchitectureTagsImport) {
+    std::vector<std::string> w;
+    auto c = config::parse_dnsmasq(R"(
+interface=br0
+dhcp-range=fd00:e6::100,fd00:e6::1ff,64,2h
+dhcp-match=set:efi-x64,option6:61,7
+dhcp-match=set:efi-http,option6:61,16
+dhcp-option=tag:efi-x64,option6:bootfile-url,tftp://[fd00:e6::1]/grubx64.efi
+dhcp-option=tag:efi-http,option6:bootfile-url,http://[fd00:e6::1]/grubx64.efi
+dhcp-option=option6:bootfile-url,tftp://[fd00:e6::1]/other.efi
+dhcp-option=option6:dns-server,[fd00:e6::53]
+dhcp-option=option6:bootfile-param,"console=ttyS0"
+)",
+                                   "dnsmasq.conf", nullptr, w);
+    ASSERT_TRUE(c.ok()) << c.error();
+    ASSERT_EQ(c->subnets6.size(), 1u);
+    auto& s = c->subnets6[0];
+    EXPECT_EQ(s.prefix.str(), "fd00:e6::/64");
+    EXPECT_EQ(s.range_end.str(), "fd00:e6::1ff");
+    EXPECT_EQ(s.valid_lifetime, 7200u);
+    EXPECT_EQ(s.boot.by_arch.at(7), "tftp://[fd00:e6::1]/grubx64.efi");
+    EXPECT_EQ(s.boot.by_arch.at(16), "http://[fd00:e6::1]/grubx64.efi");
+    EXPECT_EQ(s.boot.any, "tftp://[fd00:e6::1]/other.efi");
+    ASSERT_EQ(s.dns.size(), 1u);
+    EXPECT_EQ(s.dns[0].str(), "fd00:e6::53");
+    EXPECT_EQ(s.boot_params, std::vector<std::string>{"console=ttyS0"});
+
+    auto bad = [](const char* text) {
+        std::vector<std::string> w2;
+        auto r = config::parse_dnsmasq(text, "d.conf", nullptr, w2);
+        EXPECT_FALSE(r.ok());
+        return r.ok() ? std::string() : r.error();
+    };
+    EXPECT_NE(bad("interface=br0\ndhcp-range=fd00::1,constructor:br0\n").find("d.conf:2"), std::string::npos);
+    EXPECT_NE(bad("interface=br0\ndhcp-range=fd00::1,fd00::9\ndhcp-option=tag:x,option6:bootfile-url,tftp://[fd00::1]/a\n")
+                  .find("tag x"),
+              std::string::npos);
+    EXPECT_NE(bad("interface=br0\ndhcp-range=fd00::1,fd00::9\ndhcp-option=option6:dns-server,[::]\n").find("[::]"),
+              std::string::npos);
+}
+
+// A reserved client whose Request the kernel path answered renews here:
+// its reserved address is its binding, not "no binding".
+TEST_F(Dhcp6Engine, ReservedClientRenewsWithoutABindingHere) {
+    ClientMsg ren;
+    ren.type = MsgType::Renew;
+    ren.server_id = sid;
+    ren.duid = {0, 2, 0, 0, 0xab, 0x11, 1, 2};
+    ren.hints = {*Ipv6::parse("fd00:6::10")};
+    auto out = send(ren);
+    EXPECT_TRUE(out.hold);
+    auto v = view(out.reply);
+    ASSERT_EQ(v.ias.size(), 1u);
+    EXPECT_EQ(v.ia_status[0], 0);
+    ASSERT_EQ(v.ias[0].addrs.size(), 1u);
+    EXPECT_EQ(v.ias[0].addrs[0].addr, *Ipv6::parse("fd00:6::10"));
+    EXPECT_EQ(v.ias[0].addrs[0].valid, 7200u);
+    ASSERT_TRUE(eng.leases().by_ip(*Ipv6::parse("fd00:6::10")));
+    EXPECT_TRUE(eng.leases().by_ip(*Ipv6::parse("fd00:6::10"))->is_static);
+}

@@ -259,6 +259,7 @@ Result<Config> parse_dnsmasq(std::string_view text, const std::string& src, cons
             if (auto n = iface_net(cfg.interfaces[0])) st.self = n->addr;
         for (auto& l : lines) directive(st, l, src);
         build_subnets(st, iface_net);
+        build_subnets6(st);
         build_pxe(st);
         build_classes(st);
         // dnsmasq's default router is itself (when the client asks for 3);

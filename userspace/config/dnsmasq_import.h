@@ -82,6 +82,22 @@ struct PendingRange {
     bool proxy = false;  // <address>,proxy: start = end = the address
 };
 
+// An IPv6 dhcp-range (dnsmasq_v6.cpp).
+struct PendingRange6 {
+    std::string where;
+    Ipv6 start, end;
+    uint8_t prefix = 64;
+    uint32_t lease = 3600;
+};
+
+// A dhcp-option=option6:... line.
+struct Opt6Line {
+    std::string where;
+    Cond cond;
+    uint16_t code = 0;
+    std::vector<std::string> values;
+};
+
 // A pxe-service or pxe-prompt line, read once the ranges say whether the
 // configuration serves proxyDHCP. `line`: its place among the option lines.
 struct PxeLine {
@@ -98,6 +114,9 @@ struct State {
     std::set<std::string> host_tags;                   // set by dhcp-host
     std::vector<TagIf> tagifs;
     std::vector<PendingRange> ranges;
+    std::vector<PendingRange6> ranges6;
+    std::vector<Opt6Line> opts6;
+    std::map<std::string, uint16_t> arch6_tags;  // tag -> option 61 architecture (dhcp-match=set:T,option6:61,N)
     std::vector<OptLine> opts;
     std::vector<BootLine> boots;
     std::vector<PxeLine> pxe_lines;
@@ -120,6 +139,16 @@ Match match_value(uint8_t code, const Field& v, const std::string& where);
 void range_line(State& st, const std::string& where, const std::string& val);
 // Ranges become subnets, after every line (the interfaces are known).
 void build_subnets(State& st, const IfaceNetLookup& iface_net);
+
+// dnsmasq_v6.cpp: each returns false when the line is not a DHCPv6 one.
+// dhcp-range with IPv6 addresses (`f`: the fields after the tags).
+bool range6_line(State& st, const std::string& where, std::vector<Field> f);
+// dhcp-option=option6:... (`f`: the fields from option6:NAME on).
+bool option6_line(State& st, const std::string& where, const Cond& cond, std::vector<Field> f);
+// dhcp-match=set:TAG,option6:61,ARCH (`f`: the fields after set:TAG).
+bool match6_line(State& st, const std::string& tag, const std::vector<Field>& f, const std::string& where);
+// After every line: [[subnet6]] from the ranges, with the options.
+void build_subnets6(State& st);
 
 // dnsmasq_pxe.cpp
 // pxe-service / pxe-prompt: kept until build_pxe.

@@ -211,7 +211,7 @@ void option_line(State& st, const std::string& where, const std::string& val, bo
             o.ov.code = named->code;
             have_code = true;
         } else if (x.rfind("option6:", 0) == 0) {
-            st.warn(where + ": DHCPv6 option ignored (pxed serves DHCPv4)");
+            option6_line(st, where, o.cond, f);
             return;
         } else if (x.rfind("vendor:", 0) == 0) {
             o.vendor = x.substr(7);

@@ -23,6 +23,11 @@ void range_line(State& st, const std::string& where, const std::string& val) {
         f.erase(f.begin());
     }
     for (auto& t : r.set) st.tag_where.emplace(t, where);
+    if (!f.empty() && f[0].text.find(':') != std::string::npos) {
+        if (!r.set.empty() || !r.iface.empty())
+            fail(where + ": dhcp-range " + f[0].text + ": set: and interface: are not supported on DHCPv6 ranges");
+        if (range6_line(st, where, f)) return;
+    }
     if (f.size() < 2) fail(where + ": dhcp-range '" + val + "' needs start,end (or <network>,proxy)");
     auto s = Ipv4::parse(f[0].text);
     if (!s) fail(where + ": dhcp-range start '" + f[0].text + "' is not an IPv4 address");

@@ -99,6 +99,7 @@ bool tag_line(State& st, const std::string& key, const std::string& where, const
     bool quoted = false;
     if (key == "dhcp-match") {
         std::string tag = first_tag(f, key, where);
+        if (match6_line(st, tag, f, where)) return true;
         if (f[0].text.rfind("vi-encap:", 0) == 0) fail(where + ": dhcp-match on vi-encap (option 124/125) is not supported");
         auto code = option_code(f[0].text);
         if (!code) fail(where + ": dhcp-match option '" + f[0].text + "' is not an option number or a known option:name");
