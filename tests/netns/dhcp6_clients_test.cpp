@@ -104,6 +104,16 @@ TEST_F(Dhcp6Clients, DhclientGetsAnAddressAndTheBootFileUrl) {
     EXPECT_EQ(v["new_max_life"], "1200");
     // Durable: the row is in the database the reply promised.
     EXPECT_EQ(sh_out("sqlite3 " + db() + " \"SELECT count(*) FROM leases6 WHERE state = 1\""), "1\n");
+    // pxectl lists it, with its DUID; the counters show the dialogue.
+    const std::string ctl = std::string(PXED_BINARY_DIR) + "/userspace/pxectl -s " + pxed_->dir() + "/pxed.sock ";
+    auto list = sh_out(ctl + "lease list");
+    EXPECT_NE(list.find(ip->str()), std::string::npos) << list;
+    EXPECT_NE(list.find("duid 00:01:00:01:"), std::string::npos) << list;  // dhclient's DUID-LLT
+    auto shown = sh_out(ctl + "--json lease show " + ip->str());
+    EXPECT_NE(shown.find("\"state\": \"bound\""), std::string::npos) << shown;
+    auto stats = sh_out(ctl + "--json stats");
+    EXPECT_NE(stats.find("\"ADVERTISE\": 1"), std::string::npos) << stats;
+    EXPECT_NE(stats.find("\"REPLY\": 1"), std::string::npos) << stats;
 
     // Release (dhclient -r): the lease is released in the store.
     dhclient6("-r");

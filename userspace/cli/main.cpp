@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -81,12 +82,19 @@ std::string when(const json& v) {
 }
 
 void print_leases(const json& list) {
-    std::printf("%-16s %-18s %-9s %-20s %-18s %-8s %s\n", "ADDRESS", "MAC", "STATE", "EXPIRES", "SUBNET", "SOURCE",
+    // IPv6 addresses and prefixes widen their columns.
+    int aw = 16, sw = 18;
+    for (auto& l : list) {
+        aw = std::max(aw, int(cell(l["ip"]).size()) + 1);
+        sw = std::max(sw, int(cell(l["subnet"]).size()) + 1);
+    }
+    std::printf("%-*s %-18s %-9s %-20s %-*s %-8s %s\n", aw, "ADDRESS", "MAC", "STATE", "EXPIRES", sw, "SUBNET", "SOURCE",
                 "HOSTNAME");
     for (auto& l : list) {
-        std::printf("%-16s %-18s %-9s %-20s %-18s %-8s %s\n", cell(l["ip"]).c_str(), cell(l["mac"]).c_str(),
-                    cell(l["state"]).c_str(), when(l["expires"]).c_str(), cell(l["subnet"]).c_str(),
+        std::printf("%-*s %-18s %-9s %-20s %-*s %-8s %s\n", aw, cell(l["ip"]).c_str(), cell(l["mac"]).c_str(),
+                    cell(l["state"]).c_str(), when(l["expires"]).c_str(), sw, cell(l["subnet"]).c_str(),
                     cell(l["source"]).c_str(), cell(l["hostname"]).c_str());
+        if (l.contains("duid")) std::printf("  duid %s iaid %s\n", cell(l["duid"]).c_str(), cell(l["iaid"]).c_str());
         if (l.contains("conflict")) std::printf("  reservation deferred: %s\n", cell(l["conflict"]).c_str());
     }
 }
@@ -182,6 +190,15 @@ void print_stats(const json& j) {
                     cell(p["daemon"]["OFFER"]).c_str(), cell(p["daemon"]["ACK"]).c_str(),
                     cell(p["kernel"]["OFFER"]).c_str(), cell(p["kernel"]["ACK"]).c_str(), cell(p["not_pxe"]).c_str(),
                     cell(p["nothing_to_boot"]).c_str());
+    if (auto& d6 = j["dhcp6"]; d6.is_object()) {
+        std::printf("DHCPv6 received    ");
+        for (auto& [k, v] : d6["received"].items()) std::printf(" %s %s", k.c_str(), cell(v).c_str());
+        std::printf("\nDHCPv6 replies       ADVERTISE %s REPLY %s   no addresses %s\nDHCPv6 dropped     ",
+                    cell(d6["sent"]["ADVERTISE"]).c_str(), cell(d6["sent"]["REPLY"]).c_str(), cell(d6["no_addrs"]).c_str());
+        for (auto& [k, v] : d6["dropped"].items())
+            if (v.is_number() && v.get<uint64_t>() != 0) std::printf(" %s %s", k.c_str(), cell(v).c_str());
+        std::printf("\n");
+    }
     for (auto& [iface, x] : j["xdp"].items()) {
         std::printf("XDP %-15s", iface.c_str());
         for (auto& [k, v] : x.items())

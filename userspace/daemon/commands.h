@@ -7,7 +7,12 @@
 #include <span>
 #include <string_view>
 
+#include <optional>
+#include <string>
+
 #include <nlohmann/json.hpp>
+
+#include "pxed/net.h"
 
 #include "control/control.h"
 
@@ -34,6 +39,11 @@ nlohmann::json cmd_lease_show(Daemon& d, const control::Request& r);
 nlohmann::json cmd_lease_add(Daemon& d, const control::Request& r);
 nlohmann::json cmd_lease_del(Daemon& d, const control::Request& r);
 nlohmann::json cmd_lease_release(Daemon& d, const control::Request& r);
+// The DHCPv6 leases (commands_lease6.cpp): rows appended to a lease list;
+// show and del of an IPv6 address (nullopt when `key` is not one).
+void list_leases6(Daemon& d, nlohmann::json& out, const std::optional<Ipv6Net>& net, const std::string& state);
+std::optional<nlohmann::json> show_lease6(Daemon& d, const std::string& key);
+std::optional<nlohmann::json> del_lease6(Daemon& d, const std::string& key);
 nlohmann::json cmd_trace(Daemon& d, const control::Request& r);          // commands_trace.cpp
 nlohmann::json cmd_boots(Daemon& d, const control::Request& r);
 // The boots seen in the last `since_s` seconds (pxectl watch, /status.json).

@@ -107,9 +107,11 @@ lease::Lease find_lease(Daemon& d, const std::string& key, const std::optional<M
 
 json cmd_lease_list(Daemon& d, const control::Request& r) {
     std::optional<Ipv4Net> net;
+    std::optional<Ipv6Net> net6;
     if (auto s = arg_str(r, "subnet", false); !s.empty()) {
         net = Ipv4Net::parse(s);
-        if (!net) fail("'" + s + "' is not a subnet like 192.0.2.0/24");
+        net6 = Ipv6Net::parse(s);
+        if (!net && !net6) fail("'" + s + "' is not a subnet like 192.0.2.0/24 or 2001:db8::/64");
     }
     std::string state = arg_str(r, "state", false);
     if (!state.empty() && state != "static" && state != "bound" && state != "offered" && state != "released" &&
@@ -119,23 +121,25 @@ json cmd_lease_list(Daemon& d, const control::Request& r) {
     int64_t now = now_s();
     json out = json::array();
     for (auto& res : cfg.reservations) {
-        if (net && !net->contains(res.ip)) continue;
+        if (net6 || (net && !net->contains(res.ip))) continue;
         if (!state.empty() && state != "static") continue;
         out.push_back(resv_json(res, cfg, d.is_runtime(res.mac), d.engine()));
     }
     for (auto& [ip, l] : d.engine().leases().all()) {
         if (l.state == lease::State::Offered && l.expires <= now) continue;  // a lapsed offer
         if (auto* res = cfg.reservation_for(l.mac); res && res->ip == ip) continue;  // shown as its reservation
-        if (net && !net->contains(ip)) continue;
+        if (net6 || (net && !net->contains(ip))) continue;
         if (!state.empty() && state != lease::to_string(l.state)) continue;
         out.push_back(lease_json(l, cfg));
     }
+    if (!net) list_leases6(d, out, net6, state);
     return out;
 }
 
 json cmd_lease_show(Daemon& d, const control::Request& r) {
     auto& cfg = d.cfg();
     std::string key = arg_str(r, "key");
+    if (auto j = show_lease6(d, key)) return *j;
     if (auto m = Mac::parse(key)) {
         if (auto* res = cfg.reservation_for(*m)) return resv_json(*res, cfg, d.is_runtime(*m), d.engine());
         for (auto& [ip, l] : d.engine().leases().all())
@@ -169,6 +173,7 @@ json cmd_lease_add(Daemon& d, const control::Request& r) {
 
 json cmd_lease_del(Daemon& d, const control::Request& r) {
     std::string key = arg_str(r, "key");
+    if (auto j = del_lease6(d, key)) return *j;
     std::optional<Mac> mac = Mac::parse(key);
     std::optional<Ipv4> ip = mac ? std::nullopt : std::optional<Ipv4>(parse_ip(key));
     if (auto deleted = del_reservation(d, mac, ip)) return *deleted;

@@ -141,6 +141,7 @@ MetricsSnapshot Daemon::snapshot() const {
     fast_path_.read_into(s);
     files_.read_into(s);
     if (hooks_) s.hooks = hooks_->figures();
+    if (engine6_) s.dhcp6 = dhcp6_.figures();
     s.other_servers = others_.list();
     s.db.up = db_up_.load();
     s.db.shared = watcher_ != nullptr;

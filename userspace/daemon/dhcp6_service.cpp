@@ -97,6 +97,7 @@ void Dhcp6Service::on_readable(size_t si) {
                 std::memcpy(r.dst.b.data(), &reinterpret_cast<in6_pktinfo*>(CMSG_DATA(c))->ipi6_addr, 16);
         r.link = &s.link;
         auto out = engine_->handle(r, int64_t(std::time(nullptr)));
+        count(out);
         if (debug_)
             spdlog::debug("dhcp6 {} from={} interface={} {} {}{}", dhcp6::to_string(out.in), r.src.str(), s.link.name,
                           out.reply.empty() ? "dropped" : dhcp6::to_string(out.out),
@@ -107,6 +108,24 @@ void Dhcp6Service::on_readable(size_t si) {
         if (out.hold && pipeline_) pipeline_->hold6(std::move(h));
         else send(h);
     }
+}
+
+void Dhcp6Service::count(const dhcp6::Outcome& o) {
+    if (o.drop == dhcp6::Drop::Malformed) dropped_[size_t(o.drop)]++;
+    else received_[size_t(o.in) % received_.size()]++;
+    if (o.drop != dhcp6::Drop::None && o.drop != dhcp6::Drop::Malformed) dropped_[size_t(o.drop)]++;
+    if (!o.reply.empty()) (o.out == dhcp6::MsgType::Advertise ? advertise_ : reply_)++;
+    no_addrs_ += o.no_addrs;
+}
+
+Dhcp6Figures Dhcp6Service::figures() const {
+    Dhcp6Figures f;
+    for (size_t i = 0; i < received_.size(); i++) f.received[i] = received_[i].load();
+    for (size_t i = 0; i < dropped_.size() && i < f.dropped.size(); i++) f.dropped[i] = dropped_[i].load();
+    f.advertise = advertise_.load();
+    f.reply = reply_.load();
+    f.no_addrs = no_addrs_.load();
+    return f;
 }
 
 void Dhcp6Service::send(const CommitPipeline::Held6& r) {

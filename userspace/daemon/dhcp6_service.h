@@ -4,6 +4,8 @@
 // takes relayed messages sent to our addresses. Each datagram goes to the
 // DHCPv6 engine; Advertises and replies that promise nothing leave at once,
 // replies about leases wait in the commit pipeline until those are stored.
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -11,6 +13,7 @@
 #include "common/unique_fd.h"
 #include "daemon/commit_pipeline.h"
 #include "daemon/interface.h"
+#include "daemon/metrics.h"
 #include "dhcp6/engine6.h"
 #include "pxed/result.h"
 
@@ -38,8 +41,16 @@ public:
     void on_readable(size_t si);
     void send(const CommitPipeline::Held6& r);
     const std::vector<Socket>& sockets() const { return sockets_; }
+    // The counters, as the metrics (HTTP thread) read them.
+    Dhcp6Figures figures() const;
 
 private:
+    void count(const dhcp6::Outcome& o);
+    // Written on the loop, read by the HTTP thread.
+    std::array<std::atomic<uint64_t>, 14> received_{};
+    std::array<std::atomic<uint64_t>, size_t(dhcp6::Drop::Count)> dropped_{};
+    std::atomic<uint64_t> advertise_{0}, reply_{0}, no_addrs_{0};
+
     dhcp6::Engine6* engine_ = nullptr;
     CommitPipeline* pipeline_ = nullptr;
     std::vector<Socket> sockets_;

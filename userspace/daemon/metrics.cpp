@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "dhcp/packet.h"
+#include "dhcp6/engine6.h"
 #include "http/http_server.h"
 #include "tftp/server.h"
 
@@ -255,6 +256,21 @@ std::string to_prometheus(const MetricsSnapshot& s) {
         m.family("pxed_dhcp_script_events_waiting", "gauge", "dhcp-script events waiting in the daemon's queue.");
         m.sample("pxed_dhcp_script_events_waiting", k->waiting);
     }
+    if (auto& d = s.dhcp6) {
+        using dhcp6::MsgType;
+        m.family("pxed_dhcp6_received_total", "counter", "DHCPv6 messages the daemon received (relayed ones by their inner type).");
+        for (auto t : {MsgType::Solicit, MsgType::Request, MsgType::Confirm, MsgType::Renew, MsgType::Rebind,
+                       MsgType::Release, MsgType::Decline, MsgType::InformationRequest})
+            m.sample(std::string("pxed_dhcp6_received_total{type=\"") + dhcp6::to_string(t) + "\"}", d->received[size_t(t)]);
+        m.family("pxed_dhcp6_sent_total", "counter", "DHCPv6 replies the daemon sent, by message type.");
+        m.sample("pxed_dhcp6_sent_total{type=\"ADVERTISE\"}", d->advertise);
+        m.sample("pxed_dhcp6_sent_total{type=\"REPLY\"}", d->reply);
+        m.family("pxed_dhcp6_dropped_total", "counter", "DHCPv6 messages left unanswered, by reason (RFC 8415 16).");
+        for (size_t i = 1; i < size_t(dhcp6::Drop::Count); i++)
+            m.sample(std::string("pxed_dhcp6_dropped_total{reason=\"") + dhcp6::to_string(dhcp6::Drop(i)) + "\"}", d->dropped[i]);
+        m.family("pxed_dhcp6_no_addrs_total", "counter", "IA_NAs answered NoAddrsAvail: the pool is full.");
+        m.sample("pxed_dhcp6_no_addrs_total", d->no_addrs);
+    }
     return m.str();
 }
 
@@ -296,6 +312,14 @@ json to_json(const MetricsSnapshot& s) {
     if (auto& k = s.hooks)
         j["dhcp_script"] = {{"queued", k->queued}, {"run", k->run}, {"dropped", k->dropped},
                             {"failed", k->failed}, {"waiting", k->waiting}};
+    if (auto& d = s.dhcp6) {
+        json rx6 = json::object(), drops = json::object();
+        for (size_t t = 1; t < d->received.size(); t++)
+            if (d->received[t]) rx6[dhcp6::to_string(dhcp6::MsgType(t))] = d->received[t];
+        for (size_t i = 1; i < size_t(dhcp6::Drop::Count); i++) drops[dhcp6::to_string(dhcp6::Drop(i))] = d->dropped[i];
+        j["dhcp6"] = {{"received", rx6}, {"sent", {{"ADVERTISE", d->advertise}, {"REPLY", d->reply}}},
+                      {"dropped", drops}, {"no_addrs", d->no_addrs}};
+    }
     if (auto& h = s.http)
         j["http"] = {{"requests", h->requests}, {"files", h->files}, {"bytes", h->bytes},
                      {"not_found", h->not_found}, {"refused", h->refused}};

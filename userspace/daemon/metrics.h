@@ -70,6 +70,13 @@ struct HookFigures {
     uint64_t queued = 0, run = 0, dropped = 0, failed = 0, waiting = 0;
 };
 
+// The DHCPv6 path (daemon/dhcp6_service.h).
+struct Dhcp6Figures {
+    std::array<uint64_t, 14> received{};  // by message type
+    uint64_t advertise = 0, reply = 0, no_addrs = 0;
+    std::array<uint64_t, 16> dropped{};   // by dhcp6::Drop
+};
+
 struct MetricsSnapshot {
     std::array<uint64_t, 9> received{}, sent{};
     uint64_t parse_errors = 0, not_ethernet = 0, pool_exhausted = 0, ignored = 0, rate_limited_client = 0, rate_limited_relay = 0;
@@ -80,6 +87,7 @@ struct MetricsSnapshot {
     std::optional<TftpFigures> tftp;
     std::optional<HttpFigures> http;
     std::optional<HookFigures> hooks;  // with a dhcp-script
+    std::optional<Dhcp6Figures> dhcp6;  // with [[subnet6]]
     // Other DHCP servers the XDP program saw (pxed's own left out), and the
     // CLOCK_MONOTONIC time of the snapshot to age them by.
     std::vector<bpf::SeenServer> other_servers;

@@ -58,7 +58,6 @@ Outcome Engine6::handle(const Request& r, int64_t now) {
     c.req = &r;
     auto parsed = parse(r.bytes);
     if (!parsed) {
-        counters_.dropped[size_t(Drop::Malformed)]++;
         c.out.drop = Drop::Malformed;
         c.out.detail = parsed.error();
         return c.out;
@@ -66,7 +65,6 @@ Outcome Engine6::handle(const Request& r, int64_t now) {
     c.p = std::move(parsed.value());
     auto& m = c.p.msg;
     c.out.in = m.type;
-    counters_.rx[size_t(m.type)]++;
     bool relayed = !c.p.relays.empty();
     // The client's MAC: what the relay saw (option 79), else the EUI-64 of
     // the link-local source (the NIC that sent it), else a DUID-LL/LLT's
@@ -76,7 +74,6 @@ Outcome Engine6::handle(const Request& r, int64_t now) {
     c.out.mac = c.mac;
 
     auto drop = [&](Drop d, std::string detail = {}) {
-        counters_.dropped[size_t(d)]++;
         c.out.drop = d;
         c.out.detail = std::move(detail);
         c.out.reply.clear();
@@ -128,8 +125,6 @@ Outcome Engine6::handle(const Request& r, int64_t now) {
         c.out.dst = r.src;
         c.out.dst_port = kClientPort;
     }
-    if (c.out.out == MsgType::Advertise) counters_.advertise++;
-    else counters_.reply++;
     return c.out;
 }
 
@@ -154,7 +149,6 @@ void Engine6::answer(Ctx& c, int64_t now) {
             a.option(opt::ClientId, m.client_id);
             a.status(Status::NoAddrsAvail, "no addresses available");
             c.out.reply = a.take();
-            counters_.no_addrs++;
             return;
         }
         if (commit && m.type == MsgType::Solicit) w.option(opt::RapidCommit, std::string_view());
@@ -214,7 +208,7 @@ bool Engine6::assign(Ctx& c, const IaNa& ia, Writer& w, int64_t now, bool commit
         w.u32(0);
         w.status(Status::NoAddrsAvail, "no addresses available");
         w.close(at);
-        counters_.no_addrs++;
+        c.out.no_addrs++;
         return false;
     }
     auto lt = lifetimes(sn, ia.iaid, *ip);

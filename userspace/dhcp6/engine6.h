@@ -49,12 +49,7 @@ struct Outcome {
     std::string detail;      // for logs: the parse error, the address, ...
     std::optional<Mac> mac;  // the client's, when seen
     Ipv6 addr;               // the first address the reply carries
-};
-
-struct Counters6 {
-    std::array<uint64_t, 14> rx{};  // by message type
-    uint64_t advertise = 0, reply = 0, no_addrs = 0;
-    std::array<uint64_t, size_t(Drop::Count)> dropped{};
+    uint16_t no_addrs = 0;   // IAs answered NoAddrsAvail (the pool is full)
 };
 
 // What of a request decides the options that follow the IAs in a reply
@@ -98,7 +93,6 @@ public:
     // The reservation of a client: by DUID, else by MAC.
     const config::Reservation6* reservation_for(const std::vector<uint8_t>& duid, const std::optional<Mac>& mac) const;
     lease::LeaseTable6& leases() { return leases_; }
-    const Counters6& counters() const { return counters_; }
     const std::vector<uint8_t>& server_duid() const { return duid_; }
 
 private:
@@ -115,7 +109,6 @@ private:
     std::unordered_map<uint64_t, const config::Reservation6*> by_mac_;
     std::unordered_set<std::string> reserved_;  // every reserved address
     lease::LeaseTable6 leases_;
-    Counters6 counters_;
 };
 
 }  // namespace pxed::dhcp6
