@@ -2,7 +2,8 @@
 # The machinery of scripts/bench-dhcp6 (its header describes the method):
 # two network namespaces joined by a veth (server fd00:6b::1/64 on b6s0,
 # the load generator fd00:6b::2/64 on b6c0, both also with their link-local
-# address, which is what DHCPv6 runs on), one server per function
+# address: servers answer from it, rapid6 sends from it, perfdhcp -6 sends
+# from fd00:6b::2), one server per function
 # (start_kea, start_pxed: one more server is one more start_* function and
 # a line in start_server), perfdhcp -6 for 4-way exchanges and
 # tests/bench/rapid6.c for 2-way ones, and the bounded rate search.
