@@ -14,7 +14,7 @@ constexpr int64_t kOfferHold = 60;  // seconds an Advertise keeps its address fr
 const char* to_string(Drop d) {
     static const char* const names[] = {"none",       "malformed", "server-id-present", "not-our-server-id",
                                         "no-server-id", "no-client-id", "unicast",        "no-subnet6",
-                                        "not-served"};
+                                        "not-served", "ia-in-information-request"};
     return names[size_t(d)];
 }
 
@@ -87,6 +87,8 @@ Outcome Engine6::handle(const Request& r, int64_t now) {
     if (!needs_server_id && m.has_server_id && m.type != MsgType::InformationRequest)
         return drop(Drop::ServerIdPresent);
     if (m.has_server_id && m.server_id != duid_) return drop(Drop::NotOurServerId);
+    if (m.type == MsgType::InformationRequest && (!m.ia_na.empty() || m.has_ia_ta || m.has_ia_pd))
+        return drop(Drop::IaInInfoRequest);  // 16.12
     bool unicast = !relayed && !r.dst.is_multicast();
     if (unicast && !needs_server_id) return drop(Drop::Unicast);  // 16.2, 16.5, 16.7, 16.12
 
@@ -161,7 +163,17 @@ void Engine6::answer(Ctx& c, int64_t now) {
         break;
     case MsgType::Release:
     case MsgType::Decline:
-        for (auto& ia : m.ia_na) release(c, ia, m.type == MsgType::Decline, now);
+        // 18.3.7/18.3.8: an IA the client has no binding in comes back
+        // holding NoBinding; the message says Success.
+        for (auto& ia : m.ia_na) {
+            if (release(c, ia, m.type == MsgType::Decline, now)) continue;
+            size_t at = w.nest(opt::IaNa);
+            w.u32(ia.iaid);
+            w.u32(0);
+            w.u32(0);
+            w.status(Status::NoBinding, "no binding for this IA");
+            w.close(at);
+        }
         w.status(Status::Success, m.type == MsgType::Release ? "released" : "declined");
         c.out.hold = true;
         break;
@@ -285,11 +297,13 @@ bool Engine6::extend(Ctx& c, const IaNa& ia, Writer& w, int64_t now) {
     return true;
 }
 
-void Engine6::release(Ctx& c, const IaNa& ia, bool decline, int64_t now) {
+bool Engine6::release(Ctx& c, const IaNa& ia, bool decline, int64_t now) {
     auto key = lease::Lease6::key_of(c.p.msg.client_id, ia.iaid);
+    bool found = false;
     for (auto& a : ia.addrs) {
         auto* l = leases_.by_ip(a.addr);
         if (!l || l->key() != key) continue;  // 18.3.7: not this client's: nothing to do
+        found = true;
         lease::Lease6 n = *l;
         n.state = decline ? lease::State::Declined : lease::State::Released;
         // A declined address is held off for the valid lifetime (18.3.8).
@@ -297,6 +311,7 @@ void Engine6::release(Ctx& c, const IaNa& ia, bool decline, int64_t now) {
         leases_.put(n);
         if (c.out.addr.is_zero()) c.out.addr = n.ip;
     }
+    return found;
 }
 
 }  // namespace pxed::dhcp6

@@ -35,7 +35,8 @@ struct Request {
 
 // Why a request got no reply (counted; the trace and logs name it).
 enum class Drop : uint8_t {
-    None, Malformed, ServerIdPresent, NotOurServerId, NoServerId, NoClientId, Unicast, NoSubnet, NotServed, Count
+    None, Malformed, ServerIdPresent, NotOurServerId, NoServerId, NoClientId, Unicast, NoSubnet, NotServed, IaInInfoRequest,
+    Count
 };
 const char* to_string(Drop d);
 
@@ -100,7 +101,7 @@ private:
     void answer(Ctx& c, int64_t now);
     bool assign(Ctx& c, const IaNa& ia, Writer& w, int64_t now, bool commit);
     bool extend(Ctx& c, const IaNa& ia, Writer& w, int64_t now);
-    void release(Ctx& c, const IaNa& ia, bool decline, int64_t now);
+    bool release(Ctx& c, const IaNa& ia, bool decline, int64_t now);
 
     const config::Config* cfg_;
     std::vector<uint8_t> duid_;
