@@ -206,9 +206,7 @@ Result<void> Daemon::start() {
     dhcp_.set_debug(spdlog::should_log(spdlog::level::debug));
     if (auto r = fast_path_.start(cfg_->xdp, *ifaces); !r) return r;
     if (auto r = sync_maps(int64_t(std::time(nullptr))); !r) return r;
-    std::vector<Ipv4> served;
-    for (auto& i : with_sockets) served.push_back(i.addr);
-    if (auto r = files_.start(*cfg_, served, [this] { return to_prometheus(snapshot()); },
+    if (auto r = files_.start(*cfg_, with_sockets, [this] { return to_prometheus(snapshot()); },
                                 file_events_->empty() ? nullptr : file_events_,
                                 cfg_->status_page ? status_source(*this, calls_) : nullptr);
         !r)
