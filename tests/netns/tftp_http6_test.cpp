@@ -116,7 +116,7 @@ std::string FileService6::root_;
 }  // namespace
 
 TEST_F(FileService6, CurlTftpHpaAndAtftpFetchOverIpv6) {
-    start();
+    ASSERT_NO_FATAL_FAILURE(start());
     EXPECT_EQ(curl("tftp://[fd00:6::1]/file -o " + work_ + "/curl"), 0);
     EXPECT_TRUE(same(work_ + "/curl"));
     EXPECT_EQ(curl("--tftp-blksize 1400 tftp://[fd00:6::1]/file -o " + work_ + "/curl1400"), 0);
@@ -142,7 +142,7 @@ TEST_F(FileService6, CurlTftpHpaAndAtftpFetchOverIpv6) {
 }
 
 TEST_F(FileService6, TheBlockSizeLeavesRoomForTheIpv6Header) {
-    start();
+    ASSERT_NO_FATAL_FAILURE(start());
     auto offered = [&](const std::string& host) {
         auto v = cli_->out("timeout 60 curl -sSgv --tftp-blksize 1468 tftp://" + host + "/file -o " + work_ +
                            "/b 2>&1 | grep -o 'blksize parsed from OACK ([0-9]*)'");
@@ -160,7 +160,7 @@ TEST_F(FileService6, TheBlockSizeLeavesRoomForTheIpv6Header) {
 }
 
 TEST_F(FileService6, HttpGetRangeAndLinkLocal) {
-    start();
+    ASSERT_NO_FATAL_FAILURE(start());
     EXPECT_EQ(curl("-f http://[fd00:6::1]/file -o " + work_ + "/http"), 0);
     EXPECT_TRUE(same(work_ + "/http"));
     EXPECT_EQ(curl("-f -r 1000000-1999999 http://[fd00:6::1]/file -o " + work_ + "/range"), 0);
@@ -174,7 +174,7 @@ TEST_F(FileService6, HttpGetRangeAndLinkLocal) {
 }
 
 TEST_F(FileService6, EscapesAreRefusedAsOverIpv4) {
-    start();
+    ASSERT_NO_FATAL_FAILURE(start());
     for (std::string host : {"192.0.2.1", "fd00:6::1"}) {
         for (const char* path : {"../etc/passwd", "/../../etc/passwd", "sub\\..\\..\\etc\\passwd", "escape", "private"}) {
             auto log = tftp_hpa(host, path);
@@ -190,7 +190,7 @@ TEST_F(FileService6, EscapesAreRefusedAsOverIpv4) {
 }
 
 TEST_F(FileService6, PerClientLimitCountsAnIpv6Address) {
-    start("tftp-max-sessions-per-client = 4\n");
+    ASSERT_NO_FATAL_FAILURE(start("tftp-max-sessions-per-client = 4\n"));
     // Ten requests from ten ports of fd00:6::2, never acknowledged (the
     // sockets stay open: no ICMP ends the transfers early); then, while
     // those hold their share, fd00:6::3 fetches the file.
@@ -225,7 +225,7 @@ print(json.dumps({"answered": len(answered), "other": rc}))
 }
 
 TEST_F(FileService6, OnlyTheServedInterfaceAnswersOverIpv6) {
-    start();
+    ASSERT_NO_FATAL_FAILURE(start());
     auto served = silent("fd00:6::1", "--ack-first --idle 2 --max-seconds 30");
     EXPECT_GT(served["data_packets"].get<int64_t>(), 0) << served;
     EXPECT_EQ(served["first_reply_from"].get<std::string>().rfind("[fd00:6::1]:", 0), 0u) << served;
@@ -236,7 +236,7 @@ TEST_F(FileService6, OnlyTheServedInterfaceAnswersOverIpv6) {
 }
 
 TEST_F(FileService6, AllAddressesOfBothFamiliesWhenAsked) {
-    start("file-service-bind = \"all\"\n");
+    ASSERT_NO_FATAL_FAILURE(start("file-service-bind = \"all\"\n"));
     for (std::string addr : {"fd00:6::1", "fd00:7::1", "192.0.2.1"}) {
         bool v6 = addr.find(':') != std::string::npos;
         std::string host = v6 ? "[" + addr + "]" : addr;
@@ -253,7 +253,7 @@ TEST_F(FileService6, AllAddressesOfBothFamiliesWhenAsked) {
 }
 
 TEST_F(FileService6, TheBootTraceRecordsTheIpv6Client) {
-    start();
+    ASSERT_NO_FATAL_FAILURE(start());
     EXPECT_EQ(curl("tftp://[fd00:6::1]/file -o " + work_ + "/got"), 0);
     EXPECT_EQ(curl("-f http://[fd00:6::1]/file -o " + work_ + "/http"), 0);
     EXPECT_NE(curl("-f http://[fd00:6::1]/nothere -o /dev/null"), 0);
@@ -277,7 +277,7 @@ TEST_F(FileService6, AnAddressStillInDadWhenPxedStartsIsServedOnceItEnds) {
                         "net.ipv6.conf.s0.dad_transmits=1 net.ipv6.neigh.s0.retrans_time_ms=10000 && "
                         "ip -6 addr add fd00:6::1/64 dev s0"),
               0);
-    start();
+    ASSERT_NO_FATAL_FAILURE(start());
     auto tentative = [&] { return srv_->out("ip -6 -o addr show dev s0 tentative to fd00:6::1"); };
     ASSERT_NE(tentative(), "") << "the address left DAD before pxed was ready; the test proves nothing";
     EXPECT_NE(pxed_->log().find("ipv6=fd00:6::1,"), std::string::npos) << pxed_->log();
