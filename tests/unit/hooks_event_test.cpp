@@ -148,9 +148,10 @@ TEST(ScriptEvent, ValuesStopAtNulAndEquals) {
 }
 
 TEST(ScriptEvent, TftpHasFourArgumentsAndNoVariables) {
-    auto e = tftp_event(6, Ipv4(192, 0, 2, 100), "/srv/tftp/f.txt");
+    auto e = tftp_event(6, "192.0.2.100", "/srv/tftp/f.txt");
     EXPECT_EQ(e.args, (std::vector<std::string>{"tftp", "6", "192.0.2.100", "/srv/tftp/f.txt"}));
     EXPECT_TRUE(e.env.empty());
+    EXPECT_EQ(tftp_event(6, "fd00:6::2", "/srv/tftp/f.txt").args[2], "fd00:6::2");
 }
 
 TEST(ScriptEvent, RecordRoundTripAndRefusals) {

@@ -69,7 +69,7 @@ TEST_F(RunnerTest, RunsTheScriptOncePerEventInOrder) {
     add.args = {"add", "52:54:00:aa:00:01", "192.0.2.100", "alpha"};
     add.env = {{"DNSMASQ_INTERFACE", "s0"}, {"DNSMASQ_TIME_REMAINING", "120"}};
     runner.submit(add);
-    runner.submit(tftp_event(6, Ipv4(192, 0, 2, 100), "/srv/tftp/f.txt"));
+    runner.submit(tftp_event(6, "192.0.2.100", "/srv/tftp/f.txt"));
     ScriptEvent fail;
     fail.args = {"fail"};
     runner.submit(fail);

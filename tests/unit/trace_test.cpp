@@ -150,3 +150,33 @@ TEST(TraceReport, EventTextSaysWhoAnsweredAndWhyNot) {
     EXPECT_EQ(j["source"], "daemon");
     EXPECT_EQ(j["reply"], "NAK");
 }
+
+TEST(TraceRecorder, IPv6ClientsAreMachinesOfTheirOwnByAddress) {
+    int asked = 0;
+    Recorder r(Limits{}, [&](Ipv4) -> std::optional<Mac> {
+        asked++;
+        return std::nullopt;
+    });
+    auto v6 = [](const char* a, const std::string& path, int64_t at) {
+        auto t = transfer(Ipv4(), path, 10, at);
+        t->client6 = *Ipv6::parse(a);
+        return t;
+    };
+    r.started(v6("fd00:6::2", "bootx64.efi", 10));
+    r.started(v6("fd00:6::2", "grubx64.efi", 20));
+    r.started(v6("fd00:6::3", "bootx64.efi", 30));
+    r.started(transfer(Ipv4(192, 0, 2, 2), "pxelinux.0", 10, 40));
+    EXPECT_EQ(r.size(), 3u) << "two IPv6 clients and one IPv4 client";
+    EXPECT_EQ(asked, 1) << "the neighbour table is asked for IPv4 addresses only";
+    auto recent = r.recent(0, 10, 10);
+    ASSERT_EQ(recent.size(), 3u);
+    // Most recent first: the IPv4 client, then fd00:6::3, then fd00:6::2 with both files.
+    EXPECT_EQ(recent[1].events.size(), 1u);
+    ASSERT_EQ(recent[2].events.size(), 2u);
+    EXPECT_FALSE(recent[2].mac);
+    EXPECT_TRUE(recent[2].address.is_zero());
+    auto j = event_json(recent[2].events[1]);
+    EXPECT_EQ(j["client"], "fd00:6::2");
+    EXPECT_EQ(j["path"], "grubx64.efi");
+    EXPECT_EQ(event_json(recent[0].events[0])["client"], "192.0.2.2");
+}

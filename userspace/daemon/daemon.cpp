@@ -239,9 +239,10 @@ Result<void> Daemon::start() {
         if (!i.addr.is_zero() || i.kernel_only) v4.push_back(i);
     if (auto r = fast_path_.start(cfg_->xdp, v4); !r) return r;
     if (auto r = sync_maps(int64_t(std::time(nullptr))); !r) return r;
-    std::vector<Ipv4> served;
-    for (auto& i : with_sockets) served.push_back(i.addr);
-    if (auto r = files_.start(*cfg_, served, [this] { return to_prometheus(snapshot()); },
+    std::vector<IfaceInfo> with_files;  // TFTP and HTTP: every interface with sockets, IPv6-only ones too
+    for (auto& i : *ifaces)
+        if (!i.kernel_only) with_files.push_back(i);
+    if (auto r = files_.start(*cfg_, with_files, [this] { return to_prometheus(snapshot()); },
                                 file_events_->empty() ? nullptr : file_events_,
                                 cfg_->status_page ? status_source(*this, calls_) : nullptr);
         !r)

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "daemon/interface.h"
 #include "daemon/metrics.h"
 #include "pxed/result.h"
 #include "trace/transfer.h"
@@ -28,11 +29,12 @@ public:
     FileService& operator=(const FileService&) = delete;
 
     // Binds and starts both servers as `cfg` says (nothing without
-    // tftp-root): on the `served` interfaces' addresses, or on all with
+    // tftp-root): on the `served` interfaces' addresses (IPv4, and IPv6:
+    // global, unique local and link-local), or on all with
     // file-service-bind = "all". `metrics` renders /metrics, on the HTTP
     // thread; `observer` hears of every transfer, on the servers' threads;
     // `status` answers /status.json (none: no status page).
-    Result<void> start(const config::Config& cfg, const std::vector<Ipv4>& served,
+    Result<void> start(const config::Config& cfg, const std::vector<IfaceInfo>& served,
                        std::function<std::string()> metrics, std::shared_ptr<trace::TransferObserver> observer,
                        std::function<Result<std::string>()> status = {});
     void stop();

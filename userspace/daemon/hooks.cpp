@@ -19,7 +19,7 @@ public:
         if (t->protocol != trace::Protocol::Tftp) return;
         auto o = t->outcome.load(std::memory_order_acquire);
         if (o != trace::Outcome::Done && o != trace::Outcome::Probed) return;
-        runner_->submit(hooks::tftp_event(t->size, t->client, t->file));
+        runner_->submit(hooks::tftp_event(t->size, t->client_str(), t->file));
     }
 
 private:

@@ -39,11 +39,17 @@ Result<IfaceInfo> IfaceInfo::lookup(const std::string& name, bool need_ipv4) {
     ifaddrs* ifa = nullptr;
     if (getifaddrs(&ifa) != 0) return Err("getifaddrs: " + errstr());
     for (auto* p = ifa; p; p = p->ifa_next) {
-        if (!p->ifa_addr || p->ifa_addr->sa_family != AF_INET || name != p->ifa_name) continue;
+        if (!p->ifa_addr || name != p->ifa_name) continue;
+        if (p->ifa_addr->sa_family == AF_INET6) {
+            Ipv6 a;
+            std::memcpy(a.b.data(), &reinterpret_cast<sockaddr_in6*>(p->ifa_addr)->sin6_addr, 16);
+            if (!a.is_link_local()) i.addrs6.push_back(a);
+            else if (!i.link_local6) i.link_local6 = a;
+        }
+        if (p->ifa_addr->sa_family != AF_INET || !i.addr.is_zero()) continue;
         i.addr = Ipv4(ntohl(reinterpret_cast<sockaddr_in*>(p->ifa_addr)->sin_addr.s_addr));
         uint32_t m = ntohl(reinterpret_cast<sockaddr_in*>(p->ifa_netmask)->sin_addr.s_addr);
         i.prefix = uint8_t(__builtin_popcount(m));
-        break;
     }
     freeifaddrs(ifa);
     if (i.addr.is_zero() && need_ipv4) return Err("interface " + name + " has no IPv4 address: pxed answers from that address");

@@ -1,6 +1,8 @@
 #pragma once
-// A served interface: its index, MAC, IPv4 address, and the sockets DHCP uses.
+// A served interface: its index, MAC, addresses, and the sockets DHCP uses.
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/unique_fd.h"
 #include "daemon/datagram_batch.h"
@@ -16,6 +18,12 @@ struct IfaceInfo {
     Mac mac;
     Ipv4 addr;        // first IPv4 address on the interface
     uint8_t prefix = 0;
+    // Its IPv6 addresses when it was looked up: global and unique local ones
+    // in the order the kernel lists them, and the link-local one (fe80::/10,
+    // which needs ifindex as its scope). Those in duplicate address
+    // detection are listed too (tentative, usable a second later).
+    std::vector<Ipv6> addrs6;
+    std::optional<Ipv6> link_local6;
     // A VLAN device serving a `vlan` subnet of the trunk `trunk` (one of
     // server.interfaces): the daemon's sockets are here, the XDP program
     // is the trunk's. Empty for an interface listed in server.interfaces.

@@ -249,9 +249,9 @@ ScriptEvent lease_event(Action a, const LeaseView& l, const RequestFacts* facts,
     return e;
 }
 
-ScriptEvent tftp_event(uint64_t size, Ipv4 client, const std::string& file) {
+ScriptEvent tftp_event(uint64_t size, const std::string& client, const std::string& file) {
     ScriptEvent e;
-    e.args = {"tftp", std::to_string(size), client.str(), file};
+    e.args = {"tftp", std::to_string(size), client, file};
     return e;
 }
 

@@ -76,8 +76,8 @@ ScriptEvent lease_event(Action a, const LeaseView& l, const RequestFacts* facts,
                         const std::string* old_hostname = nullptr);
 
 // A completed TFTP transfer: "tftp <bytes> <client> <file on disk>", no
-// DNSMASQ_* variables.
-ScriptEvent tftp_event(uint64_t size, Ipv4 client, const std::string& file);
+// DNSMASQ_* variables. The client's address as text: IPv4 or IPv6.
+ScriptEvent tftp_event(uint64_t size, const std::string& client, const std::string& file);
 
 // dnsmasq's legal_hostname(): letters, digits, '-' and '_' (not first) up
 // to the first '.'. The script's hostname argument is the part before the

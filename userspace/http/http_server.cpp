@@ -1,14 +1,21 @@
 // HTTP boot, /metrics and the status page: one cpp-httplib server per bound address (the
 // library binds one address per server), all with the same routes, the first
 // run on the caller's thread and the others on threads of their own.
+//
+// IPv6: cpp-httplib clears IPV6_V6ONLY on the sockets it binds, so [::]
+// alone takes both families (an IPv4 client appears as ::ffff:a.b.c.d); a
+// link-local address is bound by its text with the zone, fe80::1%eth0.
 #include "http/http_server.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -45,14 +52,33 @@ Result<std::unique_ptr<Server>> Server::open(const Options& o, MetricsFn metrics
     if (impl->root_fd < 0) return Err("http root " + o.root + ": " + std::strerror(errno));
     std::unique_ptr<Server> self(new Server(std::move(impl)));
     Impl& s = *self->impl_;
-    std::vector<Ipv4> addrs = o.addresses.empty() ? std::vector<Ipv4>{Ipv4()} : o.addresses;
-    for (Ipv4 a : addrs) {
+    // host: an address as getaddrinfo reads it; tentative: maybe still in
+    // duplicate address detection (an IPv6 address of an interface that just
+    // came up), which only IP_FREEBIND lets a socket bind.
+    auto listen_at = [&](const std::string& host, bool tentative) -> Result<void> {
         auto srv = std::make_unique<httplib::Server>();
         add_routes(*srv, s.root_fd, s.metrics, self->stats_, s.opt);
-        if (!srv->bind_to_port(a.str().c_str(), o.port))
-            return Err("cannot bind HTTP to " + a.str() + ":" + std::to_string(o.port) + ": " + std::strerror(errno));
+        if (tentative)
+            srv->set_socket_options([](int fd) {
+                httplib::default_socket_options(fd);
+                int one = 1;
+                setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof one);
+            });
+        if (!srv->bind_to_port(host.c_str(), o.port)) {
+            std::string shown = host.find(':') == std::string::npos ? host : "[" + host + "]";
+            return Err("cannot bind HTTP to " + shown + ":" + std::to_string(o.port) + ": " + std::strerror(errno));
+        }
         s.srvs.push_back(std::move(srv));
+        return {};
+    };
+    if (o.addresses.empty() && o.addresses6.empty()) {
+        if (!listen_at("::", false) && !listen_at("0.0.0.0", false))
+            return Err("cannot bind HTTP to [::] or 0.0.0.0:" + std::to_string(o.port) + ": " + std::strerror(errno));
     }
+    for (Ipv4 a : o.addresses)
+        if (auto r = listen_at(a.str(), false); !r) return Err(r.error());
+    for (auto& a : o.addresses6)
+        if (auto r = listen_at(a.str(), true); !r) return Err(r.error());
     return self;
 }
 
@@ -72,12 +98,28 @@ void Server::stop() {
 }
 
 namespace {
+// The client of a trace record, from cpp-httplib's text of its address:
+// IPv4, IPv6 (a link-local one's "%zone" left out), or an IPv4 client of the
+// dual-stack [::] socket, ::ffff:a.b.c.d.
+void set_client(trace::Transfer& t, std::string_view text) {
+    text = text.substr(0, text.find('%'));
+    if (auto a = Ipv4::parse(text)) {
+        t.client = *a;
+        return;
+    }
+    auto a6 = Ipv6::parse(text);
+    if (!a6) return;
+    static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::equal(kMapped, kMapped + 12, a6->b.begin())) t.client = Ipv4(a6->b[12], a6->b[13], a6->b[14], a6->b[15]);
+    else t.client6 = *a6;
+}
+
 // The observer's record of a GET: the client, the path and the bytes the
 // answer will hold (a single range's length, else the file's size).
 std::shared_ptr<trace::Transfer> transfer_of(const httplib::Request& req, const std::string& root, uint64_t size) {
     auto t = std::make_shared<trace::Transfer>();
     t->protocol = trace::Protocol::Http;
-    if (auto a = Ipv4::parse(req.remote_addr)) t->client = *a;
+    set_client(*t, req.remote_addr);
     t->client_port = uint16_t(req.remote_port);
     t->path = req.matches[1].str();
     t->file = root + "/" + t->path;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/listen6.h"
 #include "pxed/net.h"
 #include "pxed/result.h"
 #include "trace/transfer.h"
@@ -18,9 +19,11 @@ namespace pxed::http {
 
 struct Options {
     std::string root;
-    // Listens on each of these addresses (the served interfaces'); empty: on
-    // every address (0.0.0.0). /metrics is served wherever files are.
+    // Listens on each of these addresses (the served interfaces'); both
+    // empty: on every address ([::], which takes IPv4 too; 0.0.0.0 on a
+    // host without IPv6). /metrics is served wherever files are.
     std::vector<Ipv4> addresses;
+    std::vector<Listen6> addresses6;
     uint16_t port = 80;
     // Hears of every file GET (not HEAD) and refused request; none: nobody.
     std::shared_ptr<trace::TransferObserver> observer;

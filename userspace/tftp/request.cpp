@@ -37,37 +37,36 @@ constexpr uint64_t kNetasciiMax = 16 << 20;
 
 }  // namespace
 
-uint16_t Server::Impl::mtu_cap(int ifindex) {
+uint16_t Server::Impl::blksize_cap(int fd, bool v6, int ifindex) const {
     if (opt.max_blksize) return *opt.max_blksize;
+    // The MTU of the route to the client (the connected socket knows it: a
+    // route's mtu, a learnt path MTU, the interface's IPv6 MTU), else the
+    // MTU of the interface the request came in on.
+    int mtu = 0;
+    socklen_t len = sizeof mtu;
+    if (getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MTU : IP_MTU, &mtu, &len) != 0) mtu = 0;
     char name[IF_NAMESIZE] = {};
-    if (!ifindex || !if_indextoname(unsigned(ifindex), name)) return 1468;
-    ifreq ifr{};
-    std::memcpy(ifr.ifr_name, name, IFNAMSIZ);  // both IFNAMSIZ, NUL-terminated by if_indextoname
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    int rc = s >= 0 ? ioctl(s, SIOCGIFMTU, &ifr) : -1;
-    if (s >= 0) close(s);
-    if (rc != 0 || ifr.ifr_mtu < 68) return 1468;
-    // IPv4 header 20 + UDP 8 + TFTP 4; loopback's 64 KiB MTU caps at the maximum.
-    return uint16_t(std::min<int>(ifr.ifr_mtu - 32, kMaxBlksize));
+    if (mtu <= 0 && ifindex && if_indextoname(unsigned(ifindex), name)) {
+        ifreq ifr{};
+        std::memcpy(ifr.ifr_name, name, IFNAMSIZ);  // both IFNAMSIZ, NUL-terminated by if_indextoname
+        if (ioctl(fd, SIOCGIFMTU, &ifr) == 0) mtu = ifr.ifr_mtu;
+    }
+    return blksize_for_mtu(mtu, v6);
 }
 
 // A transfer's socket sends from the address the request came to: on a host
 // with several addresses the client hears its answer from the server it asked.
-int Server::Impl::session_socket(in_addr local, const sockaddr_in& peer) {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+int Server::Impl::session_socket(const Endpoint& local, const Endpoint& peer) {
+    int fd = socket(local.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr = local;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        connect(fd, reinterpret_cast<const sockaddr*>(&peer), sizeof peer) != 0) {
+    if (bind(fd, local.sa(), local.len()) != 0 || connect(fd, peer.sa(), peer.len()) != 0) {
         close(fd);
         return -1;
     }
     return fd;
 }
 
-void Server::Impl::send_error(in_addr local, const sockaddr_in& peer, ErrorCode code, const std::string& msg) {
+void Server::Impl::send_error(const Endpoint& local, const Endpoint& peer, ErrorCode code, const std::string& msg) {
     int fd = session_socket(local, peer);
     if (fd < 0) return;
     auto e = make_error(code, msg);
@@ -75,19 +74,18 @@ void Server::Impl::send_error(in_addr local, const sockaddr_in& peer, ErrorCode 
     close(fd);
 }
 
-void Server::Impl::refused(const sockaddr_in& peer, const std::string& path, const std::string& why) {
+void Server::Impl::refused(const Endpoint& peer, const std::string& path, const std::string& why) {
     if (!opt.observer) return;
     auto t = std::make_shared<trace::Transfer>();
     t->protocol = trace::Protocol::Tftp;
-    t->client = Ipv4(ntohl(peer.sin_addr.s_addr));
-    t->client_port = ntohs(peer.sin_port);
+    peer.to_trace(*t);
     t->path = path;
     t->started_us = trace::wall_us();
     t->end(trace::Outcome::Refused, why, t->started_us);
     opt.observer->ended(t);
 }
 
-void Server::Impl::handle_request(std::span<const uint8_t> pkt, const sockaddr_in& peer, in_addr local,
+void Server::Impl::handle_request(std::span<const uint8_t> pkt, const Endpoint& peer, const Endpoint& local,
                                   int ifindex) {
     stats->requests++;
     // Only requests are answered on port 69. RFC 1350: an ERROR is never
@@ -101,8 +99,9 @@ void Server::Impl::handle_request(std::span<const uint8_t> pkt, const sockaddr_i
     // A client holding its share of transfers gets no more (it retries
     // later); nor does anyone when the server is full. Dropped quietly:
     // a flood must not be answered datagram for datagram.
-    if (transfers.size() >= session_cap || per_client[peer.sin_addr.s_addr] >= opt.max_sessions_per_client) {
-        if (per_client[peer.sin_addr.s_addr] == 0) per_client.erase(peer.sin_addr.s_addr);
+    auto client = peer.key();
+    if (transfers.size() >= session_cap || per_client[client] >= opt.max_sessions_per_client) {
+        if (per_client[client] == 0) per_client.erase(client);
         stats->busy++;
         return;
     }
@@ -118,7 +117,7 @@ void Server::Impl::handle_request(std::span<const uint8_t> pkt, const sockaddr_i
     }
     auto f = open_beneath(root_fd, req->filename);
     if (!f) {
-        spdlog::debug("tftp peer={} file=\"{}\" refused: {}", peer_str(peer), req->filename, f.error().message);
+        spdlog::debug("tftp peer={} file=\"{}\" refused: {}", peer.str(), req->filename, f.error().message);
         send_error(local, peer,
                    f.error().kind == OpenErrorKind::NotFound ? ErrorCode::FileNotFound : ErrorCode::AccessViolation,
                    f.error().message);
@@ -156,18 +155,20 @@ void Server::Impl::handle_request(std::span<const uint8_t> pkt, const sockaddr_i
         t.mem = to_netascii(raw);
         size = t.mem.size();
     }
-    Limits lim = opt.limits;
-    lim.max_blksize = mtu_cap(ifindex);
-    auto neg = negotiate(*req, size, lim);
-    if (!neg) {
-        if (t.file_fd >= 0) close(t.file_fd);
-        send_error(local, peer, neg.error().code, neg.error().message);
-        refused(peer, req->filename, neg.error().message);
-        return;
-    }
     t.fd = session_socket(local, peer);
     if (t.fd < 0) {
         if (t.file_fd >= 0) close(t.file_fd);
+        return;
+    }
+    Limits lim = opt.limits;
+    lim.max_blksize = blksize_cap(t.fd, peer.is_v6(), ifindex);
+    auto neg = negotiate(*req, size, lim);
+    if (!neg) {
+        if (t.file_fd >= 0) close(t.file_fd);
+        auto e = make_error(neg.error().code, neg.error().message);
+        if (send(t.fd, e.data(), e.size(), 0) > 0) stats->errors_sent++;
+        close(t.fd);
+        refused(peer, req->filename, neg.error().message);
         return;
     }
     start(std::move(t), *neg, size, lim);
@@ -176,28 +177,38 @@ void Server::Impl::handle_request(std::span<const uint8_t> pkt, const sockaddr_i
 void Server::Impl::on_listen_readable(int fd) {
     uint8_t pkt[1024];
     for (int k = 0; k < 64; k++) {
-        sockaddr_in peer{};
+        Endpoint peer;
         iovec iov{pkt, sizeof pkt};
-        alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(in_pktinfo))];
+        alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(in6_pktinfo))];
         msghdr m{};
-        m.msg_name = &peer;
-        m.msg_namelen = sizeof peer;
+        m.msg_name = &peer.ss;
+        m.msg_namelen = sizeof peer.ss;
         m.msg_iov = &iov;
         m.msg_iovlen = 1;
         m.msg_control = cbuf;
         m.msg_controllen = sizeof cbuf;
         ssize_t n = recvmsg(fd, &m, 0);
         if (n < 0) return;
-        in_addr local{};
+        // The address the request came to, which its transfer answers from.
+        Endpoint local;
         int ifindex = 0;
         for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
             if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
                 in_pktinfo pi{};
                 std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
-                local = pi.ipi_spec_dst;
+                local = Endpoint::v4(Ipv4(ntohl(pi.ipi_spec_dst.s_addr)));
                 ifindex = pi.ipi_ifindex;
+            } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+                in6_pktinfo pi{};
+                std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+                Ipv6 a;
+                std::memcpy(a.b.data(), &pi.ipi6_addr, 16);
+                // A link-local address is bound with its interface.
+                local = Endpoint::v6(a, a.is_link_local() ? uint32_t(pi.ipi6_ifindex) : 0);
+                ifindex = int(pi.ipi6_ifindex);
             }
         }
+        if (local.family() != peer.family()) continue;  // no packet info: nowhere to answer from
         handle_request(std::span<const uint8_t>(pkt, size_t(n)), peer, local, ifindex);
     }
 }

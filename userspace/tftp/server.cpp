@@ -1,7 +1,7 @@
 // The TFTP server's public face: open() sets up the root, the port 69
-// sockets (one per bound address) and the session cap; run() is the epoll
-// loop that hands readable sockets to request.cpp and transfer.cpp and fires
-// the timers; stop() wakes it from another thread.
+// sockets (one per bound address, IPv4 and IPv6) and the session cap; run()
+// is the epoll loop that hands readable sockets to request.cpp and
+// transfer.cpp and fires the timers; stop() wakes it from another thread.
 #include "tftp/server.h"
 
 #include <arpa/inet.h>
@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -28,10 +30,49 @@ int64_t now_ns() {
     return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-std::string peer_str(const sockaddr_in& a) {
-    char b[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &a.sin_addr, b, sizeof b);
-    return std::string(b) + ":" + std::to_string(ntohs(a.sin_port));
+Endpoint Endpoint::v4(Ipv4 a, uint16_t port) {
+    Endpoint e;
+    auto& in = reinterpret_cast<sockaddr_in&>(e.ss);
+    in.sin_family = AF_INET;
+    in.sin_port = htons(port);
+    in.sin_addr.s_addr = htonl(a.v);
+    return e;
+}
+
+Endpoint Endpoint::v6(const Ipv6& a, uint32_t scope, uint16_t port) {
+    Endpoint e;
+    auto& in6 = reinterpret_cast<sockaddr_in6&>(e.ss);
+    in6.sin6_family = AF_INET6;
+    in6.sin6_port = htons(port);
+    std::memcpy(&in6.sin6_addr, a.b.data(), 16);
+    in6.sin6_scope_id = scope;
+    return e;
+}
+
+std::string Endpoint::str() const {
+    if (!is_v6()) return Ipv4(ntohl(in().sin_addr.s_addr)).str() + ":" + std::to_string(port());
+    Ipv6 a;
+    std::memcpy(a.b.data(), &in6().sin6_addr, 16);
+    std::string zone = in6().sin6_scope_id ? "%" + std::to_string(in6().sin6_scope_id) : "";
+    return "[" + a.str() + zone + "]:" + std::to_string(port());
+}
+
+std::pair<uint64_t, uint64_t> Endpoint::key() const {
+    if (!is_v6()) return {0, 0xffff'0000'0000ull | ntohl(in().sin_addr.s_addr)};
+    Ipv6 a;
+    std::memcpy(a.b.data(), &in6().sin6_addr, 16);
+    return {a.high64(), a.low64()};
+}
+
+void Endpoint::to_trace(trace::Transfer& t) const {
+    if (is_v6()) {
+        Ipv6 a;
+        std::memcpy(a.b.data(), &in6().sin6_addr, 16);
+        t.client6 = a;
+    } else {
+        t.client = Ipv4(ntohl(in().sin_addr.s_addr));
+    }
+    t.client_port = port();
 }
 
 Server::Impl::~Impl() {
@@ -52,22 +93,29 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) { impl_->sta
 Server::~Server() = default;
 
 namespace {
-// Port `port` on `addr` (0.0.0.0: every address), with IP_PKTINFO so that a
-// request tells which address and interface it came to.
-Result<int> listen_on(Ipv4 addr, uint16_t port) {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return Err(std::string("TFTP socket: ") + std::strerror(errno));
+// Port 69 (or the configured port) on `at` (the unspecified address: every
+// address of its family), with the packet-info option that tells which
+// address and interface a request came to.
+Result<int> listen_on(const Endpoint& at, const std::string& text) {
+    int fd = socket(at.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return Err("TFTP socket for " + text + ": " + std::strerror(errno));
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(addr.v);
-    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    if (at.is_v6()) {
+        // [::] takes IPv6 only: IPv4 has its own socket (0.0.0.0).
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
+        // An address still in duplicate address detection (tentative, for
+        // a second or so after the link comes up) cannot be bound without
+        // it; it answers once DAD is over.
+        setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof one);
+    } else {
+        setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+    }
+    if (bind(fd, at.sa(), at.len()) != 0) {
         int e = errno;
         close(fd);
-        return Err("cannot bind TFTP to " + addr.str() + ":" + std::to_string(port) + ": " + std::strerror(e));
+        return Err("cannot bind TFTP to " + text + ": " + std::strerror(e));
     }
     return fd;
 }
@@ -91,9 +139,23 @@ Result<std::unique_ptr<Server>> Server::open(const ServerOptions& o) {
     }
     impl->root_fd = ::open(o.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (impl->root_fd < 0) return Err("tftp-root " + o.root + ": " + std::strerror(errno));
-    std::vector<Ipv4> addrs = o.addresses.empty() ? std::vector<Ipv4>{Ipv4()} : o.addresses;
-    for (Ipv4 a : addrs) {
-        auto fd = listen_on(a, o.port);
+    std::string port = std::to_string(o.port);
+    if (o.addresses.empty() && o.addresses6.empty()) {
+        auto fd = listen_on(Endpoint::v4(Ipv4(), o.port), "0.0.0.0:" + port);
+        if (!fd) return Err(fd.error());
+        impl->listen_fds.push_back(*fd);
+        // A host without IPv6 (ipv6.disable=1) serves IPv4 alone.
+        auto fd6 = listen_on(Endpoint::v6(Ipv6(), 0, o.port), "[::]:" + port);
+        if (fd6) impl->listen_fds.push_back(*fd6);
+        else spdlog::warn("tftp: no IPv6: {}", fd6.error());
+    }
+    for (Ipv4 a : o.addresses) {
+        auto fd = listen_on(Endpoint::v4(a, o.port), a.str() + ":" + port);
+        if (!fd) return Err(fd.error());
+        impl->listen_fds.push_back(*fd);
+    }
+    for (auto& a : o.addresses6) {
+        auto fd = listen_on(Endpoint::v6(a.addr, a.scope, o.port), "[" + a.str() + "]:" + port);
         if (!fd) return Err(fd.error());
         impl->listen_fds.push_back(*fd);
     }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/listen6.h"
 #include "pxed/net.h"
 #include "pxed/result.h"
 #include "tftp/session.h"
@@ -19,13 +20,14 @@ namespace pxed::tftp {
 struct ServerOptions {
     std::string root;
     uint16_t port = 69;
-    // Port 69 on each of these addresses (the served interfaces'); empty:
-    // on every address (0.0.0.0). A transfer always answers from the
-    // address its request came to.
+    // Port 69 on each of these addresses (the served interfaces'); both
+    // empty: on every address (0.0.0.0, and [::] where the host has IPv6).
+    // A transfer always answers from the address its request came to.
     std::vector<Ipv4> addresses;
-    std::optional<uint16_t> max_blksize;  // default: what fits the receiving interface's MTU
+    std::vector<Listen6> addresses6;
+    std::optional<uint16_t> max_blksize;  // default: what fits the MTU of the route to the client
     size_t max_sessions = 20000;            // also capped by the open-file limit (two fds each)
-    size_t max_sessions_per_client = 256;   // per client IPv4 address; more are dropped
+    size_t max_sessions_per_client = 256;   // per client address (IPv4 or IPv6); more are dropped
     size_t max_netascii_bytes = 64 << 20;   // converted netascii files held at once
     Limits limits;
     // Hears of every transfer and refused request (the boot trace, hooks);

@@ -19,6 +19,12 @@ ParseError refuse(const std::string& name, const std::string& value, const char*
 }
 }  // namespace
 
+uint16_t blksize_for_mtu(int mtu, bool ipv6) {
+    if (mtu < (ipv6 ? 1280 : 68)) mtu = 1500;
+    int headers = (ipv6 ? 40 : 20) + 8 + 4;
+    return uint16_t(std::clamp(mtu - headers, int(kMinBlksize), int(kMaxBlksize)));
+}
+
 Result<Negotiated, ParseError> negotiate(const Request& r, uint64_t size, const Limits& limits) {
     Negotiated n;
     for (auto& [name, value] : r.options) {

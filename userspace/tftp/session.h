@@ -42,6 +42,12 @@ struct Limits {
     int64_t max_rto_ns = 1'000'000'000;
 };
 
+// The largest block that a datagram of `mtu` bytes carries whole: the MTU
+// less the IP header (IPv4 20 bytes, IPv6 40), UDP's 8 and TFTP's 4, at most
+// kMaxBlksize (loopback's 64 KiB MTU). An MTU that cannot be (unknown: 0,
+// or below the family's minimum) counts as Ethernet's 1500.
+uint16_t blksize_for_mtu(int mtu, bool ipv6);
+
 struct Negotiated {
     uint16_t blksize = kDefaultBlksize;
     uint16_t windowsize = 1;

@@ -26,15 +26,14 @@ void Server::Impl::start(Transfer t, const Negotiated& neg, uint64_t size, const
     ev.data.fd = t.fd;
     epoll_ctl(epfd, EPOLL_CTL_ADD, t.fd, &ev);
     int fd = t.fd;
-    spdlog::debug("tftp peer={} file=\"{}\" size={} blksize={} windowsize={}", peer_str(t.peer), t.file, size,
+    spdlog::debug("tftp peer={} file=\"{}\" size={} blksize={} windowsize={}", t.peer.str(), t.file, size,
                   neg.blksize, neg.windowsize);
     netascii_bytes += t.mem.size();
-    per_client[t.peer.sin_addr.s_addr]++;
+    per_client[t.peer.key()]++;
     if (opt.observer) {
         t.trace = std::make_shared<trace::Transfer>();
         t.trace->protocol = trace::Protocol::Tftp;
-        t.trace->client = Ipv4(ntohl(t.peer.sin_addr.s_addr));
-        t.trace->client_port = ntohs(t.peer.sin_port);
+        t.peer.to_trace(*t.trace);
         t.trace->path = t.file;
         t.trace->file = opt.root + "/" + t.file;
         t.trace->size = size;
@@ -79,7 +78,7 @@ void Server::Impl::emit(Transfer& t, const std::vector<Session::Send>& out) {
 
 void Server::Impl::finish(Transfer& t, bool ok, const char* why, bool probe) {
     int fd = t.fd;
-    spdlog::debug("tftp peer={} file=\"{}\" {} {}", peer_str(t.peer), t.file, ok ? "done" : "failed", why);
+    spdlog::debug("tftp peer={} file=\"{}\" {} {}", t.peer.str(), t.file, ok ? "done" : "failed", why);
     (ok ? stats->sessions_completed : stats->sessions_failed)++;
     if (t.trace) {
         t.trace->bytes.store(t.session->acked_bytes(), std::memory_order_relaxed);
@@ -93,7 +92,7 @@ void Server::Impl::finish(Transfer& t, bool ok, const char* why, bool probe) {
     close(fd);
     if (t.file_fd >= 0) close(t.file_fd);
     netascii_bytes -= t.mem.size();
-    if (auto pc = per_client.find(t.peer.sin_addr.s_addr); pc != per_client.end() && --pc->second == 0)
+    if (auto pc = per_client.find(t.peer.key()); pc != per_client.end() && --pc->second == 0)
         per_client.erase(pc);
     transfers.erase(fd);
 }

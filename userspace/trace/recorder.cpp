@@ -6,6 +6,10 @@ namespace pxed::trace {
 
 namespace {
 constexpr uint64_t kAddressKey = 1ull << 63;
+// With kAddressKey: an IPv6 client's, its 128 bits mixed into the low 62.
+// No lease or neighbour names its MAC here (DHCPv6 identifies clients by
+// DUID): its transfers are a machine of their own.
+constexpr uint64_t kIpv6Key = 1ull << 62;
 }
 
 const char* to_string(Path p) { return p == Path::Kernel ? "kernel" : "daemon"; }
@@ -116,8 +120,15 @@ Recorder::Key Recorder::key_for_address(Ipv4 ip) {
     return kAddressKey | ip.v;
 }
 
+Recorder::Key Recorder::key_for_client(const Transfer& t) {
+    if (!t.client6) return key_for_address(t.client);
+    uint64_t h = t.client6->high64() * 0x9e3779b97f4a7c15ull ^ t.client6->low64();
+    h ^= h >> 29;
+    return kAddressKey | kIpv6Key | (h & (kIpv6Key - 1));
+}
+
 void Recorder::started(const std::shared_ptr<Transfer>& t) {
-    Key k = key_for_address(t->client);
+    Key k = key_for_client(*t);
     std::lock_guard lk(mu_);
     Slot& s = touch(k, t->started_us);
     if (!(k & kAddressKey)) {
@@ -140,7 +151,7 @@ void Recorder::ended(const std::shared_ptr<Transfer>& t) {
         started(t);
         return;
     }
-    Key k = key_for_address(t->client);
+    Key k = key_for_client(*t);
     std::lock_guard lk(mu_);
     if (auto it = slots_.find(k); it != slots_.end())
         it->second.last_us = std::max(it->second.last_us, t->ended_us.load(std::memory_order_relaxed));

@@ -101,7 +101,7 @@ public:
 
 private:
     // A machine's key: its MAC (48 bits), or the address of transfers no
-    // MAC could be found for (bit 63 set).
+    // MAC could be found for (bit 63 set; an IPv6 one's also bit 62).
     using Key = uint64_t;
     struct Slot {
         std::optional<Mac> mac;
@@ -118,6 +118,7 @@ private:
     // The machine a transfer from `ip` belongs to; takes mu_ itself and
     // calls the resolver without it.
     Key key_for_address(Ipv4 ip);
+    Key key_for_client(const Transfer& t);  // the above for IPv4; IPv6 by its address
 
     Limits limits_;
     Resolver neighbour_;

@@ -71,7 +71,7 @@ json event_json(const Event& e) {
         j["kind"] = "file";
         j["source"] = to_string(t.protocol);
         j["path"] = t.path;
-        j["client"] = t.client.str();
+        j["client"] = t.client_str();
         j["size"] = t.size;
         j["bytes"] = t.bytes.load(std::memory_order_relaxed);
         j["outcome"] = to_string(o);

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@ const char* to_string(Outcome o);
 struct Transfer {
     Protocol protocol = Protocol::Tftp;
     Ipv4 client;
+    std::optional<Ipv6> client6;  // an IPv6 client (`client` is then zero)
     uint16_t client_port = 0;
     std::string path;         // as the client asked for it
     std::string file;         // where it is: the boot root and the path (dnsmasq's tftp hook argument)
@@ -40,6 +42,9 @@ struct Transfer {
     std::atomic<uint64_t> bytes{0};  // delivered so far
     std::atomic<int64_t> ended_us{0};
     std::atomic<Outcome> outcome{Outcome::Running};
+
+    // The client's address as text, either family.
+    std::string client_str() const { return client6 ? client6->str() : client.str(); }
 
     // Ends the transfer: error first, then the time, then the outcome (the
     // reader loads the outcome first, with acquire).
