@@ -61,6 +61,7 @@ check() {  # check DESCRIPTION COMMAND...
   else
     echo "FAIL $what"
     failed=$((failed + 1))
+    return 1
   fi
 }
 
@@ -80,12 +81,12 @@ lab6_vm http6 "$MAC_HTTP" http
 check "pxe6: the firmware starts PXE over IPv6" lab6_wait_serial pxe6 ">>Start PXE over IPv6" 120
 check "pxe6: it has an address from the prefix" lab6_wait_serial pxe6 "Station IP address is FD00:E6:" 120
 check "pxe6: GRUB reads grub.cfg over TFTP from fd00:e6::1" \
-  lab6_wait_serial pxe6 "pxed-lab6: grub.cfg read from (tftp,fd00:e6::1)" 300
-echo "     pxe6: GRUB read grub.cfg after $((SECONDS - start))s"
+  lab6_wait_serial pxe6 "pxed-lab6: grub.cfg read from (tftp,fd00:e6::1)" 300 &&
+  echo "     pxe6: GRUB read grub.cfg after $((SECONDS - start))s"
 check "http6: the firmware starts HTTP boot over IPv6" lab6_wait_serial http6 ">>Start HTTP Boot over IPv6" 120
 check "http6: the boot file URL" lab6_wait_serial http6 "URI: http://\[$LAB6_SERVER\]/$LAB6_BOOT_FILE" 120
-check "http6: GRUB starts and shows its prompt" lab6_wait_serial http6 "grub>" 300
-echo "     http6: GRUB's prompt after $((SECONDS - start))s"
+check "http6: GRUB starts and shows its prompt" lab6_wait_serial http6 "grub>" 300 &&
+  echo "     http6: GRUB's prompt after $((SECONDS - start))s"
 
 lab_pids=("${LAB_VM_PIDS[@]}" "$LAB_TSHARK_PID" "$LAB_PXED_PID" "$LAB_DNSMASQ_PID" "$LAB_KEA_PID" "$LAB_HTTP_PID")
 lab6_down  # stops tshark and flushes the capture
