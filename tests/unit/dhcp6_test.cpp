@@ -585,3 +585,32 @@ any = "grubx64.efi"
     }
     EXPECT_GE(seen, 20u);
 }
+
+// A flood of Solicits from ever new DUIDs in a /64 pool: the held offers
+// stay bounded (the oldest yields), bound leases are never dropped for it.
+TEST(Dhcp6Flood, OffersStayBounded) {
+    auto cfg = config::parse_toml(
+        "[server]\ninterfaces = [\"eth0\"]\n[[subnet6]]\nprefix = \"fd00:6::/64\"\n"
+        "range = [\"fd00:6::\", \"fd00:6::ffff:ffff:ffff:ffff\"]\n",
+        "flood.toml");
+    ASSERT_TRUE(cfg.ok()) << cfg.error();
+    std::vector<uint8_t> sid = {0, 3, 0, 1, 2, 0, 0, 0, 0, 1};
+    Engine6 eng(*cfg, sid, 80);
+    Link link{"eth0", 2, Mac{{2, 0, 0, 0, 0, 1}}, {*Ipv6::parse("fd00:6::1")}};
+    auto run = [&](const ClientMsg& m) {
+        auto b = m.bytes();
+        Request r{b, *Ipv6::parse("fe80::1"), *Ipv6::parse("ff02::1:2"), &link};
+        return eng.handle(r, 1000);
+    };
+    ClientMsg bound;
+    bound.rapid = true;
+    auto got = view(run(bound).reply).ias.at(0).addrs.at(0).addr;
+    for (uint32_t i = 0; i < Engine6::kMaxOffers + 1000; i++) {
+        ClientMsg m;
+        m.duid = {0, 2, 0, 0, 0, 9, uint8_t(i >> 24), uint8_t(i >> 16), uint8_t(i >> 8), uint8_t(i)};
+        ASSERT_FALSE(run(m).reply.empty());
+    }
+    EXPECT_LE(eng.leases().size(), Engine6::kMaxOffers + 1);
+    ASSERT_TRUE(eng.leases().by_ip(got));
+    EXPECT_EQ(eng.leases().by_ip(got)->state, lease::State::Bound);
+}

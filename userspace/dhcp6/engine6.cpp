@@ -243,6 +243,14 @@ bool Engine6::assign(Ctx& c, const IaNa& ia, Writer& w, int64_t now, bool commit
     auto* old = leases_.by_ip(*ip);
     // An offer never replaces the client's own bound lease of the address.
     if (commit || !old || old->key() != key || old->state != lease::State::Bound) leases_.put(l);
+    if (!commit) {
+        offers_.push_back(*ip);
+        while (offers_.size() > kMaxOffers) {
+            auto* o = leases_.by_ip(offers_.front());
+            if (o && o->state == lease::State::Offered) leases_.erase(offers_.front());
+            offers_.pop_front();
+        }
+    }
     if (c.out.addr.is_zero()) c.out.addr = *ip;
     return true;
 }

@@ -5,6 +5,7 @@
 // in a LeaseTable6 whose changes the daemon stores (group commit) before a
 // Reply that promises them leaves.
 #include <array>
+#include <deque>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -86,6 +87,11 @@ std::pair<const config::Subnet6*, Ipv6> link_subnet(const config::Config& cfg, c
 
 class Engine6 {
 public:
+    // Advertises held at once (their addresses kept from other clients);
+    // past this the oldest yields, so a flood of Solicits from ever new
+    // DUIDs cannot grow the table without bound.
+    static constexpr size_t kMaxOffers = 65536;
+
     Engine6(const config::Config& cfg, std::vector<uint8_t> server_duid, uint16_t http_port);
     // A new configuration: subnets, reservations, files. Leases stay.
     void configure(const config::Config& cfg);
@@ -110,6 +116,7 @@ private:
     std::unordered_map<uint64_t, const config::Reservation6*> by_mac_;
     std::unordered_set<std::string> reserved_;  // every reserved address
     lease::LeaseTable6 leases_;
+    std::deque<Ipv6> offers_;  // addresses advertised, oldest first (some since bound or gone)
 };
 
 }  // namespace pxed::dhcp6
