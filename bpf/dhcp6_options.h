@@ -59,7 +59,6 @@ struct walk6 {
 	__u8 bad;       /* an item ran past end, or broke a rule */
 	__u8 found;     /* the oro walk: shape bits; the class walks: a match */
 	__u8 mode;      /* the class walks: PXED6_SHAPE_HTTP or PXED6_SHAPE_IPXE */
-	__u32 sum;      /* the checksum walk (bpf/dhcp6.h) */
 };
 
 static __always_inline void note_once(__u16 *at, __u16 *at_len, __u8 *unsure, __u16 val, __u16 len)

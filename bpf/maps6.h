@@ -74,7 +74,6 @@ struct dhcp6_scratch {
 	struct pxed6_client_key duid;     /* the client id as a key */
 	struct pxed6_client_key mac;      /* the MAC, when it has one */
 	__u8 ia[48];                      /* IA_NA with its IA Address (44), Rapid Commit (4) */
-	__u8 chunk[64];                   /* the checksum walk's window */
 	__u8 peer_ip[16];                 /* the client's link-local address */
 	__u8 peer_mac[6];                 /* its Ethernet source ... */
 	__u8 peer_mac_pad[2];             /* ... and zeros: a struct pxed_mac_key */

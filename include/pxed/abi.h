@@ -242,7 +242,7 @@ enum pxed_stat {
 	PXED_STAT_TX6_REQUEST,       /* Reply to a Request sent from the kernel */
 	PXED_STAT_PASS6_OFF,         /* no [[subnet6]] on the interface, or the kernel path off (struct pxed6_link) */
 	PXED_STAT_PASS6_NOT_LINK,    /* not a client on this link: source not link-local, destination not ff02::1:2, port not 546 */
-	PXED_STAT_PASS6_CHECKSUM,    /* UDP checksum zero or wrong: the kernel's UDP would drop it */
+	PXED_STAT_PASS6_CHECKSUM,    /* UDP checksum zero (none, not allowed in IPv6): the kernel's UDP drops it */
 	PXED_STAT_PASS6_MALFORMED,   /* lengths or options that do not add up: the daemon drops it */
 	PXED_STAT_PASS6_MSG_TYPE,    /* relayed, or a type other than Solicit and Request */
 	PXED_STAT_PASS6_NO_RAPID_COMMIT, /* Solicit without rapid commit, or the subnet's rapid-commit off: an Advertise */
