@@ -16,6 +16,8 @@
  * dhcp_options.h, addressing.h, checksum.h, rate_limit.h;
  * prl.h; servers.h (other DHCP servers' replies, noted); include/pxed/profile.h holds the request signature that the
  * profiles map turns into the profile userspace rendered the blobs by.
+ * DHCPv6 (a reserved client's Solicit with rapid commit or Request) has a
+ * path of its own: dhcp6.h, dhcp6_options.h, dhcp6_reply.h, maps6.h.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -31,6 +33,7 @@
 #include "checksum.h"
 #include "dhcp_options.h"
 #include "dhcp_wire.h"
+#include "dhcp6.h"
 #include "maps.h"
 #include "parsing_helpers.h"
 #include "prl.h"
@@ -359,7 +362,7 @@ static __always_inline int pxed_xdp_main(struct xdp_md *ctx, int meta)
 {
 	count(PXED_STAT_RX_TOTAL);
 	struct pxed_xdp_config *cfg = config_get();
-	if (!cfg || !cfg->enabled)
+	if (!cfg)
 		return pass(PXED_STAT_PASS_DISABLED);
 
 	/* Our side of the request's segment: the interface, or a served VLAN
@@ -367,6 +370,14 @@ static __always_inline int pxed_xdp_main(struct xdp_md *ctx, int meta)
 	struct vlan_tags tags = {};
 	struct reply_plan plan = {};
 	int r = vlan_read(ctx, meta, &tags);
+	/* DHCPv6 of the interface's own link: a function of its own (bpf/dhcp6.h),
+	 * with its own switch; enabled is DHCPv4's. */
+	if (!r && !tags.n && is_ipv6(ctx)) {
+		r = dhcp6_reply(ctx);
+		return r == XDP_TX ? XDP_TX : r == XDP_DROP ? XDP_DROP : XDP_PASS;
+	}
+	if (!cfg->enabled)
+		return pass(PXED_STAT_PASS_DISABLED);
 	if (r)
 		return pass(r);
 	if (tags.n) {

@@ -14,7 +14,7 @@
 
 #include <linux/types.h>
 
-#define PXED_ABI_VERSION 5
+#define PXED_ABI_VERSION 6
 
 /* Map names, as pinned under /sys/fs/bpf/pxed/<ifname>/. */
 #define PXED_PIN_ROOT "/sys/fs/bpf/pxed"
@@ -178,7 +178,8 @@ struct pxed_vlan {
 /* Single-entry config map (key 0), one per interface. */
 struct pxed_xdp_config {
 	__u32 abi_version;    /* PXED_ABI_VERSION, written by the daemon */
-	__u32 enabled;        /* 0: the program passes everything */
+	__u32 enabled;        /* 0: the program passes every DHCPv4 frame (DHCPv6 has
+			       * its own switch: struct pxed6_link) */
 	__u32 ifindex;
 	__u32 if_addr_be;     /* the interface's address: IP source of replies, and an
 			       * IP destination the program answers */
@@ -235,6 +236,22 @@ enum pxed_stat {
 	PXED_STAT_RX_SERVER_REPLY,   /* another DHCP server's OFFER/ACK/NAK, noted in the servers map (and passed) */
 	PXED_STAT_RX_TAGGED,         /* requests of a served VLAN (tags taken out, answered or put back) */
 	PXED_STAT_DROP_VLAN_RESTORE, /* a tagged frame whose tags could not be put back: dropped, never passed untagged */
+	/* DHCPv6 (bpf/dhcp6.h): untagged IPv6/UDP to port 547; other IPv6 is pass_not_ipv4. */
+	PXED_STAT_RX_DHCP6,          /* IPv6/UDP to port 547 with no extension header */
+	PXED_STAT_TX6_SOLICIT,       /* Reply to a Solicit with rapid commit sent from the kernel */
+	PXED_STAT_TX6_REQUEST,       /* Reply to a Request sent from the kernel */
+	PXED_STAT_PASS6_OFF,         /* no [[subnet6]] on the interface, or the kernel path off (struct pxed6_link) */
+	PXED_STAT_PASS6_NOT_LINK,    /* not a client on this link: source not link-local, destination not ff02::1:2, port not 546 */
+	PXED_STAT_PASS6_CHECKSUM,    /* UDP checksum zero (none, not allowed in IPv6): the kernel's UDP drops it */
+	PXED_STAT_PASS6_MALFORMED,   /* lengths or options that do not add up: the daemon drops it */
+	PXED_STAT_PASS6_MSG_TYPE,    /* relayed, or a type other than Solicit and Request */
+	PXED_STAT_PASS6_NO_RAPID_COMMIT, /* Solicit without rapid commit, or the subnet's rapid-commit off: an Advertise */
+	PXED_STAT_PASS6_SERVER_ID,   /* no client id, a Solicit with a server id, a Request for another server */
+	PXED_STAT_PASS6_UNSURE,      /* what the program does not answer: not one IA_NA, IA_TA/IA_PD, a DUID longer
+				      * than PXED6_DUID_MAX, repeated options, lists longer than it walks */
+	PXED_STAT_PASS6_NOT_RESERVED, /* neither the DUID nor the MAC is reserved on this link */
+	PXED_STAT_PASS6_HELD,        /* the daemon holds a lease of the reserved address for another IA */
+	PXED_STAT_PASS6_NO_BLOB,     /* no rendered tail for the request's shape */
 	PXED_STAT_MAX
 };
 
@@ -338,6 +355,102 @@ struct pxed_server_seen {
 	__u8 opt66[PXED_SRV_OPT66_LEN];
 	__u8 boot_file[PXED_SRV_FILE_LEN];
 	__u8 pad2[4];
+};
+
+/*
+ * DHCPv6 (RFC 8415) in the kernel (bpf/dhcp6.h): a Solicit with rapid commit
+ * or a Request, multicast to ff02::1:2 by a client on the interface's own
+ * link (link-local source, no relay), from a client with a reservation, is
+ * answered with the Reply the daemon's Engine6 gives
+ * (userspace/dhcp6/engine6.h): header, Server Identifier, the request's
+ * Client Identifier, one IA_NA with the reserved address, Rapid Commit for
+ * a Solicit, then the tail (the options after the IAs), rendered by
+ * userspace with render_tail() per request shape (enum pxed6_shape) and
+ * architecture slot. Per interface, the link's [[subnet6]] (link_subnet()).
+ */
+#define PXED6_DUID_MAX 32          /* client DUIDs the program reads; longer ones are passed */
+#define PXED6_SERVER_OPT_MAX 136   /* option 2 with a DUID of up to 130 bytes (RFC 8415 11.1), in whole words */
+#define PXED6_TAIL_MAX 512         /* bytes of a rendered tail */
+#define PXED6_MAX_RESERVATIONS 16384
+#define PXED6_MAX_BLOBS 4096
+/* Option 61 architectures the boot tables name: slot 1..PXED6_ARCHS, in
+ * the order of archs[]; slot 0 is any other (and no option 61). */
+#define PXED6_ARCHS 15
+#define PXED6_ARCH_SLOTS 16
+/* Tails per reservation's own boot file: set 0 is the subnet's files, sets
+ * 1.. the distinct boot-file values of the link's reservations. */
+#define PXED6_BOOT_SETS 64
+#define PXED6_SHAPES 32
+/* The tails map's index: boot set, shape, architecture slot. */
+#define PXED6_TAILS (PXED6_BOOT_SETS * PXED6_SHAPES * PXED6_ARCH_SLOTS)
+#define PXED6_TAIL_INDEX(set, shape, slot) ((__u32)(set) << 9 | (__u32)(shape) << 4 | (__u32)(slot))
+#define PXED6_NO_BLOB 0xffffu
+
+/* What of a request its tail depends on (engine6.h struct Shape). */
+enum pxed6_shape {
+	PXED6_SHAPE_DNS = 1 << 0,     /* option 23 in the ORO */
+	PXED6_SHAPE_DOMAINS = 1 << 1, /* option 24 in the ORO */
+	PXED6_SHAPE_BOOT = 1 << 2,    /* option 59 in the ORO, or option 61 present */
+	PXED6_SHAPE_HTTP = 1 << 3,    /* a vendor class (16) entry starts with "HTTPClient" */
+	PXED6_SHAPE_IPXE = 1 << 4,    /* a user class (15) entry is "iPXE" */
+};
+
+/* Key of dhcp6_reservations: a DUID (kind 1, len 1..PXED6_DUID_MAX) or a
+ * MAC (kind 2, len 6), zero after len. */
+enum pxed6_key_kind {
+	PXED6_KEY_DUID = 1,
+	PXED6_KEY_MAC = 2,
+};
+
+struct pxed6_client_key {
+	__u8 kind;
+	__u8 len;
+	__u8 pad[2]; /* must be zero */
+	__u8 id[PXED6_DUID_MAX];
+};
+
+enum pxed6_resv_flags {
+	/* The daemon's lease table holds the address for the IA holder_iaid of
+	 * the DUID holder: only that IA gets it here (Engine6 gives another a
+	 * pool address while it is held). */
+	PXED6_RESV_HELD = 1 << 0,
+};
+
+struct pxed6_reservation {
+	__u8 addr[16];   /* the reserved address */
+	__u16 boot_set;  /* the tails of its boot file (PXED6_BOOT_SETS) */
+	__u16 flags;     /* enum pxed6_resv_flags */
+	__u32 holder_iaid; /* host order */
+	struct pxed6_client_key holder;
+};
+
+enum pxed6_link_flags {
+	PXED6_LINK_RAPID_COMMIT = 1 << 0, /* the subnet answers a Solicit with rapid commit by a Reply */
+	PXED6_LINK_ARCH_OVERFLOW = 1 << 1, /* the boot tables name more than PXED6_ARCHS architectures:
+					    * a request with one not in archs[] is passed */
+};
+
+/* The link's subnet and this host on it (dhcp6_link, key 0). */
+struct pxed6_link {
+	__u32 enabled;          /* 0: every DHCPv6 frame is passed */
+	__u16 flags;            /* enum pxed6_link_flags */
+	__u8 hop_limit;         /* the interface's net.ipv6.conf.<if>.hop_limit */
+	__u8 n_archs;
+	__u8 src_addr[16];      /* our link-local address: the source of replies */
+	__u32 t1, t2;           /* lifetimes() of the subnet, host order */
+	__u32 preferred, valid;
+	__u16 archs[PXED6_ARCHS]; /* option 61 values of slots 1.. */
+	__u16 server_opt_csum;  /* ones' complement sum of server_opt at an even offset */
+	__u16 server_opt_len;   /* 4 + the server DUID's length */
+	__u8 pad[6];
+	__u8 server_opt[PXED6_SERVER_OPT_MAX]; /* option 2 as sent: code, length, DUID; zero after */
+};
+
+/* A rendered tail; csum: its ones' complement sum at an even offset. */
+struct pxed6_blob {
+	__u16 len;
+	__u16 csum;
+	__u8 tail[PXED6_TAIL_MAX];
 };
 
 #endif /* PXED_ABI_H */

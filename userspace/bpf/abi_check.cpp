@@ -77,7 +77,8 @@ static_assert(sizeof(pxed_vlan) == 12);
 static_assert(offsetof(pxed_vlan, mac) == 4);
 static_assert(offsetof(pxed_vlan, proxy_slot) == 10);
 
-static_assert(PXED_STAT_MAX == 34, "stats indices are append-only: update the readers too");
+static_assert(PXED_STAT_MAX == 48, "stats indices are append-only: update the readers too");
+static_assert(PXED_STAT_DROP_VLAN_RESTORE == 33 && PXED_STAT_RX_DHCP6 == 34, "DHCPv6's counters appended");
 
 static_assert(sizeof(pxed_server_key) == 16);
 static_assert(offsetof(pxed_server_key, mac) == 4);
@@ -99,3 +100,33 @@ static_assert(offsetof(pxed_server_seen, opt60) == 44);
 static_assert(offsetof(pxed_server_seen, opt66) == 44 + PXED_SRV_OPT60_LEN);
 static_assert(offsetof(pxed_server_seen, boot_file) == 44 + PXED_SRV_OPT60_LEN + PXED_SRV_OPT66_LEN);
 static_assert(PXED_STAT_RX_SERVER_REPLY == 31, "appended: the earlier indices stay");
+
+// DHCPv6 (bpf/dhcp6.h): built and compared by the program word by word.
+static_assert(sizeof(pxed6_client_key) == 4 + PXED6_DUID_MAX);
+static_assert(sizeof(pxed6_client_key) % 4 == 0, "key6_eq compares 32-bit words");
+static_assert(offsetof(pxed6_client_key, kind) == 0);
+static_assert(offsetof(pxed6_client_key, len) == 1);
+static_assert(offsetof(pxed6_client_key, id) == 4);
+static_assert(sizeof(pxed6_reservation) == 60);
+static_assert(offsetof(pxed6_reservation, boot_set) == 16);
+static_assert(offsetof(pxed6_reservation, flags) == 18);
+static_assert(offsetof(pxed6_reservation, holder_iaid) == 20);
+static_assert(offsetof(pxed6_reservation, holder) == 24);
+static_assert(sizeof(pxed6_link) == 80 + PXED6_SERVER_OPT_MAX);
+static_assert(offsetof(pxed6_link, flags) == 4);
+static_assert(offsetof(pxed6_link, hop_limit) == 6);
+static_assert(offsetof(pxed6_link, n_archs) == 7);
+static_assert(offsetof(pxed6_link, src_addr) == 8);
+static_assert(offsetof(pxed6_link, t1) == 24);
+static_assert(offsetof(pxed6_link, valid) == 36);
+static_assert(offsetof(pxed6_link, archs) == 40);
+static_assert(offsetof(pxed6_link, server_opt_csum) == 70);
+static_assert(offsetof(pxed6_link, server_opt_len) == 72);
+static_assert(offsetof(pxed6_link, server_opt) == 80, "8-byte aligned: compared as 64-bit words");
+static_assert(PXED6_SERVER_OPT_MAX % 8 == 0 && PXED6_SERVER_OPT_MAX >= 4 + 130, "option 2 with a 130-byte DUID");
+static_assert(sizeof(pxed6_blob) == 4 + PXED6_TAIL_MAX);
+static_assert(offsetof(pxed6_blob, tail) == 4);
+static_assert(PXED6_ARCH_SLOTS == PXED6_ARCHS + 1 && (PXED6_ARCH_SLOTS & (PXED6_ARCH_SLOTS - 1)) == 0);
+static_assert(PXED6_TAIL_INDEX(PXED6_BOOT_SETS - 1, PXED6_SHAPES - 1, PXED6_ARCH_SLOTS - 1) == PXED6_TAILS - 1,
+              "the tails index is dense");
+static_assert(PXED6_MAX_BLOBS < PXED6_NO_BLOB);

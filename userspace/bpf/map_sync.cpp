@@ -108,7 +108,11 @@ Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const
     xc.rate_burst = rate.burst;
     xc.flags = cfg.boot_trace ? PXED_CFG_TRACE : 0;
     uint32_t zero = 0;
-    xc.enabled = renumber ? 0 : 1;
+    // An interface without an IPv4 address (attached for DHCPv6 alone):
+    // the program passes every DHCPv4 frame there, as the daemon has no
+    // DHCPv4 socket on it.
+    bool v4_off = iface.addr.is_zero();
+    xc.enabled = renumber || v4_off ? 0 : 1;
     if (bpf_map_update_elem(config_fd, &zero, &xc, BPF_ANY) != 0)
         return Err("writing the XDP config map of " + iface.name + ": " + errstr());
     if (renumber)
@@ -353,7 +357,7 @@ Result<SyncReport> sync_maps(const MapFds& fds, const config::Config& cfg, const
         rep.relay_reservations = want_relay.size();
     }
     rep.blobs = want_blobs.size();
-    if (renumber) {
+    if (renumber && !v4_off) {
         xc.enabled = 1;
         if (bpf_map_update_elem(config_fd, &zero, &xc, BPF_ANY) != 0)
             return Err("enabling the XDP config map of " + iface.name + ": " + errstr());

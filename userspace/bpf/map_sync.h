@@ -26,7 +26,7 @@ struct IfaceView {
     std::string name;
     int ifindex = 0;
     Mac mac;
-    Ipv4 addr;
+    Ipv4 addr;                    // zero: no IPv4 address (DHCPv6 only): DHCPv4 is passed
     std::vector<VlanView> vlans;  // the trunk's served VLANs (config `vlan`)
 };
 

@@ -50,6 +50,20 @@ std::string_view stat_name(pxed_stat s) {
     case PXED_STAT_RX_SERVER_REPLY: return "rx_server_reply";
     case PXED_STAT_RX_TAGGED: return "rx_tagged";
     case PXED_STAT_DROP_VLAN_RESTORE: return "drop_vlan_restore";
+    case PXED_STAT_RX_DHCP6: return "rx_dhcp6";
+    case PXED_STAT_TX6_SOLICIT: return "tx6_solicit";
+    case PXED_STAT_TX6_REQUEST: return "tx6_request";
+    case PXED_STAT_PASS6_OFF: return "pass6_off";
+    case PXED_STAT_PASS6_NOT_LINK: return "pass6_not_link";
+    case PXED_STAT_PASS6_CHECKSUM: return "pass6_checksum";
+    case PXED_STAT_PASS6_MALFORMED: return "pass6_malformed";
+    case PXED_STAT_PASS6_MSG_TYPE: return "pass6_msg_type";
+    case PXED_STAT_PASS6_NO_RAPID_COMMIT: return "pass6_no_rapid_commit";
+    case PXED_STAT_PASS6_SERVER_ID: return "pass6_server_id";
+    case PXED_STAT_PASS6_UNSURE: return "pass6_unsure";
+    case PXED_STAT_PASS6_NOT_RESERVED: return "pass6_not_reserved";
+    case PXED_STAT_PASS6_HELD: return "pass6_held";
+    case PXED_STAT_PASS6_NO_BLOB: return "pass6_no_blob";
     case PXED_STAT_MAX: break;
     }
     return "unknown";

@@ -39,7 +39,8 @@ using detail::pxed_programs_on;
 
 namespace {
 
-const char* kMapNames[] = {"reservations", "reply_blobs", "profiles", "config", "stats", "rate_limit", "proxy", "trace", "vlans", "servers", "relay_reservations"};
+const char* kMapNames[] = {"reservations", "reply_blobs", "profiles", "config", "stats", "rate_limit", "proxy", "trace", "vlans", "servers", "relay_reservations",
+                           "dhcp6_link", "dhcp6_reservations", "dhcp6_tails", "dhcp6_blobs"};
 
 bpf_map* map_by_name(pxed_xdp* s, std::string_view n) {
     if (n == "reservations") return s->maps.reservations;
@@ -53,6 +54,10 @@ bpf_map* map_by_name(pxed_xdp* s, std::string_view n) {
     if (n == "vlans") return s->maps.vlans;
     if (n == "servers") return s->maps.servers;
     if (n == "relay_reservations") return s->maps.relay_reservations;
+    if (n == "dhcp6_link") return s->maps.dhcp6_link;
+    if (n == "dhcp6_reservations") return s->maps.dhcp6_reservations;
+    if (n == "dhcp6_tails") return s->maps.dhcp6_tails;
+    if (n == "dhcp6_blobs") return s->maps.dhcp6_blobs;
     return nullptr;
 }
 
@@ -301,6 +306,10 @@ int XdpProgram::trace_fd() const { return bpf_map__fd(skel_->maps.trace); }
 int XdpProgram::vlans_fd() const { return bpf_map__fd(skel_->maps.vlans); }
 int XdpProgram::servers_fd() const { return bpf_map__fd(skel_->maps.servers); }
 int XdpProgram::relay_reservations_fd() const { return bpf_map__fd(skel_->maps.relay_reservations); }
+int XdpProgram::dhcp6_link_fd() const { return bpf_map__fd(skel_->maps.dhcp6_link); }
+int XdpProgram::dhcp6_reservations_fd() const { return bpf_map__fd(skel_->maps.dhcp6_reservations); }
+int XdpProgram::dhcp6_tails_fd() const { return bpf_map__fd(skel_->maps.dhcp6_tails); }
+int XdpProgram::dhcp6_blobs_fd() const { return bpf_map__fd(skel_->maps.dhcp6_blobs); }
 
 Result<void> XdpProgram::set_config(const pxed_xdp_config& c) {
     uint32_t key = 0;

@@ -86,6 +86,11 @@ public:
     int vlans_fd() const;  // VLAN ids -> struct pxed_vlan (trunks)
     int servers_fd() const;  // other DHCP servers seen (struct pxed_server_seen)
     int relay_reservations_fd() const;  // reservations by option 82 (struct pxed_relay_key)
+    // DHCPv6 (bpf/dhcp6.h, userspace/bpf/map_sync6.h).
+    int dhcp6_link_fd() const;
+    int dhcp6_reservations_fd() const;
+    int dhcp6_tails_fd() const;
+    int dhcp6_blobs_fd() const;
     const std::string& mode_name() const { return mode_name_; }
     // Attached through libxdp's dispatcher (not as the interface's only
     // program): detaching then needs CAP_SYS_ADMIN, as libxdp opens the

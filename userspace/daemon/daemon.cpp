@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/signalfd.h>
 
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
 #include <unordered_map>
@@ -108,14 +109,31 @@ void Daemon::install(config::Config merged) {
     (void)sync_maps(int64_t(std::time(nullptr)));  // each interface's failure is logged; the daemon still answers
 }
 
+Dhcp6State Daemon::dhcp6_state(int64_t now) {
+    Dhcp6State s;
+    holders6_.clear();
+    if (!engine6_) return s;
+    s.server_duid = engine6_->server_duid();
+    for (auto& k : dhcp6_.sockets()) s.links.push_back(k.link);
+    holders6_ = bpf::holders6(*cfg_, engine6_->leases(), now);
+    s.holders = holders6_;
+    return s;
+}
+
 Result<void> Daemon::sync_maps(int64_t now) {
     auto withheld = deferred_.update(*engine_, now);
-    return fast_path_.sync(*cfg_, withheld, deferred_.held());
+    return fast_path_.sync(*cfg_, withheld, deferred_.held(), dhcp6_state(now));
 }
 
 void Daemon::check_deferred(int64_t now) {
     if (dhcp_.take_reservations_changed()) deferred_.mark_dirty();
     if (deferred_.changed(*engine_, now)) (void)sync_maps(now);
+    // A lease on a reserved address began, changed or ended (at once when
+    // a reply touched one, else once a second: leases expire).
+    if (engine6_ && fast_path_.size() && (dhcp6_.take_reserved_touched() || now != holders6_checked_)) {
+        holders6_checked_ = now;
+        if (bpf::holders6(*cfg_, engine6_->leases(), now) != holders6_) (void)fast_path_.sync6(*cfg_, dhcp6_state(now));
+    }
 }
 
 Result<std::string> Daemon::reload() {
@@ -234,10 +252,16 @@ Result<void> Daemon::start() {
         file_events_->add(hooks_->file_observer());
     }
     dhcp_.set_debug(spdlog::should_log(spdlog::level::debug));
-    std::vector<IfaceInfo> v4;  // the XDP program answers DHCPv4 only: IPv6-only interfaces get none
-    for (auto& i : *ifaces)
-        if (!i.addr.is_zero() || i.kernel_only) v4.push_back(i);
-    if (auto r = fast_path_.start(cfg_->xdp, v4); !r) return r;
+    // The XDP program: on the DHCPv4 interfaces, and on IPv6-only ones that
+    // serve a [[subnet6]] (DHCPv4 is passed there: map_sync.cpp v4_off).
+    std::vector<IfaceInfo> attach;
+    for (auto& i : *ifaces) {
+        bool v6 = std::any_of(dhcp6_.sockets().begin(), dhcp6_.sockets().end(), [&](auto& k) {
+            return k.link.name == i.name && dhcp6::link_subnet(*cfg_, k.link.addrs).first;
+        });
+        if (!i.addr.is_zero() || i.kernel_only || v6) attach.push_back(i);
+    }
+    if (auto r = fast_path_.start(cfg_->xdp, attach); !r) return r;
     if (auto r = sync_maps(int64_t(std::time(nullptr))); !r) return r;
     std::vector<IfaceInfo> with_files;  // TFTP and HTTP: every interface with sockets, IPv6-only ones too
     for (auto& i : *ifaces)

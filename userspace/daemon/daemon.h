@@ -111,8 +111,11 @@ private:
     void on_signal(int fd, bool& stop, int& status);
     // The kernel maps follow the configuration and the deferred reservations.
     Result<void> sync_maps(int64_t now);
-    // After every turn of the loop: re-syncs when a deferral began or ended.
+    // After every turn of the loop: re-syncs when a deferral began or ended,
+    // and the DHCPv6 maps when the leases on reserved addresses changed.
     void check_deferred(int64_t now);
+    // The kernel's DHCPv6 path's inputs (holders6_ taken from the table now).
+    Dhcp6State dhcp6_state(int64_t now);
     // The watcher's news: other nodes' leases, the reservation list, the
     // connection's state, the nodes' status.
     void on_db_watch();
@@ -148,6 +151,8 @@ private:
     int64_t trace_pulled_ms_ = 0;
     OtherServers others_;  // other DHCP servers the kernel saw; pulled with the trace
     DeferredReservations deferred_;
+    std::vector<bpf::Holder6> holders6_;  // as the DHCPv6 maps last had them
+    int64_t holders6_checked_ = 0;
     // Every TFTP and HTTP transfer, to the boot trace and the hooks.
     std::shared_ptr<trace::TransferFanOut> file_events_ = std::make_shared<trace::TransferFanOut>();
     // The HTTP thread's calls onto the loop (/status.json); before files_,

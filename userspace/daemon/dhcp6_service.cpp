@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 
 namespace pxed::daemon {
 
@@ -39,6 +40,27 @@ std::vector<uint8_t> duid_ll(const Mac& mac) {
     // DUID-LL, hardware type 1 (Ethernet), then the address.
     auto& m = mac.b;
     return {0, 3, 0, 1, m[0], m[1], m[2], m[3], m[4], m[5]};
+}
+
+Ipv6 interface_link_local6(const std::string& name) {
+    ifaddrs* ifa = nullptr;
+    if (getifaddrs(&ifa) != 0) return Ipv6{};
+    Ipv6 out;
+    for (auto* p = ifa; p && out.is_zero(); p = p->ifa_next) {
+        if (!p->ifa_addr || p->ifa_addr->sa_family != AF_INET6 || name != p->ifa_name) continue;
+        Ipv6 a;
+        std::memcpy(a.b.data(), &reinterpret_cast<sockaddr_in6*>(p->ifa_addr)->sin6_addr, 16);
+        if (a.is_link_local()) out = a;
+    }
+    freeifaddrs(ifa);
+    return out;
+}
+
+uint8_t interface_hop_limit6(const std::string& name) {
+    std::ifstream in("/proc/sys/net/ipv6/conf/" + name + "/hop_limit");
+    int v = 0;
+    if (!(in >> v) || v < 1 || v > 255) return 64;  // the kernel's default
+    return uint8_t(v);
 }
 
 Result<void> Dhcp6Service::open(const std::vector<IfaceInfo>& ifaces) {
@@ -103,6 +125,7 @@ void Dhcp6Service::on_readable(size_t si) {
                           out.reply.empty() ? "dropped" : dhcp6::to_string(out.out),
                           out.drop != dhcp6::Drop::None ? dhcp6::to_string(out.drop) : out.addr.str(),
                           out.detail.empty() ? "" : " " + out.detail);
+        if (!out.addr.is_zero() && engine_->is_reserved(out.addr)) reserved_touched_ = true;
         if (out.reply.empty()) continue;
         CommitPipeline::Held6 h{si, std::move(out.reply), out.dst, out.dst_port};
         if (out.hold && pipeline_) pipeline_->hold6(std::move(h));

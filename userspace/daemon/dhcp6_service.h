@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/unique_fd.h"
@@ -24,6 +25,12 @@ namespace pxed::daemon {
 Result<std::vector<Ipv6>> interface_addrs6(const std::string& name);
 // DUID-LL (RFC 8415 11.4) of an Ethernet address: the server's identifier.
 std::vector<uint8_t> duid_ll(const Mac& mac);
+// The interface's first link-local address: the source the kernel gives
+// the daemon's replies to a link-local client (and so the XDP program's);
+// zero when it has none.
+Ipv6 interface_link_local6(const std::string& name);
+// net.ipv6.conf.<name>.hop_limit: the hop limit of the daemon's replies there.
+uint8_t interface_hop_limit6(const std::string& name);
 
 class Dhcp6Service {
 public:
@@ -43,6 +50,9 @@ public:
     const std::vector<Socket>& sockets() const { return sockets_; }
     // The counters, as the metrics (HTTP thread) read them.
     Dhcp6Figures figures() const;
+    // Whether a reply or a release touched a reserved address since the
+    // last call: the kernel path's maps follow the leases on those.
+    bool take_reserved_touched() { return std::exchange(reserved_touched_, false); }
 
 private:
     void count(const dhcp6::Outcome& o);
@@ -55,6 +65,7 @@ private:
     CommitPipeline* pipeline_ = nullptr;
     std::vector<Socket> sockets_;
     bool debug_ = false;
+    bool reserved_touched_ = false;
 };
 
 }  // namespace pxed::daemon

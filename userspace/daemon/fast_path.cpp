@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "daemon/dhcp6_service.h"
+
 namespace pxed::daemon {
 
 Result<void> FastPath::start(config::XdpMode mode, const std::vector<IfaceInfo>& ifaces) {
@@ -34,13 +36,42 @@ Result<void> FastPath::start(config::XdpMode mode, const std::vector<IfaceInfo>&
             spdlog::warn("xdp iface={}: {}; the daemon answers every client there", i.name, p.error());
             continue;
         }
-        xdp_.push_back(Attached{std::move(p.value()), std::move(view)});
+        xdp_.push_back(Attached{std::move(p.value()), std::move(view), std::nullopt});
     }
     return {};
 }
 
+Result<void> FastPath::sync6(const config::Config& cfg, const Dhcp6State& v6) {
+    std::string failed;
+    for (auto& x : xdp_) {
+        bpf::Iface6View view{x.iface.name, interface_link_local6(x.iface.name), {}, interface_hop_limit6(x.iface.name)};
+        for (auto& l : v6.links)
+            if (l.name == x.iface.name) view.addrs = l.addrs;
+        auto r = bpf::sync_maps6(*x.prog, cfg, view, v6.server_duid, cfg.http_port, v6.holders);
+        if (!r) {
+            spdlog::error("xdp iface={} DHCPv6 map sync failed: {}", x.iface.name, r.error());
+            failed += (failed.empty() ? "" : "; ") + x.iface.name + ": " + r.error();
+            continue;
+        }
+        if (x.last6 == *r) continue;
+        x.last6 = *r;
+        if (!r->enabled) {
+            if (!v6.server_duid.empty())
+                spdlog::info("xdp6 iface={} off: no [[subnet6]] on its addresses, or no link-local address", x.iface.name);
+            continue;
+        }
+        spdlog::info("xdp6 iface={} reservations={} held={} blobs={} archs={}{}", x.iface.name, r->reservations, r->held,
+                     r->blobs, r->archs,
+                     (r->withheld ? " withheld=" + std::to_string(r->withheld) : "") +
+                         (r->not_in_kernel ? " not_in_kernel=" + std::to_string(r->not_in_kernel) : "") +
+                         (r->too_long ? " too_long=" + std::to_string(r->too_long) : ""));
+    }
+    if (!failed.empty()) return Err("XDP DHCPv6 map sync failed: " + failed);
+    return {};
+}
+
 Result<void> FastPath::sync(const config::Config& cfg, const std::vector<Mac>& withheld,
-                            const std::vector<Ipv4>& held) {
+                            const std::vector<Ipv4>& held, const Dhcp6State& v6) {
     std::string failed;
     for (auto& x : xdp_) {
         auto r = bpf::sync_maps(*x.prog, cfg, x.iface, bpf::RateLimit{cfg.xdp_rate_limit, cfg.xdp_rate_burst},
@@ -66,6 +97,8 @@ Result<void> FastPath::sync(const config::Config& cfg, const std::vector<Mac>& w
                          "signatures are answered by the daemon (pass_undecided)",
                          x.iface.name, PXED_PROFILES, r->unmapped_signatures, PXED_SIGNATURES);
     }
+    auto r6 = sync6(cfg, v6);
+    if (!r6) failed += (failed.empty() ? "" : "; ") + r6.error();
     if (!failed.empty()) return Err("XDP map sync failed: " + failed);
     return {};
 }

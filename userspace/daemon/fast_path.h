@@ -10,13 +10,25 @@
 #include <vector>
 
 #include "bpf/map_sync.h"
+#include "bpf/map_sync6.h"
 #include "bpf/xdp_program.h"
+#include "dhcp6/engine6.h"
 #include "config/config.h"
 #include "daemon/interface.h"
 #include "daemon/metrics.h"
 #include "pxed/result.h"
 
 namespace pxed::daemon {
+
+// What the kernel's DHCPv6 path follows besides the configuration: the
+// daemon's server DUID (empty: no DHCPv6, the path stays off), its view of
+// each interface's addresses (the Links Engine6 picks the subnet by), and
+// the leases its table holds on reserved addresses.
+struct Dhcp6State {
+    std::vector<uint8_t> server_duid;
+    std::vector<dhcp6::Link> links;
+    std::vector<bpf::Holder6> holders;
+};
 
 class FastPath {
 public:
@@ -29,7 +41,11 @@ public:
     // reservations stay out of the maps). Every interface is synced; the
     // error names those that failed.
     // `held`: addresses of reservations by option 82 a lease holds (left to the daemon).
-    Result<void> sync(const config::Config& cfg, const std::vector<Mac>& withheld, const std::vector<Ipv4>& held = {});
+    // `v6`: the DHCPv6 maps follow it too (sync6).
+    Result<void> sync(const config::Config& cfg, const std::vector<Mac>& withheld, const std::vector<Ipv4>& held = {},
+                      const Dhcp6State& v6 = {});
+    // The DHCPv6 maps alone: when the leases on reserved addresses change.
+    Result<void> sync6(const config::Config& cfg, const Dhcp6State& v6);
 
     void read_into(MetricsSnapshot& s) const;
     // Attached behind libxdp's dispatcher somewhere (detaching needs CAP_SYS_ADMIN).
@@ -56,6 +72,7 @@ private:
     struct Attached {
         std::unique_ptr<bpf::XdpProgram> prog;
         bpf::IfaceView iface;
+        std::optional<bpf::Sync6Report> last6;  // logged when it changes
     };
     std::vector<Attached> xdp_;
     std::vector<bpf::PinLock> pin_locks_;  // held while serving; see PinLock

@@ -117,7 +117,8 @@ uint64_t MetricsSnapshot::mono_now_ns() {
 
 uint64_t XdpFigures::passed() const {
     return stats[PXED_STAT_RX_TOTAL] - stats[PXED_STAT_TX_OFFER] - stats[PXED_STAT_TX_ACK] -
-           stats[PXED_STAT_TX_PROXY_OFFER] - stats[PXED_STAT_TX_PROXY_ACK] - stats[PXED_STAT_DROP_RATE_LIMIT];
+           stats[PXED_STAT_TX_PROXY_OFFER] - stats[PXED_STAT_TX_PROXY_ACK] - stats[PXED_STAT_DROP_RATE_LIMIT] -
+           stats[PXED_STAT_TX6_SOLICIT] - stats[PXED_STAT_TX6_REQUEST];
 }
 
 uint64_t MetricsSnapshot::kernel_offers() const {
@@ -328,7 +329,9 @@ json to_json(const MetricsSnapshot& s) {
 
 std::string shutdown_line(const XdpFigures& x) {
     return "xdp iface=" + x.iface + " tx_offer=" + std::to_string(x.stats[PXED_STAT_TX_OFFER]) +
-           " tx_ack=" + std::to_string(x.stats[PXED_STAT_TX_ACK]) + " passed=" + std::to_string(x.passed()) +
+           " tx_ack=" + std::to_string(x.stats[PXED_STAT_TX_ACK]) +
+           " tx6_reply=" + std::to_string(x.stats[PXED_STAT_TX6_SOLICIT] + x.stats[PXED_STAT_TX6_REQUEST]) +
+           " passed=" + std::to_string(x.passed()) +
            " rate_limited=" + std::to_string(x.stats[PXED_STAT_DROP_RATE_LIMIT]);
 }
 
