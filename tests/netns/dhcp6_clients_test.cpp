@@ -136,7 +136,9 @@ TEST_F(Dhcp6Clients, ReservedMacGetsItsAddressAndKeepsItAcrossARestart) {
     sh("cp " + pxed_->dir() + "/dhclient6.leases " + db_ + "/");
     ASSERT_NO_FATAL_FAILURE(start_pxed(config(db_)));
     sh("cp " + db_ + "/dhclient6.leases " + pxed_->dir() + "/");
-    ASSERT_NE(pxed_->log().find("dhcp6 subnets=1 leases=2"), std::string::npos) << pxed_->log();
+    // One stored lease: the dynamic client's. The reserved client's Request
+    // was answered by the kernel path (XDP), which stores nothing, as for v4.
+    ASSERT_NE(pxed_->log().find("dhcp6 subnets=1 leases=1"), std::string::npos) << pxed_->log();
     auto b = dhclient6();
     EXPECT_EQ(b["new_ip6_address"], a["new_ip6_address"]) << why("dhclient6.log");
 }
