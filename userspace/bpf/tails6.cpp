@@ -36,7 +36,10 @@ Tails6 render_tails6(const config::Config& cfg, uint16_t http_port, const config
     // One reservation stands for each set (set 0: none when no reservation
     // is without a boot-file of its own; its tails are the same).
     std::vector<const config::Reservation6*> rep{nullptr};
-    t.boot_sets[std::nullopt] = 0;
+    // A named empty key: GCC 12 at -O2 with the sanitizers misjudges a
+    // temporary std::nullopt key as used uninitialized (-Wmaybe-uninitialized).
+    const std::optional<std::string> no_file;
+    t.boot_sets.emplace(no_file, uint16_t(0));
     for (auto* r : resv) {
         auto [it, fresh] = t.boot_sets.try_emplace(r->boot_file, uint16_t(rep.size()));
         if (fresh && rep.size() < PXED6_BOOT_SETS) rep.push_back(r);

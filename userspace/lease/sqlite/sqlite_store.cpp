@@ -251,7 +251,10 @@ Result<void> check_existing(const std::string& path, const std::string& keep) {
     if (qrc != SQLITE_OK) return fail(std::string("is not a readable SQLite database (") + sqlite3_errmsg(db) + ")");
     if (check != "ok") return fail("is corrupt (quick_check: " + check + ")");
     auto has_table = [&](const char* name) {
-        std::string sql = std::string("SELECT name FROM sqlite_master WHERE type='table' AND name='") + name + "'";
+        // Any object of that name, whatever the case of its name or of its
+        // type field: SQLite resolves names without case, so the checks below
+        // must run on whatever a statement would read.
+        std::string sql = std::string("SELECT name FROM sqlite_master WHERE name='") + name + "' COLLATE NOCASE";
         return !single_text(db, sql.c_str(), &qrc).empty();
     };
     std::string any = single_text(db, "SELECT count(*) FROM sqlite_master", &qrc);
