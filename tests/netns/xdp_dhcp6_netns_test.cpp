@@ -108,6 +108,12 @@ TEST_F(Xdp6Netns, TheDaemonAdvertisesAndTheKernelAnswersTheRequest) {
     EXPECT_NE(pxed_->log().find("ADVERTISE"), std::string::npos);
     // The daemon saw no Request: the kernel answered it.
     EXPECT_EQ(pxed_->log().find("dhcp6 REQUEST"), std::string::npos) << pxed_->log();
+    // bpftool reads the pinned maps with their field names.
+    auto dump = sh_out("bpftool map dump pinned " + bpf::pin_dir("s0") + "/dhcp6_reservations");
+    EXPECT_NE(dump.find("\"boot_set\""), std::string::npos) << dump;
+    EXPECT_NE(dump.find("\"kind\": 2"), std::string::npos) << dump;  // by MAC
+    dump = sh_out("bpftool map dump pinned " + bpf::pin_dir("s0") + "/dhcp6_link");
+    EXPECT_NE(dump.find("\"preferred\": 600"), std::string::npos) << dump;
 
     // A client without a reservation: the daemon answers both.
     ASSERT_NO_FATAL_FAILURE(set_mac(kDynamic));

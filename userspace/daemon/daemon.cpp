@@ -114,6 +114,7 @@ Dhcp6State Daemon::dhcp6_state(int64_t now) {
     holders6_.clear();
     if (!engine6_) return s;
     s.server_duid = engine6_->server_duid();
+    s.http_port = engine6_->http_port();
     for (auto& k : dhcp6_.sockets()) s.links.push_back(k.link);
     holders6_ = bpf::holders6(*cfg_, engine6_->leases(), now);
     s.holders = holders6_;

@@ -47,7 +47,7 @@ Result<void> FastPath::sync6(const config::Config& cfg, const Dhcp6State& v6) {
         bpf::Iface6View view{x.iface.name, interface_link_local6(x.iface.name), {}, interface_hop_limit6(x.iface.name)};
         for (auto& l : v6.links)
             if (l.name == x.iface.name) view.addrs = l.addrs;
-        auto r = bpf::sync_maps6(*x.prog, cfg, view, v6.server_duid, cfg.http_port, v6.holders);
+        auto r = bpf::sync_maps6(*x.prog, cfg, view, v6.server_duid, v6.http_port, v6.holders);
         if (!r) {
             spdlog::error("xdp iface={} DHCPv6 map sync failed: {}", x.iface.name, r.error());
             failed += (failed.empty() ? "" : "; ") + x.iface.name + ": " + r.error();

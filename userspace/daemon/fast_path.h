@@ -21,11 +21,12 @@
 namespace pxed::daemon {
 
 // What the kernel's DHCPv6 path follows besides the configuration: the
-// daemon's server DUID (empty: no DHCPv6, the path stays off), its view of
-// each interface's addresses (the Links Engine6 picks the subnet by), and
-// the leases its table holds on reserved addresses.
+// daemon's server DUID (empty: no DHCPv6, the path stays off) and HTTP
+// port, its view of each interface's addresses (the Links Engine6 picks the
+// subnet by), and the leases its table holds on reserved addresses.
 struct Dhcp6State {
     std::vector<uint8_t> server_duid;
+    uint16_t http_port = 0;  // the engine's, in boot file URLs
     std::vector<dhcp6::Link> links;
     std::vector<bpf::Holder6> holders;
 };

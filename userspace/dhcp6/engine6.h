@@ -101,6 +101,7 @@ public:
     const config::Reservation6* reservation_for(const std::vector<uint8_t>& duid, const std::optional<Mac>& mac) const;
     lease::LeaseTable6& leases() { return leases_; }
     const std::vector<uint8_t>& server_duid() const { return duid_; }
+    uint16_t http_port() const { return http_port_; }  // in boot file URLs (set at start)
     // Whether `a` is a reservation's address (the kernel path's maps follow
     // the leases on those: userspace/bpf/map_sync6.h holders6).
     bool is_reserved(const Ipv6& a) const { return reserved_.count(std::string(a.b.begin(), a.b.end())) != 0; }
