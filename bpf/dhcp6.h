@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * DHCPv6 in the kernel (include/pxed/abi.h, struct pxed6_link): a client on
+ * DHCPv6 in the kernel (include/pxed/abi6.h, struct pxed6_link): a client on
  * the interface's own link (untagged, IPv6 without extension headers, UDP
  * 546 -> 547 from a link-local address to ff02::1:2)
  * whose Solicit carries Rapid Commit, or whose Request names our server
@@ -24,7 +24,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
-#include "pxed/abi.h"
+#include "pxed/abi6.h"
 #include "checksum.h"
 #include "dhcp6_options.h"
 #include "dhcp6_reply.h"

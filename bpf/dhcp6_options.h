@@ -21,7 +21,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-#include "pxed/abi.h"
+#include "pxed/abi6.h"
 #include "maps6.h"
 
 #define DHCP6_SOLICIT 1

@@ -20,7 +20,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
-#include "pxed/abi.h"
+#include "pxed/abi6.h"
 #include "checksum.h"
 #include "dhcp6_options.h"
 #include "maps6.h"

@@ -2,7 +2,7 @@
 /*
  * The DHCPv6 maps of pxed_xdp.bpf.c (bpf/dhcp6.h), pinned with the others
  * (userspace/bpf/xdp_program.cpp kMapNames) and filled by
- * userspace/bpf/map_sync6.cpp; the value types are in include/pxed/abi.h.
+ * userspace/bpf/map_sync6.cpp; the value types are in include/pxed/abi6.h.
  */
 #ifndef PXED_BPF_MAPS6_H
 #define PXED_BPF_MAPS6_H
@@ -10,7 +10,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-#include "pxed/abi.h"
+#include "pxed/abi6.h"
 
 /* The link's subnet and this host on it (key 0). */
 struct {

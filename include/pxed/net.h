@@ -108,4 +108,11 @@ struct Mac {
     }
 };
 
+// Bytes as lower-case hex pairs joined by ':' ("00:03:00:01"), as DUIDs,
+// client identifiers and binary relay ids are shown; "" for no bytes.
+std::string hex_colons(std::string_view bytes);
+inline std::string hex_colons(const uint8_t* p, size_t n) {
+    return hex_colons(std::string_view(reinterpret_cast<const char*>(p), n));
+}
+
 }  // namespace pxed

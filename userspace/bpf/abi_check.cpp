@@ -3,6 +3,7 @@
 #include <cstddef>
 
 #include "pxed/abi.h"
+#include "pxed/abi6.h"
 
 static_assert(sizeof(pxed_proxy) == 16 + 4 * PXED_PROFILES);
 static_assert(offsetof(pxed_proxy, server_id_be) == 4);

@@ -13,7 +13,7 @@
 #include "bpf/xdp_program.h"
 #include "config/config.h"
 #include "lease/lease6.h"
-#include "pxed/abi.h"
+#include "pxed/abi6.h"
 #include "pxed/net.h"
 #include "pxed/result.h"
 

@@ -1,5 +1,5 @@
 #pragma once
-// The tails of the kernel's DHCPv6 replies (include/pxed/abi.h, struct
+// The tails of the kernel's DHCPv6 replies (include/pxed/abi6.h, struct
 // pxed6_blob): for one link's subnet, every request shape the program tells
 // apart, rendered by dhcp6::render_tail() — the daemon's own function, so
 // the kernel sends the daemon's bytes. Pure: configuration in, the tails
@@ -18,7 +18,7 @@
 
 #include "config/config.h"
 #include "dhcp6/engine6.h"
-#include "pxed/abi.h"
+#include "pxed/abi6.h"
 
 namespace pxed::bpf {
 

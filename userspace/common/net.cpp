@@ -84,4 +84,17 @@ std::string Mac::str() const {
     return buf;
 }
 
+std::string hex_colons(std::string_view bytes) {
+    static const char* kHex = "0123456789abcdef";
+    std::string s;
+    s.reserve(bytes.size() * 3);
+    for (size_t i = 0; i < bytes.size(); i++) {
+        if (i) s.push_back(':');
+        auto b = uint8_t(bytes[i]);
+        s.push_back(kHex[b >> 4]);
+        s.push_back(kHex[b & 15]);
+    }
+    return s;
+}
+
 }  // namespace pxed

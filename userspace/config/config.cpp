@@ -36,14 +36,10 @@ std::string AgentReservation::describe() const {
     std::string out = kind == AgentIdKind::Circuit ? "circuit-id" : "remote-id";
     bool printable = std::all_of(id.begin(), id.end(), [](char ch) { return ch >= 0x20 && ch < 0x7f && ch != '"'; });
     if (printable) return out + " \"" + id + "\"";
-    static const char* hex = "0123456789abcdef";
     out += "-hex \"";
-    for (size_t i = 0; i < id.size(); i++) {
-        if (i) out += ':';
-        out += hex[uint8_t(id[i]) >> 4];
-        out += hex[uint8_t(id[i]) & 15];
-    }
-    return out + "\"";
+    out += hex_colons(id);
+    out += '"';
+    return out;
 }
 
 const Host* Config::host_for(const Mac& m) const {

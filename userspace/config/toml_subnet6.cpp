@@ -108,21 +108,6 @@ Reservation6 parse_reservation6(const Ctx& c, const toml::table& t, size_t idx) 
 
 }  // namespace toml_detail
 
-namespace {
-
-std::string hex(const std::vector<uint8_t>& b) {
-    static const char* d = "0123456789abcdef";
-    std::string out;
-    for (size_t i = 0; i < b.size(); i++) {
-        if (i) out += ':';
-        out += d[b[i] >> 4];
-        out += d[b[i] & 15];
-    }
-    return out;
-}
-
-}  // namespace
-
 Result<void> validate6(const Config& c) {
     for (size_t i = 0; i < c.subnets6.size(); i++) {
         auto& s = c.subnets6[i];
@@ -146,7 +131,7 @@ Result<void> validate6(const Config& c) {
     std::unordered_map<uint64_t, size_t> mac_at;
     for (size_t i = 0; i < c.reservations6.size(); i++) {
         auto& r = c.reservations6[i];
-        std::string who = r.mac ? "mac " + r.mac->str() : "duid " + hex(r.duid);
+        std::string who = r.mac ? "mac " + r.mac->str() : "duid " + hex_colons(r.duid.data(), r.duid.size());
         std::string what = r.where + ": reservation6 " + who + " -> " + r.ip.str();
         if (!c.subnet6_for(r.ip)) return Err(what + ": the address is outside every subnet6");
         bool fresh = r.mac ? mac_at.try_emplace(r.mac->key(), i).second

@@ -13,22 +13,11 @@ using nlohmann::json;
 
 namespace {
 
-std::string hex(const std::vector<uint8_t>& b) {
-    static const char* d = "0123456789abcdef";
-    std::string out;
-    for (size_t i = 0; i < b.size(); i++) {
-        if (i) out += ':';
-        out += d[b[i] >> 4];
-        out += d[b[i] & 15];
-    }
-    return out;
-}
-
 json lease6_json(const lease::Lease6& l, const config::Config& cfg) {
     const config::Subnet6* sn = cfg.subnet6_for(l.ip);
     return json{{"ip", l.ip.str()},
                 {"mac", l.mac ? l.mac->str() : ""},
-                {"duid", hex(l.duid)},
+                {"duid", hex_colons(l.duid.data(), l.duid.size())},
                 {"iaid", l.iaid},
                 {"hostname", l.hostname},
                 {"state", std::string(lease::to_string(l.state))},

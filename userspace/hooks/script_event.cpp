@@ -88,18 +88,6 @@ size_t grab(std::string_view ed, size_t at, const std::string& name, ScriptEvent
     return nul + 1;
 }
 
-std::string hex_colons(std::string_view bytes) {
-    static const char* kHex = "0123456789abcdef";
-    std::string s;
-    for (size_t i = 0; i < bytes.size(); i++) {
-        if (i) s.push_back(':');
-        auto b = uint8_t(bytes[i]);
-        s.push_back(kHex[b >> 4]);
-        s.push_back(kHex[b & 15]);
-    }
-    return s;
-}
-
 void put_u32(std::string& out, uint32_t v) {
     for (int i = 0; i < 4; i++) out.push_back(char(v >> (8 * i) & 0xff));
 }
