@@ -70,6 +70,7 @@ xdp = "generic"
 [[subnet6]]
 prefix = "$LAB6_PREFIX"
 range = ["${LAB6_RANGE[0]}", "${LAB6_RANGE[1]}"]
+preference = 255
 [subnet6.boot]
 uefi-x64 = "$LAB6_BOOT_FILE"
 uefi-http = "$LAB6_BOOT_FILE"

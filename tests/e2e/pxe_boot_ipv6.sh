@@ -140,6 +140,9 @@ check "pxe6: Solicit: architecture 7, vendor class PXEClient, ORO with 59" \
   has pxe6 "^solicit " " 61=7( |$)" " 16=343:PXEClient:Arch:00007:" " 6=([0-9]+,)*59(,| |$)"
 check "pxe6: Advertise with an address in the prefix and the tftp:// URL" \
   has pxe6 "^advertise " "[[ ]5=fd00:e6::[0-9a-f]+," " $url_tftp"
+# lab6_pxed sets preference = 255 (option 7): the firmware may take the
+# Advertise at once (RFC 8415 18.2.1). The peers send none.
+[ "$SERVER" = pxed ] && check "pxe6: pxed's Advertise carries preference 255" has pxe6 "^advertise " " 7=255( |$)"
 check "pxe6: Request, and a Reply with the tftp:// URL" has pxe6 "^reply " "[[ ]5=fd00:e6::[0-9a-f]+," " $url_tftp"
 check "pxe6: its Release is answered" released pxe6
 check "http6: Solicit: architecture 16, vendor class HTTPClient" \

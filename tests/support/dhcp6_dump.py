@@ -57,6 +57,8 @@ def value(code, v):
         return f"{ipaddress.IPv6Address(bytes(v[:16]))},pref:{pref},valid:{valid}" + (f"[{inner}]" if inner else "")
     if code == 6:
         return ",".join(str(int.from_bytes(v[i:i + 2], "big")) for i in range(0, len(v) - 1, 2))
+    if code == "trunc":  # options() gives a cut tail as hex already
+        return v
     if code in (7, 8) and v:
         return str(int.from_bytes(v, "big"))
     if code == 13 and len(v) >= 2:

@@ -299,6 +299,25 @@ TEST_F(Dhcp6Engine, RapidCommitAnswersSolicitWithAHeldReply) {
     EXPECT_EQ(eng.leases().by_ip(r.ias[0].addrs[0].addr)->state, lease::State::Bound);
 }
 
+TEST_F(Dhcp6Engine, PreferenceGoesInAdvertisesOnlyWhenSet) {
+    ClientMsg sol;
+    EXPECT_FALSE(view(send(sol).reply).opts.count(opt::Preference)) << "none unless configured";
+    cfg.subnets6[0].preference = 255;
+    Engine6 pref{cfg, sid, 80};
+    auto b = sol.bytes();
+    Request r{b, client_ll, *Ipv6::parse("ff02::1:2"), &link};
+    auto a = view(pref.handle(r, now).reply);
+    EXPECT_EQ(a.type, uint8_t(MsgType::Advertise));
+    EXPECT_EQ(a.opts[opt::Preference], std::vector<uint8_t>{255});
+    // 21.8: an Advertise option; a Reply (here to a rapid-commit Solicit) has none.
+    sol.rapid = true;
+    b = sol.bytes();
+    Request rr{b, client_ll, *Ipv6::parse("ff02::1:2"), &link};
+    auto rep = view(pref.handle(rr, now).reply);
+    EXPECT_EQ(rep.type, uint8_t(MsgType::Reply));
+    EXPECT_FALSE(rep.opts.count(opt::Preference));
+}
+
 TEST_F(Dhcp6Engine, BootFileUrlByArchitectureAndHttpClient) {
     ClientMsg pxe;
     pxe.arch = 7;
@@ -458,6 +477,14 @@ TEST(Config6, ErrorsNameTheValueAndTheLine) {
     EXPECT_NE(bad("[[subnet6]]\nprefix = \"fd00::/64\"\nrange = [\"fd00::1\", \"fd00::9\"]\n[[reservation6]]\nmac = \"52:54:00:00:00:01\"\nip = \"fd01::5\"\n")
                   .find("outside every subnet6"),
               std::string::npos);
+    EXPECT_NE(bad("[[subnet6]]\nprefix = \"fd00::/64\"\nrange = [\"fd00::1\", \"fd00::9\"]\npreference = 256\n")
+                  .find("x.toml:6"),
+              std::string::npos);
+    auto ok = config::parse_toml(
+        "[server]\ninterfaces = [\"eth0\"]\n[[subnet6]]\nprefix = \"fd00::/64\"\nrange = [\"fd00::1\", \"fd00::9\"]\npreference = 255\n",
+        "x.toml");
+    ASSERT_TRUE(ok.ok()) << ok.error();
+    EXPECT_EQ(ok->subnets6[0].preference, uint8_t(255));
 }
 
 // dnsmasq's PXEv6 set-up (as in its man page and the usual UEFI IPv6

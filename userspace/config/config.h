@@ -162,6 +162,10 @@ struct Subnet6 {
     uint32_t preferred_lifetime = 3600;
     uint32_t valid_lifetime = 7200;
     bool rapid_commit = true;     // answer a Solicit with rapid commit by a Reply (RFC 8415 18.3.1)
+    // Preference option (7) in Advertises (RFC 8415 21.8); 255 makes a
+    // client take this server's Advertise at once instead of collecting
+    // others for its first retransmission time (18.2.1). Unset: none sent.
+    std::optional<uint8_t> preference;
     std::optional<Ipv6> server_ip;  // our address in it for URLs; else the interface's in the prefix
     // Files by option 61 architecture, as [subnet.boot]; a path becomes
     // tftp://[server]/path, or http://[server]/path for an HTTP boot client

@@ -12,7 +12,7 @@ namespace toml_detail {
 namespace {
 
 const std::vector<std::string> kSubnet6Keys = {"prefix",        "range",          "dns",       "domain-search",
-                                               "preferred-lifetime", "valid-lifetime", "rapid-commit", "server-ip",
+                                               "preferred-lifetime", "valid-lifetime", "rapid-commit", "preference", "server-ip",
                                                "boot",          "boot-params"};
 const std::vector<std::string> kResv6Keys = {"duid", "mac", "ip", "hostname", "boot-file"};
 
@@ -71,6 +71,12 @@ Subnet6 parse_subnet6(const Ctx& c, const toml::table& t, size_t idx) {
     s.preferred_lifetime = get_lifetime(c, t, "preferred-lifetime", what, s.preferred_lifetime);
     s.valid_lifetime = get_lifetime(c, t, "valid-lifetime", what, std::max(s.valid_lifetime, s.preferred_lifetime));
     s.rapid_commit = get_bool(c, t, "rapid-commit", what).value_or(true);
+    if (auto n = t["preference"]) {
+        auto i = n.value<int64_t>();
+        if (!n.is_integer() || !i || *i < 0 || *i > 255)
+            fail(c.where(*n.node()) + ": " + what + ".preference must be between 0 and 255");
+        s.preference = uint8_t(*i);
+    }
     if (auto v = t["server-ip"]) s.server_ip = get_ip6(c, *v.node(), what + ".server-ip");
     if (auto b = t["boot"]) s.boot = parse_boot(c, *b.node(), what + ".boot");
     s.boot_params = get_strings(c, t, "boot-params", what);

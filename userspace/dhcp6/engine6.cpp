@@ -137,6 +137,7 @@ void Engine6::answer(Ctx& c, int64_t now) {
     Writer w(c.out.out, m.xid);
     w.option(opt::ServerId, duid_);
     if (!m.client_id.empty()) w.option(opt::ClientId, m.client_id);
+    if (!commit && c.sn->preference) w.option(opt::Preference, std::span<const uint8_t>(&*c.sn->preference, 1));
     switch (m.type) {
     case MsgType::Solicit:
     case MsgType::Request: {
