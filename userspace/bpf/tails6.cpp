@@ -1,6 +1,8 @@
 #include "bpf/tails6.h"
 
 #include <set>
+#include <string>
+#include <unordered_map>
 
 namespace pxed::bpf {
 
@@ -47,7 +49,9 @@ Tails6 render_tails6(const config::Config& cfg, uint16_t http_port, const config
         else if (it->second == 0 && !rep[0]) rep[0] = r;
     }
     t.index.assign(PXED6_TAILS, uint16_t(PXED6_NO_BLOB));
-    std::map<std::vector<uint8_t>, uint16_t> ids;
+    // Tails by their bytes (as a string: GCC 12 at -O3 warns
+    // -Wstringop-overread inside std::vector's operator<, a false positive).
+    std::unordered_map<std::string, uint16_t> ids;
     for (uint32_t set = 0; set < rep.size(); set++)
         for (uint32_t bits = 0; bits < PXED6_SHAPES; bits++)
             for (uint32_t slot = 0; slot <= t.archs.size(); slot++) {
@@ -57,7 +61,7 @@ Tails6 render_tails6(const config::Config& cfg, uint16_t http_port, const config
                     t.too_long++;
                     continue;
                 }
-                auto [it, fresh] = ids.try_emplace(tail, uint16_t(t.blobs.size()));
+                auto [it, fresh] = ids.try_emplace(std::string(tail.begin(), tail.end()), uint16_t(t.blobs.size()));
                 if (fresh) t.blobs.push_back(std::move(tail));
                 t.index[PXED6_TAIL_INDEX(set, bits, slot)] = it->second;
             }

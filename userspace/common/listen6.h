@@ -14,7 +14,14 @@ struct Listen6 {
     Ipv6 addr;
     uint32_t scope = 0;  // link-local: the interface's index; else 0
     std::string zone;    // link-local: the interface's name; else empty
-    std::string str() const { return zone.empty() ? addr.str() : addr.str() + "%" + zone; }
+    std::string str() const {
+        std::string s = addr.str();
+        if (!zone.empty()) {
+            s += '%';
+            s += zone;
+        }
+        return s;
+    }
 };
 
 }  // namespace pxed

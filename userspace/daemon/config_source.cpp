@@ -50,7 +50,11 @@ Result<std::vector<IfaceInfo>> add_vlan_devices(const config::Config& cfg, std::
     for (auto& sn : cfg.subnets) {
         if (!sn.vlan) continue;
         const std::string& at = sn.where.empty() ? cfg.source : sn.where;
-        std::string ids = std::to_string(sn.vlan) + (sn.inner_vlan ? "." + std::to_string(sn.inner_vlan) : "");
+        std::string ids = std::to_string(sn.vlan);  // appends: GCC 12 -O3 -Wrestrict on `"." + ...`
+        if (sn.inner_vlan) {
+            ids += '.';
+            ids += std::to_string(sn.inner_vlan);
+        }
         bool found = false;
         for (size_t t = 0; t < listed; t++) {
             auto dev = find_vlan_device(*all, ifaces[t].ifindex, sn.vlan, sn.inner_vlan);

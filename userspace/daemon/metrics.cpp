@@ -45,8 +45,21 @@ std::string label(const std::string& v) {
 }
 
 std::string server_labels(const bpf::SeenServer& o) {
-    return "interface=\"" + label(o.iface) + "\",server=\"" + o.server.str() + "\",mac=\"" + o.mac.str() +
-           "\",vlan=\"" + std::to_string(o.vlan_outer) + (o.vlan_inner ? "." + std::to_string(o.vlan_inner) : "") + "\"";
+    // Appends: GCC 12 at -O3 warns -Wrestrict on `"." + ...` (a false positive).
+    std::string s = "interface=\"";
+    s += label(o.iface);
+    s += "\",server=\"";
+    s += o.server.str();
+    s += "\",mac=\"";
+    s += o.mac.str();
+    s += "\",vlan=\"";
+    s += std::to_string(o.vlan_outer);
+    if (o.vlan_inner) {
+        s += '.';
+        s += std::to_string(o.vlan_inner);
+    }
+    s += '"';
+    return s;
 }
 
 void other_servers(Exposition& m, const MetricsSnapshot& s) {
