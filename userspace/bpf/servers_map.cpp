@@ -27,9 +27,14 @@ std::string text_of(const uint8_t* p, size_t cap, size_t len) {
 
 std::string SeenServer::vlan_text() const {
     if (!vlan_outer && !vlan_inner) return "untagged";
-    // Appends: GCC 12 at -O3 warns -Wrestrict on `"." + ...` (a false positive).
     std::string s = "vlan ";
-    s += std::to_string(vlan_outer);
+    s += vlan_ids();
+    return s;
+}
+
+std::string SeenServer::vlan_ids() const {
+    // Appends: GCC 12 at -O3 warns -Wrestrict on `"." + ...` (a false positive).
+    std::string s = std::to_string(vlan_outer);
     if (vlan_inner) {
         s += '.';
         s += std::to_string(vlan_inner);

@@ -39,7 +39,8 @@ struct SeenServer {
     size_t boot_file_len = 0;    // option 67's length, or the file field's text
 
     // "untagged", "vlan 100", "vlan 100.200" (QinQ: outer.inner).
-    std::string vlan_text() const;
+    std::string vlan_text() const;  // "untagged", "vlan 100", "vlan 300.30"
+    std::string vlan_ids() const;   // "0", "100", "300.30" (the metrics' label)
     // Identity of the server on an interface: for the warned-once set.
     std::string id() const;
     bool vendor_is_pxeclient() const { return vendor_class.rfind("PXEClient", 0) == 0; }

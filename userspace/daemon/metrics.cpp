@@ -53,11 +53,7 @@ std::string server_labels(const bpf::SeenServer& o) {
     s += "\",mac=\"";
     s += o.mac.str();
     s += "\",vlan=\"";
-    s += std::to_string(o.vlan_outer);
-    if (o.vlan_inner) {
-        s += '.';
-        s += std::to_string(o.vlan_inner);
-    }
+    s += o.vlan_ids();
     s += '"';
     return s;
 }
